@@ -1,0 +1,91 @@
+//! One module per operation family: each handler reads its typed input, loads records, asks the
+//! domain, persists, and shapes the reply. Rules live in `domain`, never here.
+
+mod action_types;
+mod pipelines;
+mod records;
+mod tags;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::AwsError;
+use crate::state::AppState;
+use crate::wire::Context;
+
+/// The operations this build implements; every other operation of the model answers
+/// `NotImplementedException` naming it.
+pub const IMPLEMENTED: &[&str] = &[
+    "CreateCustomActionType",
+    "CreatePipeline",
+    "DeleteCustomActionType",
+    "DeletePipeline",
+    "GetActionType",
+    "GetPipeline",
+    "ListActionTypes",
+    "ListPipelines",
+    "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
+    "UpdatePipeline",
+];
+
+pub async fn dispatch(
+    state: &AppState,
+    ctx: &Context,
+    operation: &str,
+    input: Value,
+) -> Result<Value, AwsError> {
+    match operation {
+        "CreatePipeline" => pipelines::create(state, ctx, parse(input)?).await,
+        "GetPipeline" => pipelines::get(state, ctx, parse(input)?).await,
+        "UpdatePipeline" => pipelines::update(state, ctx, parse(input)?).await,
+        "DeletePipeline" => pipelines::delete(state, ctx, parse(input)?).await,
+        "ListPipelines" => pipelines::list(state, ctx, parse(input)?).await,
+        "TagResource" => tags::tag(state, ctx, parse(input)?).await,
+        "UntagResource" => tags::untag(state, ctx, parse(input)?).await,
+        "ListTagsForResource" => tags::list(state, ctx, parse(input)?).await,
+        "CreateCustomActionType" => action_types::create(state, ctx, parse(input)?).await,
+        "DeleteCustomActionType" => action_types::delete(state, ctx, parse(input)?).await,
+        "ListActionTypes" => action_types::list(state, ctx, parse(input)?).await,
+        "GetActionType" => action_types::get(state, ctx, parse(input)?).await,
+        other => Err(AwsError::new(
+            "NotImplementedException",
+            format!("codepipeline-local does not implement {other} yet"),
+        )
+        .with_status(axum::http::StatusCode::NOT_IMPLEMENTED)),
+    }
+}
+
+/// Input has already passed model validation, so a failure here is a type the model allows
+/// but our typed view does not; it is still the caller's input, so it answers 400.
+fn parse<T: DeserializeOwned>(input: Value) -> Result<T, AwsError> {
+    serde_json::from_value(input).map_err(|e| AwsError::serialization(e.to_string()))
+}
+
+/// Now, as AWS writes timestamps: epoch seconds with milliseconds.
+pub fn now() -> f64 {
+    let ms = chrono::Utc::now().timestamp_millis();
+    ms as f64 / 1000.0
+}
+
+/// Opaque page tokens: the key a page ended on, hex-encoded so a token never looks like a name.
+mod page_token {
+    use crate::error::AwsError;
+
+    pub fn encode(last: &str) -> String {
+        last.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn decode(token: &str) -> Result<String, AwsError> {
+        let invalid = || AwsError::new("InvalidNextTokenException", "The next token is not valid");
+        if !token.len().is_multiple_of(2) {
+            return Err(invalid());
+        }
+        let bytes: Result<Vec<u8>, _> = (0..token.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(token.get(i..i + 2).unwrap_or("zz"), 16))
+            .collect();
+        String::from_utf8(bytes.map_err(|_| invalid())?).map_err(|_| invalid())
+    }
+}

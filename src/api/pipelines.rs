@@ -1,0 +1,244 @@
+//! CreatePipeline, GetPipeline, UpdatePipeline, DeletePipeline, ListPipelines.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::records::{self, PipelineRecord};
+use super::{now, page_token};
+use crate::domain::action_types::Catalog;
+use crate::domain::pipeline::PipelineDeclaration;
+use crate::domain::tags::{self, Tag};
+use crate::domain::{arn, rules};
+use crate::error::AwsError;
+use crate::state::AppState;
+use crate::store::{decode, Keys, Write, FORMAT_VERSION};
+use crate::wire::Context;
+
+/// Pipelines per account and region, as AWS's quota.
+pub const MAX_PIPELINES: usize = 1000;
+const DEFAULT_PAGE: usize = 100;
+
+#[derive(Deserialize)]
+pub struct CreateInput {
+    pipeline: PipelineDeclaration,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+pub struct GetInput {
+    name: String,
+    version: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct UpdateInput {
+    pipeline: PipelineDeclaration,
+}
+
+#[derive(Deserialize)]
+pub struct DeleteInput {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListInput {
+    next_token: Option<String>,
+    max_results: Option<usize>,
+}
+
+/// The declaration as replies show it: secret configuration values masked, as AWS masks them.
+fn present(decl: &PipelineDeclaration, catalog: &Catalog) -> Value {
+    let mut shown = decl.clone();
+    for action in shown.stages.iter_mut().flat_map(|s| s.actions.iter_mut()) {
+        let Some(t) = catalog.find(&action.action_type_id) else {
+            continue;
+        };
+        if let Some(config) = action.configuration.as_mut() {
+            for p in t.properties.iter().filter(|p| p.secret) {
+                if let Some(v) = config.get_mut(&p.name) {
+                    *v = "****".to_owned();
+                }
+            }
+        }
+    }
+    serde_json::to_value(shown).unwrap_or(Value::Null)
+}
+
+/// Normalises and checks a declaration against every structure rule.
+fn checked(
+    state: &AppState,
+    ctx: &Context,
+    mut decl: PipelineDeclaration,
+) -> Result<PipelineDeclaration, AwsError> {
+    decl.normalise();
+    let custom =
+        records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
+    rules::check(&decl, &Catalog::new(&custom), &ctx.region)?;
+    Ok(decl)
+}
+
+fn catalog_view(
+    state: &AppState,
+    ctx: &Context,
+    decl: &PipelineDeclaration,
+) -> Result<Value, AwsError> {
+    let custom =
+        records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
+    Ok(present(decl, &Catalog::new(&custom)))
+}
+
+pub async fn create(
+    state: &AppState,
+    ctx: &Context,
+    input: CreateInput,
+) -> Result<Value, AwsError> {
+    let mut decl = checked(state, ctx, input.pipeline)?;
+    decl.version = Some(1);
+    let tags = tags::merge(&[], &input.tags)?;
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let record = PipelineRecord {
+        format_version: FORMAT_VERSION,
+        arn: arn::pipeline(region, account, &decl.name),
+        declaration: decl,
+        created: now(),
+        updated: now(),
+    };
+    let record = state
+        .mutate(|store| {
+            let name = &record.declaration.name;
+            if records::load_pipeline(store, account, region, name)?.is_some() {
+                return Err(AwsError::new(
+                    "PipelineNameInUseException",
+                    format!("A pipeline with the name '{name}' already exists in account '{account}'"),
+                ));
+            }
+            if store.scan(&Keys::pipelines(account, region), None, MAX_PIPELINES)?.len() >= MAX_PIPELINES {
+                return Err(AwsError::new(
+                    "LimitExceededException",
+                    format!("The number of pipelines in account '{account}' and region '{region}' has reached the limit of {MAX_PIPELINES}"),
+                ));
+            }
+            let mut writes = records::pipeline_writes(account, region, &record)?;
+            writes.push(records::tags_write(account, region, &record.arn, tags.clone())?);
+            store.apply(writes)?;
+            Ok(record)
+        })
+        .await?;
+    let mut reply = json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? });
+    if !tags.is_empty() {
+        reply["tags"] = json!(tags);
+    }
+    Ok(reply)
+}
+
+pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Value, AwsError> {
+    let store = state.store.as_ref();
+    let record = records::load_pipeline(store, &ctx.account, &ctx.region, &input.name)?
+        .ok_or_else(|| AwsError::pipeline_not_found(&input.name, &ctx.account))?;
+    let decl = match input.version {
+        None => record.declaration.clone(),
+        Some(v) => {
+            records::load_pipeline_version(store, &ctx.account, &ctx.region, &input.name, v)?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        "PipelineVersionNotFoundException",
+                        format!("Pipeline '{}' does not have a version {v}", input.name),
+                    )
+                })?
+        }
+    };
+    Ok(json!({
+        "pipeline": catalog_view(state, ctx, &decl)?,
+        "metadata": { "pipelineArn": record.arn, "created": record.created, "updated": record.updated },
+    }))
+}
+
+pub async fn update(
+    state: &AppState,
+    ctx: &Context,
+    input: UpdateInput,
+) -> Result<Value, AwsError> {
+    let decl = checked(state, ctx, input.pipeline)?;
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let record = state
+        .mutate(|store| {
+            let current = records::load_pipeline(store, account, region, &decl.name)?
+                .ok_or_else(|| AwsError::pipeline_not_found(&decl.name, account))?;
+            let mut next = decl;
+            next.version = Some(current.declaration.version.unwrap_or(1) + 1);
+            let record = PipelineRecord {
+                declaration: next,
+                updated: now(),
+                ..current
+            };
+            store.apply(records::pipeline_writes(account, region, &record)?)?;
+            Ok(record)
+        })
+        .await?;
+    Ok(json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? }))
+}
+
+pub async fn delete(
+    state: &AppState,
+    ctx: &Context,
+    input: DeleteInput,
+) -> Result<Value, AwsError> {
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    state
+        .mutate(|store| {
+            let Some(record) = records::load_pipeline(store, account, region, &input.name)? else {
+                return Ok(());
+            };
+            let mut writes = vec![
+                Write::delete(Keys::pipeline(account, region, &input.name)),
+                Write::delete(Keys::tags(account, region, &record.arn)),
+            ];
+            let versions = store.scan(
+                &Keys::pipeline_versions(account, region, &input.name),
+                None,
+                usize::MAX,
+            )?;
+            writes.extend(versions.into_iter().map(|(k, _)| Write::delete(k)));
+            store.apply(writes).map_err(AwsError::from)
+        })
+        .await?;
+    Ok(json!({}))
+}
+
+pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<Value, AwsError> {
+    let prefix = Keys::pipelines(&ctx.account, &ctx.region);
+    let after = match &input.next_token {
+        Some(t) => Some(page_token::decode(t)?)
+            .filter(|k| k.starts_with(&prefix))
+            .map(Some)
+            .ok_or_else(|| {
+                AwsError::new("InvalidNextTokenException", "The next token is not valid")
+            })?,
+        None => None,
+    };
+    let limit = input.max_results.unwrap_or(DEFAULT_PAGE);
+    // One extra record tells whether another page follows.
+    let page = state.store.scan(&prefix, after.as_deref(), limit + 1)?;
+    let more = page.len() > limit;
+    let mut pipelines = Vec::new();
+    let mut last_key = None;
+    for (key, bytes) in page.into_iter().take(limit) {
+        let r: PipelineRecord = decode(&bytes)?;
+        pipelines.push(json!({
+            "name": r.declaration.name,
+            "version": r.declaration.version,
+            "pipelineType": r.declaration.pipeline_type,
+            "executionMode": r.declaration.execution_mode,
+            "created": r.created,
+            "updated": r.updated,
+        }));
+        last_key = Some(key);
+    }
+    let mut reply = json!({ "pipelines": pipelines });
+    if let (true, Some(key)) = (more, last_key) {
+        reply["nextToken"] = json!(page_token::encode(&key));
+    }
+    Ok(reply)
+}

@@ -1,0 +1,52 @@
+//! Command-line flags, each also readable from `CODEPIPELINE_LOCAL_<NAME>`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "codepipeline-local",
+    version,
+    about = "A local emulator of AWS CodePipeline"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one; the ready line names it).
+    #[arg(long, env = "CODEPIPELINE_LOCAL_PORT", default_value_t = 4566)]
+    pub port: u16,
+    /// Folder of the durable store.
+    #[arg(
+        long,
+        env = "CODEPIPELINE_LOCAL_DATA_DIR",
+        default_value = "./.codepipeline-local"
+    )]
+    pub data_dir: PathBuf,
+    /// Keep nothing on disk.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_IN_MEMORY", default_value_t = false)]
+    pub in_memory: bool,
+    /// Log line format.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: in memory, any free port.
+    pub fn in_memory() -> Self {
+        Config {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            data_dir: PathBuf::new(),
+            in_memory: true,
+            log_format: LogFormat::Text,
+        }
+    }
+}

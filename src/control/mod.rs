@@ -1,0 +1,52 @@
+//! The `/_local/` control plane: health (also at `/_localstack/health` for tools that probe it)
+//! and reset. More endpoints (faults, clock, console) join here as the engine grows.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::api::IMPLEMENTED;
+use crate::state::AppState;
+use crate::wire::model::Model;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/_local/health", get(health))
+        .route("/_localstack/health", get(localstack_health))
+        .route("/_local/reset", post(reset))
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let missing: Vec<&String> = Model::get()
+        .operations
+        .keys()
+        .filter(|op| !IMPLEMENTED.contains(&op.as_str()))
+        .collect();
+    Json(json!({
+        "status": "running",
+        "version": env!("CARGO_PKG_VERSION"),
+        "store": state.store.describe(),
+        "operations": { "implemented": IMPLEMENTED, "notImplemented": missing },
+    }))
+}
+
+async fn localstack_health() -> impl IntoResponse {
+    Json(
+        json!({ "services": { "codepipeline": "running" }, "edition": "codepipeline-local", "version": env!("CARGO_PKG_VERSION") }),
+    )
+}
+
+async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.store.clear() {
+        Ok(()) => (StatusCode::OK, Json(json!({ "reset": true }))),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "reset": false, "error": e.to_string() })),
+        ),
+    }
+}

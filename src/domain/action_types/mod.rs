@@ -1,0 +1,252 @@
+//! The action-type catalog: AWS-owned types compiled in (`aws_catalog`), plus the custom types an
+//! account created, seen through one shape ([`ActionTypeInfo`]) by validation and the API.
+
+mod aws_catalog;
+mod custom;
+pub mod spec;
+
+pub use aws_catalog::AWS_ACTION_TYPES;
+pub use custom::{ArtifactDetails, ConfigurationProperty, CustomActionType};
+
+use serde_json::{json, Value};
+
+use super::pipeline::ActionTypeId;
+use spec::ActionTypeSpec;
+
+/// One configuration property, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyInfo {
+    pub name: String,
+    pub required: bool,
+    pub key: bool,
+    pub secret: bool,
+    pub queryable: bool,
+    pub description: Option<String>,
+    pub kind: Option<String>,
+}
+
+/// An action type as validation and the API see it, whoever owns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionTypeInfo {
+    pub id: ActionTypeId,
+    pub input_artifacts: (u32, u32),
+    pub output_artifacts: (u32, u32),
+    pub properties: Vec<PropertyInfo>,
+    /// `ActionTypeSettings` as the API shows it.
+    pub settings: Value,
+}
+
+impl ActionTypeInfo {
+    pub fn from_spec(spec: &ActionTypeSpec) -> Self {
+        let mut settings = serde_json::Map::new();
+        for (name, value) in [
+            (
+                "thirdPartyConfigurationUrl",
+                spec.settings.third_party_configuration_url,
+            ),
+            ("entityUrlTemplate", spec.settings.entity_url_template),
+            ("executionUrlTemplate", spec.settings.execution_url_template),
+            ("revisionUrlTemplate", spec.settings.revision_url_template),
+        ] {
+            if let Some(v) = value {
+                settings.insert(name.to_owned(), Value::String(v.to_owned()));
+            }
+        }
+        ActionTypeInfo {
+            id: ActionTypeId {
+                category: spec.category.to_owned(),
+                owner: spec.owner.to_owned(),
+                provider: spec.provider.to_owned(),
+                version: spec.version.to_owned(),
+            },
+            input_artifacts: spec.input_artifacts,
+            output_artifacts: spec.output_artifacts,
+            properties: spec
+                .properties
+                .iter()
+                .map(|p| PropertyInfo {
+                    name: p.name.to_owned(),
+                    required: p.required,
+                    key: p.key,
+                    secret: p.secret,
+                    queryable: p.queryable,
+                    description: Some(p.description.to_owned()).filter(|d| !d.is_empty()),
+                    kind: Some(p.kind.as_str().to_owned()),
+                })
+                .collect(),
+            settings: Value::Object(settings),
+        }
+    }
+
+    /// The `ActionType` shape `ListActionTypes` returns.
+    pub fn to_api(&self) -> Value {
+        let properties: Vec<Value> = self
+            .properties
+            .iter()
+            .map(|p| {
+                let mut v = json!({"name": p.name, "required": p.required, "key": p.key, "secret": p.secret, "queryable": p.queryable});
+                if let Some(d) = &p.description {
+                    v["description"] = json!(d);
+                }
+                if let Some(t) = &p.kind {
+                    v["type"] = json!(t);
+                }
+                v
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "settings": self.settings,
+            "actionConfigurationProperties": properties,
+            "inputArtifactDetails": {"minimumCount": self.input_artifacts.0, "maximumCount": self.input_artifacts.1},
+            "outputArtifactDetails": {"minimumCount": self.output_artifacts.0, "maximumCount": self.output_artifacts.1},
+        })
+    }
+
+    /// The `ActionTypeDeclaration` shape `GetActionType` returns.
+    pub fn to_declaration(&self) -> Value {
+        let properties: Vec<Value> = self
+            .properties
+            .iter()
+            .map(|p| {
+                let mut v = json!({"name": p.name, "optional": !p.required, "key": p.key, "noEcho": p.secret, "queryable": p.queryable});
+                if let Some(d) = &p.description {
+                    v["description"] = json!(d);
+                }
+                v
+            })
+            .collect();
+        let mut urls = serde_json::Map::new();
+        for (from, to) in [
+            ("thirdPartyConfigurationUrl", "configurationUrl"),
+            ("entityUrlTemplate", "entityUrlTemplate"),
+            ("executionUrlTemplate", "executionUrlTemplate"),
+            ("revisionUrlTemplate", "revisionUrlTemplate"),
+        ] {
+            if let Some(v) = self.settings.get(from) {
+                urls.insert(to.to_owned(), v.clone());
+            }
+        }
+        json!({
+            "id": self.id,
+            "executor": {"configuration": {"jobWorkerExecutorConfiguration": {}}, "type": "JobWorker"},
+            "inputArtifactDetails": {"minimumCount": self.input_artifacts.0, "maximumCount": self.input_artifacts.1},
+            "outputArtifactDetails": {"minimumCount": self.output_artifacts.0, "maximumCount": self.output_artifacts.1},
+            "properties": properties,
+            "urls": urls,
+        })
+    }
+}
+
+/// The action types one account and region can use: the AWS catalog plus its custom types.
+pub struct Catalog<'a> {
+    custom: &'a [CustomActionType],
+}
+
+impl<'a> Catalog<'a> {
+    pub fn new(custom: &'a [CustomActionType]) -> Self {
+        Catalog { custom }
+    }
+
+    pub fn find(&self, id: &ActionTypeId) -> Option<ActionTypeInfo> {
+        if id.owner == "Custom" {
+            return self
+                .custom
+                .iter()
+                .find(|c| &c.id == id)
+                .map(CustomActionType::info);
+        }
+        AWS_ACTION_TYPES
+            .iter()
+            .find(|s| {
+                s.category == id.category
+                    && s.owner == id.owner
+                    && s.provider == id.provider
+                    && s.version == id.version
+            })
+            .map(ActionTypeInfo::from_spec)
+    }
+
+    /// Every type, AWS-owned first, optionally of one owner.
+    pub fn all(&self, owner: Option<&str>) -> Vec<ActionTypeInfo> {
+        AWS_ACTION_TYPES
+            .iter()
+            .map(ActionTypeInfo::from_spec)
+            .chain(self.custom.iter().map(CustomActionType::info))
+            .filter(|t| owner.is_none_or(|o| t.id.owner == o))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_ids_are_unique_and_valid() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in AWS_ACTION_TYPES {
+            assert!(
+                seen.insert((spec.category, spec.owner, spec.provider, spec.version)),
+                "duplicate {spec:?}"
+            );
+            assert!(
+                spec.input_artifacts.0 <= spec.input_artifacts.1,
+                "{}",
+                spec.provider
+            );
+            assert!(
+                spec.output_artifacts.0 <= spec.output_artifacts.1,
+                "{}",
+                spec.provider
+            );
+            assert!(["AWS", "ThirdParty"].contains(&spec.owner));
+        }
+    }
+
+    #[test]
+    fn the_issue_s_providers_are_all_there() {
+        let cat = Catalog::new(&[]);
+        for (category, provider) in [
+            ("Source", "S3"),
+            ("Source", "CodeCommit"),
+            ("Source", "ECR"),
+            ("Source", "CodeStarSourceConnection"),
+            ("Build", "CodeBuild"),
+            ("Build", "ECRBuildAndPublish"),
+            ("Compute", "Commands"),
+            ("Test", "CodeBuild"),
+            ("Test", "DeviceFarm"),
+            ("Deploy", "S3"),
+            ("Deploy", "CodeDeploy"),
+            ("Deploy", "CloudFormation"),
+            ("Deploy", "CloudFormationStackSet"),
+            ("Deploy", "CloudFormationStackInstances"),
+            ("Deploy", "ECS"),
+            ("Deploy", "CodeDeployToECS"),
+            ("Deploy", "ElasticBeanstalk"),
+            ("Deploy", "AppConfig"),
+            ("Deploy", "EC2"),
+            ("Deploy", "EKS"),
+            ("Invoke", "Lambda"),
+            ("Invoke", "StepFunctions"),
+            ("Invoke", "InspectorScan"),
+            ("Approval", "Manual"),
+        ] {
+            let id = ActionTypeId {
+                category: category.into(),
+                owner: "AWS".into(),
+                provider: provider.into(),
+                version: "1".into(),
+            };
+            assert!(cat.find(&id).is_some(), "{category}/{provider} missing");
+        }
+        let github = ActionTypeId {
+            category: "Source".into(),
+            owner: "ThirdParty".into(),
+            provider: "GitHub".into(),
+            version: "1".into(),
+        };
+        assert!(cat.find(&github).is_some());
+    }
+}

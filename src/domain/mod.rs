@@ -1,0 +1,7 @@
+//! Declarations and their rules, the action-type catalog and tags: plain Rust, no HTTP, no I/O.
+
+pub mod action_types;
+pub mod arn;
+pub mod pipeline;
+pub mod rules;
+pub mod tags;

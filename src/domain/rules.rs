@@ -1,0 +1,425 @@
+//! The structure rules a pipeline declaration must satisfy, one function per rule, each answering
+//! the exception type AWS answers with a message naming the offending stage or action. `check`
+//! runs them in AWS's order: the first rule broken is the one reported.
+
+use std::collections::{HashMap, HashSet};
+
+use super::action_types::Catalog;
+use super::pipeline::{ActionDeclaration, PipelineDeclaration};
+use crate::error::AwsError;
+
+pub const MIN_STAGES: usize = 2;
+pub const MAX_STAGES: usize = 50;
+pub const MAX_ACTIONS_PER_STAGE: usize = 50;
+
+fn structure(msg: String) -> AwsError {
+    AwsError::new("InvalidStructureException", msg)
+}
+
+fn stage_error(msg: String) -> AwsError {
+    AwsError::new("InvalidStageDeclarationException", msg)
+}
+
+fn action_error(msg: String) -> AwsError {
+    AwsError::new("InvalidActionDeclarationException", msg)
+}
+
+/// Every rule, in order. `region` is the region the pipeline lives in.
+pub fn check(p: &PipelineDeclaration, catalog: &Catalog, region: &str) -> Result<(), AwsError> {
+    v2_features_need_v2(p)?;
+    stage_count(p)?;
+    artifact_stores(p, region)?;
+    stage_names_unique(p)?;
+    for stage in &p.stages {
+        no_blockers(
+            &stage.name,
+            stage.blockers.as_ref().is_some_and(|b| !b.is_empty()),
+        )?;
+        actions_per_stage(&stage.name, stage.actions.len())?;
+        action_names_unique(&stage.name, &stage.actions)?;
+    }
+    source_actions_only_first(p)?;
+    for action in p.stages.iter().flat_map(|s| &s.actions) {
+        action_type_available(action, catalog, region)?;
+        artifact_counts(action, catalog)?;
+        configuration(action, catalog)?;
+        action_region(p, action, region)?;
+    }
+    output_artifact_names_unique(p)?;
+    inputs_produced_upstream(p)?;
+    namespaces_unique(p)?;
+    variables_unique(p)?;
+    triggers_name_source_actions(p)?;
+    Ok(())
+}
+
+pub fn v2_features_need_v2(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    if p.is_v2() {
+        return Ok(());
+    }
+    let mut used = Vec::new();
+    if matches!(p.execution_mode.as_deref(), Some("QUEUED" | "PARALLEL")) {
+        used.push(format!(
+            "executionMode {}",
+            p.execution_mode.as_deref().unwrap_or_default()
+        ));
+    }
+    if p.variables.as_ref().is_some_and(|v| !v.is_empty()) {
+        used.push("variables".to_owned());
+    }
+    if p.triggers.as_ref().is_some_and(|t| !t.is_empty()) {
+        used.push("triggers".to_owned());
+    }
+    if p.stages
+        .iter()
+        .any(|s| s.before_entry.is_some() || s.on_success.is_some() || s.on_failure.is_some())
+    {
+        used.push("stage conditions".to_owned());
+    }
+    if used.is_empty() {
+        Ok(())
+    } else {
+        Err(AwsError::validation(format!(
+            "Pipeline type V1 does not support {}; use pipelineType V2",
+            used.join(", ")
+        )))
+    }
+}
+
+pub fn stage_count(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let n = p.stages.len();
+    if n < MIN_STAGES {
+        return Err(structure(format!(
+            "Pipeline has only {n} stage(s). There should be a minimum of {MIN_STAGES} stages in a pipeline"
+        )));
+    }
+    if n > MAX_STAGES {
+        return Err(structure(format!(
+            "Pipeline has {n} stages. There should be a maximum of {MAX_STAGES} stages in a pipeline"
+        )));
+    }
+    Ok(())
+}
+
+pub fn artifact_stores(p: &PipelineDeclaration, region: &str) -> Result<(), AwsError> {
+    match (&p.artifact_store, &p.artifact_stores) {
+        (Some(_), Some(_)) => Err(structure(
+            "Pipeline cannot have both artifactStore and artifactStores; use artifactStores for cross-region actions".to_owned(),
+        )),
+        (None, None) => Err(structure("Pipeline must have either artifactStore or artifactStores".to_owned())),
+        (None, Some(stores)) if !stores.contains_key(region) => Err(structure(format!(
+            "artifactStores must include an artifact store for the pipeline's region '{region}'"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub fn stage_names_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let mut seen = HashSet::new();
+    for s in &p.stages {
+        if !seen.insert(s.name.as_str()) {
+            return Err(stage_error(format!(
+                "Stage name '{}' is not unique in the pipeline",
+                s.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn no_blockers(stage: &str, has_blockers: bool) -> Result<(), AwsError> {
+    if has_blockers {
+        return Err(AwsError::new(
+            "InvalidBlockerDeclarationException",
+            format!("Stage '{stage}' declares blockers, which are reserved for future use"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn actions_per_stage(stage: &str, n: usize) -> Result<(), AwsError> {
+    if n == 0 {
+        return Err(stage_error(format!(
+            "Stage '{stage}' must contain at least one action"
+        )));
+    }
+    if n > MAX_ACTIONS_PER_STAGE {
+        return Err(stage_error(format!(
+            "Stage '{stage}' has {n} actions. There should be a maximum of {MAX_ACTIONS_PER_STAGE} actions in a stage"
+        )));
+    }
+    Ok(())
+}
+
+pub fn action_names_unique(stage: &str, actions: &[ActionDeclaration]) -> Result<(), AwsError> {
+    let mut seen = HashSet::new();
+    for a in actions {
+        if !seen.insert(a.name.as_str()) {
+            return Err(action_error(format!(
+                "Action name '{}' is not unique in stage '{stage}'",
+                a.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn source_actions_only_first(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    for (i, stage) in p.stages.iter().enumerate() {
+        for a in &stage.actions {
+            let is_source = a.action_type_id.category == "Source";
+            if i == 0 && !is_source {
+                return Err(structure(format!(
+                    "Stage '{}' is the first stage and contains action '{}' of category '{}'. The first stage can contain only source actions",
+                    stage.name, a.name, a.action_type_id.category
+                )));
+            }
+            if i > 0 && is_source {
+                return Err(structure(format!(
+                    "Stage '{}' contains source action '{}'. Source actions can only be in the first stage of a pipeline",
+                    stage.name, a.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// AWS writes the region in the enum style of its Java SDK (`US_EAST_1`) in this message.
+fn region_label(region: &str) -> String {
+    region.to_uppercase().replace('-', "_")
+}
+
+pub fn action_type_available(
+    a: &ActionDeclaration,
+    catalog: &Catalog,
+    region: &str,
+) -> Result<(), AwsError> {
+    if catalog.find(&a.action_type_id).is_none() {
+        let where_ = a.region.as_deref().unwrap_or(region);
+        return Err(action_error(format!(
+            "{} in action '{}' is not available in region '{}'",
+            a.action_type_id,
+            a.name,
+            region_label(where_)
+        )));
+    }
+    Ok(())
+}
+
+fn count_check(action: &str, what: &str, n: usize, (min, max): (u32, u32)) -> Result<(), AwsError> {
+    if n < min as usize {
+        return Err(action_error(format!(
+            "Action {action} declares {n} {what} artifacts which is less than the minimum count ({min})"
+        )));
+    }
+    if n > max as usize {
+        return Err(action_error(format!(
+            "Action {action} declares {n} {what} artifacts which is more than the maximum count ({max})"
+        )));
+    }
+    Ok(())
+}
+
+pub fn artifact_counts(a: &ActionDeclaration, catalog: &Catalog) -> Result<(), AwsError> {
+    let Some(t) = catalog.find(&a.action_type_id) else {
+        return Ok(());
+    };
+    count_check(&a.name, "input", a.inputs().len(), t.input_artifacts)?;
+    count_check(&a.name, "output", a.outputs().len(), t.output_artifacts)
+}
+
+pub fn configuration(a: &ActionDeclaration, catalog: &Catalog) -> Result<(), AwsError> {
+    let Some(t) = catalog.find(&a.action_type_id) else {
+        return Ok(());
+    };
+    for p in t.properties.iter().filter(|p| p.required) {
+        if a.config(&p.name).is_none_or(str::is_empty) {
+            return Err(action_error(format!(
+                "Action configuration for action '{}' is missing required configuration '{}'",
+                a.name, p.name
+            )));
+        }
+    }
+    // AWS-owned providers accept keys beyond the ones the catalog lists; custom types declare all of theirs.
+    if a.action_type_id.owner == "Custom" {
+        if let Some(config) = &a.configuration {
+            for key in config.keys() {
+                if !t.properties.iter().any(|p| &p.name == key) {
+                    return Err(action_error(format!(
+                        "Action configuration for action '{}' contains unknown configuration '{key}'",
+                        a.name
+                    )));
+                }
+            }
+        }
+    }
+    provider_specific(a)
+}
+
+/// Rules that belong to one provider.
+fn provider_specific(a: &ActionDeclaration) -> Result<(), AwsError> {
+    let id = &a.action_type_id;
+    match (
+        id.owner.as_str(),
+        id.category.as_str(),
+        id.provider.as_str(),
+    ) {
+        ("AWS", "Deploy", "S3") => {
+            let extract = a.config("Extract").unwrap_or_default();
+            if !extract.eq_ignore_ascii_case("true") && !extract.eq_ignore_ascii_case("false") {
+                return Err(action_error(format!(
+                    "Action configuration for action '{}' has an invalid value for 'Extract': it must be true or false",
+                    a.name
+                )));
+            }
+            if extract.eq_ignore_ascii_case("false")
+                && a.config("ObjectKey").is_none_or(str::is_empty)
+            {
+                return Err(action_error(format!(
+                    "Action configuration for action '{}' is missing required configuration 'ObjectKey'",
+                    a.name
+                )));
+            }
+        }
+        ("AWS", "Compute", "Commands") if a.commands.as_ref().is_none_or(Vec::is_empty) => {
+            return Err(action_error(format!(
+                "Action {} must have a non-empty commands field",
+                a.name
+            )));
+        }
+        _ => {}
+    }
+    if a.commands.is_some() && id.provider != "Commands" {
+        return Err(action_error(format!(
+            "Action {} declares commands, which only the Commands action type accepts",
+            a.name
+        )));
+    }
+    Ok(())
+}
+
+pub fn action_region(
+    p: &PipelineDeclaration,
+    a: &ActionDeclaration,
+    region: &str,
+) -> Result<(), AwsError> {
+    let Some(action_region) = a.region.as_deref() else {
+        return Ok(());
+    };
+    match &p.artifact_stores {
+        Some(stores) if !stores.contains_key(action_region) => Err(action_error(format!(
+            "Action '{}' is in region '{action_region}', which has no artifact store in artifactStores",
+            a.name
+        ))),
+        None if action_region != region => Err(action_error(format!(
+            "Action '{}' is in region '{action_region}'; cross-region actions need artifactStores with a store in that region",
+            a.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub fn output_artifact_names_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let mut seen = HashSet::new();
+    for a in p.stages.iter().flat_map(|s| &s.actions) {
+        for o in a.outputs() {
+            if !seen.insert(o.name.as_str()) {
+                return Err(structure(format!(
+                    "Output artifact name '{}' of action '{}' is not unique in the pipeline",
+                    o.name, a.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An input must be the output of an action in an earlier stage, or of an action earlier in the
+/// same stage (a lower run order).
+pub fn inputs_produced_upstream(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let mut before_stage: HashSet<&str> = HashSet::new();
+    for stage in &p.stages {
+        for a in &stage.actions {
+            for input in a.inputs() {
+                let earlier_in_stage = stage
+                    .actions
+                    .iter()
+                    .filter(|b| b.run_order() < a.run_order())
+                    .any(|b| b.outputs().iter().any(|o| o.name == input.name));
+                if !before_stage.contains(input.name.as_str()) && !earlier_in_stage {
+                    return Err(structure(format!(
+                        "Input artifact '{}' of action '{}' in stage '{}' is not the output artifact of an action that runs before it",
+                        input.name, a.name, stage.name
+                    )));
+                }
+            }
+        }
+        before_stage.extend(
+            stage
+                .actions
+                .iter()
+                .flat_map(|a| a.outputs().iter().map(|o| o.name.as_str())),
+        );
+    }
+    Ok(())
+}
+
+pub fn namespaces_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for a in p.stages.iter().flat_map(|s| &s.actions) {
+        if let Some(ns) = a.namespace.as_deref() {
+            if let Some(other) = seen.insert(ns, a.name.as_str()) {
+                return Err(action_error(format!(
+                    "Namespace '{ns}' of action '{}' is already used by action '{other}'; namespaces must be unique in a pipeline",
+                    a.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn variables_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let mut seen = HashSet::new();
+    for v in p.variables.iter().flatten() {
+        if !seen.insert(v.name.as_str()) {
+            return Err(AwsError::validation(format!(
+                "Pipeline variable name '{}' is not unique",
+                v.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every trigger names, in `gitConfiguration.sourceActionName`, a CodeStarSourceConnection source action.
+pub fn triggers_name_source_actions(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    for trigger in p.triggers.iter().flatten() {
+        let name = trigger
+            .pointer("/gitConfiguration/sourceActionName")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let found = p
+            .stages
+            .first()
+            .into_iter()
+            .flat_map(|s| &s.actions)
+            .find(|a| a.name == name);
+        match found {
+            Some(a) if a.action_type_id.provider == "CodeStarSourceConnection" => {}
+            Some(a) => {
+                return Err(AwsError::validation(format!(
+                    "Trigger source action '{}' must be a CodeStarSourceConnection action, not {}",
+                    a.name, a.action_type_id.provider
+                )))
+            }
+            None => {
+                return Err(AwsError::validation(format!(
+                    "Trigger names source action '{name}', which is not a source action of the pipeline"
+                )))
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! codepipeline-local: an offline emulator of AWS CodePipeline. `app` builds the router so tests
+//! can run the server in-process; `main.rs` adds flags, logging and signals.
+
+pub mod api;
+pub mod config;
+pub mod control;
+pub mod domain;
+pub mod error;
+pub mod state;
+pub mod store;
+pub mod wire;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use axum::Router;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// The whole HTTP surface: the AWS protocol at `POST /` and the control plane under `/_local/`.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(wire::http::handle))
+        .merge(control::routes())
+        // The protocol handler enforces its own limit so it can answer with an AWS error.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}

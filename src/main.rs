@@ -1,0 +1,83 @@
+//! The `codepipeline-local` binary: flags, logging, serve until SIGINT/SIGTERM, then drain
+//! in-flight requests, flush the store and exit 0.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use codepipeline_local::config::LogFormat;
+use codepipeline_local::{app, AppState, Config};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    init_logging(config.log_format);
+    let state = match AppState::open(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("codepipeline-local: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "codepipeline-local: cannot listen on {}:{}: {e}",
+                config.host, config.port
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let url = match listener.local_addr() {
+        Ok(addr) => format!("http://{addr}"),
+        Err(_) => format!("http://{}:{}", config.host, config.port),
+    };
+    println!(
+        "codepipeline-local ready on {url} (store: {})",
+        state.store.describe()
+    );
+    let served = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    if let Err(e) = state.flush().await {
+        eprintln!("codepipeline-local: final flush failed: {e}");
+        return ExitCode::from(1);
+    }
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("codepipeline-local: server error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

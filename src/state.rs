@@ -1,0 +1,56 @@
+//! The shared server state handed to every handler: the store and the one writer lock.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::AwsError;
+use crate::store::{SledStore, Store, StoreError};
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
+    write_lock: tokio::sync::Mutex<()>,
+}
+
+impl From<StoreError> for AwsError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        AwsError::internal("The service could not read or write its store")
+    }
+}
+
+impl AppState {
+    pub fn open(config: &Config) -> Result<Arc<Self>, StoreError> {
+        let store: Arc<dyn Store> = if config.in_memory {
+            Arc::new(SledStore::temporary()?)
+        } else {
+            Arc::new(SledStore::open(&config.data_dir)?)
+        };
+        Ok(Arc::new(AppState {
+            store,
+            write_lock: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// Runs a read-modify-write under the writer lock, then waits until it is on disk. The flush
+    /// happens after the lock is released, so concurrent writers share one disk sync.
+    pub async fn mutate<T>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, AwsError>,
+    ) -> Result<T, AwsError> {
+        let out = {
+            let _guard = self.write_lock.lock().await;
+            f(self.store.as_ref())?
+        };
+        self.flush().await?;
+        Ok(out)
+    }
+
+    pub async fn flush(&self) -> Result<(), AwsError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(|e| AwsError::internal(format!("flush task failed: {e}")))??;
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! The key layout, in one place. Every key starts with its record kind, then account and region.
+
+pub struct Keys;
+
+impl Keys {
+    pub fn pipelines(account: &str, region: &str) -> String {
+        format!("pipeline/{account}/{region}/")
+    }
+
+    pub fn pipeline(account: &str, region: &str, name: &str) -> String {
+        format!("pipeline/{account}/{region}/{name}")
+    }
+
+    pub fn pipeline_versions(account: &str, region: &str, name: &str) -> String {
+        format!("pipeline-version/{account}/{region}/{name}/")
+    }
+
+    /// Versions are zero-padded so key order is version order.
+    pub fn pipeline_version(account: &str, region: &str, name: &str, version: i64) -> String {
+        format!("pipeline-version/{account}/{region}/{name}/{version:010}")
+    }
+
+    pub fn tags(account: &str, region: &str, arn: &str) -> String {
+        format!("tags/{account}/{region}/{arn}")
+    }
+
+    pub fn custom_action_types(account: &str, region: &str) -> String {
+        format!("action-type/{account}/{region}/")
+    }
+
+    pub fn custom_action_type(
+        account: &str,
+        region: &str,
+        category: &str,
+        provider: &str,
+        version: &str,
+    ) -> String {
+        format!("action-type/{account}/{region}/{category}/{provider}/{version}")
+    }
+}

@@ -1,0 +1,68 @@
+//! Persistence behind a small trait. Keys are text, `KIND/ACCOUNT/REGION/...`, so one prefix scan
+//! lists one kind of record of one account and region, and accounts and regions never meet.
+//! Values are JSON records that carry a format version (`formatVersion`).
+
+mod keys;
+mod records;
+mod sled_store;
+
+pub use keys::Keys;
+pub use records::{decode, encode, FORMAT_VERSION};
+pub use sled_store::SledStore;
+
+/// A storage failure: the store could not read or write. Callers answer `InternalFailure`.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "store error: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One write of an atomic batch: `Some` puts the value, `None` deletes the key.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub key: String,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Write {
+    pub fn put(key: impl Into<String>, value: Vec<u8>) -> Self {
+        Write {
+            key: key.into(),
+            value: Some(value),
+        }
+    }
+
+    pub fn delete(key: impl Into<String>) -> Self {
+        Write {
+            key: key.into(),
+            value: None,
+        }
+    }
+}
+
+pub trait Store: Send + Sync + 'static {
+    fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Records whose key starts with `prefix` and sorts after `start_after` (when given), in key
+    /// order, at most `limit` of them: a page costs its own size, not the size of the table.
+    fn scan(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// Applies every write or none.
+    fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
+    /// Returns once every write applied so far is on disk. Concurrent callers share one sync.
+    fn flush(&self) -> StoreResult<()>;
+    /// Removes everything (the control plane's reset).
+    fn clear(&self) -> StoreResult<()>;
+    /// A short description for the ready line and `/_local/health`.
+    fn describe(&self) -> String;
+}

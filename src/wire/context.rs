@@ -1,0 +1,106 @@
+//! Who is calling and where: the account (from the access key id) and region (from the SigV4
+//! credential scope) every resource is scoped to, plus the request id every reply carries.
+//! Only parsing happens here; signature verification is a separate, optional layer.
+
+use axum::http::HeaderMap;
+
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub account: String,
+    pub region: String,
+    pub request_id: String,
+}
+
+impl Context {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Context {
+            account: account.into(),
+            region: region.into(),
+            request_id: new_request_id(),
+        }
+    }
+
+    /// Reads `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+    /// A 12-digit access key id is the account id; any other key, or none, is the default account.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let scope = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(credential_scope)
+            .unwrap_or_default();
+        let mut parts = scope.split('/');
+        let access_key = parts.next().unwrap_or_default();
+        let region = parts
+            .nth(1)
+            .filter(|r| is_region_like(r))
+            .unwrap_or(DEFAULT_REGION);
+        let account = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+            access_key
+        } else {
+            DEFAULT_ACCOUNT
+        };
+        Context::new(account, region)
+    }
+}
+
+fn credential_scope(authorization: &str) -> Option<String> {
+    let start = authorization.find("Credential=")? + "Credential=".len();
+    let rest = &authorization[start..];
+    let end = rest.find([',', ' ']).unwrap_or(rest.len());
+    Some(rest[..end].to_owned())
+}
+
+/// Region names become part of store keys and ARNs, so only plain names are taken from a request.
+fn is_region_like(region: &str) -> bool {
+    (1..=30).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(auth: &str) -> Context {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", auth.parse().unwrap());
+        Context::from_headers(&h)
+    }
+
+    #[test]
+    fn account_and_region_come_from_the_credential_scope() {
+        let c = ctx("AWS4-HMAC-SHA256 Credential=123456789012/20260101/eu-west-1/codepipeline/aws4_request, SignedHeaders=host, Signature=abc");
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            ("123456789012", "eu-west-1")
+        );
+    }
+
+    #[test]
+    fn other_keys_use_the_default_account() {
+        let c = ctx("AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/codepipeline/aws4_request, SignedHeaders=host, Signature=abc");
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            (DEFAULT_ACCOUNT, "us-west-2")
+        );
+        let c = Context::from_headers(&HeaderMap::new());
+        assert_eq!(
+            (c.account.as_str(), c.region.as_str()),
+            (DEFAULT_ACCOUNT, DEFAULT_REGION)
+        );
+    }
+
+    #[test]
+    fn hostile_regions_are_ignored() {
+        let c = ctx("AWS4-HMAC-SHA256 Credential=test/20260101/../../x/codepipeline/aws4_request");
+        assert_eq!(c.region, DEFAULT_REGION);
+    }
+}

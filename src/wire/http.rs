@@ -1,0 +1,118 @@
+//! The `POST /` endpoint of the awsJson1.1 protocol: target header, body limit, JSON parsing,
+//! model validation, dispatch in a task of its own (so a bug answers 500, never kills the
+//! server), and the reply with `x-amzn-RequestId`. One log line per request.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::context::Context;
+use super::model::{Model, TARGET_PREFIX};
+use super::validate::validate_input;
+use crate::api;
+use crate::error::AwsError;
+use crate::state::AppState;
+
+/// Largest request body accepted; larger ones are refused before they are read in full.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let ctx = Context::from_headers(request.headers());
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let operation = target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(|t| t.strip_prefix('.'))
+        .unwrap_or_default()
+        .to_owned();
+    let result = match to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+        Err(_) => Err(AwsError::new(
+            "RequestEntityTooLargeException",
+            format!("Request body is larger than the maximum of {MAX_BODY_BYTES} bytes"),
+        )
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)),
+        Ok(body) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
+    };
+    let (status, body) = match result {
+        Ok(value) => (StatusCode::OK, value.to_string()),
+        Err(e) => (e.status, e.body()),
+    };
+    let code = status.as_u16();
+    tracing::info!(
+        request_id = %ctx.request_id,
+        operation = %operation,
+        account = %ctx.account,
+        region = %ctx.region,
+        status = code,
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    respond(status, body, &ctx.request_id)
+}
+
+pub fn respond(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut response = (status, Body::from(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+async fn run(
+    state: Arc<AppState>,
+    ctx: Context,
+    target: &str,
+    operation: String,
+    body: &[u8],
+) -> Result<Value, AwsError> {
+    let model = Model::get();
+    let Some(op) = model.operation(&operation) else {
+        let message = if target.is_empty() {
+            "Missing X-Amz-Target header".to_owned()
+        } else {
+            format!("Unknown operation {target}")
+        };
+        return Err(AwsError::new("UnknownOperationException", message));
+    };
+    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| AwsError::serialization("Request body is not valid UTF-8"))?;
+        serde_json::from_str(text)
+            .map_err(|e| AwsError::serialization(format!("Request body is not valid JSON: {e}")))?
+    };
+    if !input.is_object() {
+        return Err(AwsError::serialization(
+            "Request body must be a JSON object",
+        ));
+    }
+    if let Some(shape) = &op.input {
+        validate_input(model, shape, &input)?;
+    }
+    let name = op.name.clone();
+    let task = tokio::spawn(async move { api::dispatch(&state, &ctx, &name, input).await });
+    match task.await {
+        Ok(result) => result,
+        Err(e) => {
+            tracing::error!(operation = %operation, error = %e, "handler panicked");
+            Err(AwsError::internal(
+                "The server encountered an internal error",
+            ))
+        }
+    }
+}

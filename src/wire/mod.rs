@@ -1,0 +1,10 @@
+//! HTTP and AWS framing: turns a request into (context, operation, validated input), calls the
+//! operation's handler and renders its reply or error as AWS does. Knows nothing about pipelines.
+
+pub mod context;
+pub mod http;
+pub mod model;
+pub mod validate;
+
+pub use crate::error::{AwsError, AwsResult};
+pub use context::Context;

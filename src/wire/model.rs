@@ -1,0 +1,181 @@
+//! The vendored AWS service model, parsed once: operations and the shapes the validator and the
+//! output-conformance check walk. Everything about request shapes comes from here, never from guesses.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+/// The botocore service model, vendored unzipped (see `model/README.md`).
+const MODEL_JSON: &str = include_str!("../../model/codepipeline-2015-07-09.json");
+
+/// The `X-Amz-Target` prefix every request names.
+pub const TARGET_PREFIX: &str = "CodePipeline_20150709";
+
+#[derive(Debug)]
+pub struct Operation {
+    pub name: String,
+    pub input: Option<String>,
+    pub output: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Member {
+    pub name: String,
+    pub shape: String,
+}
+
+#[derive(Debug)]
+pub enum ShapeKind {
+    String {
+        min: Option<i64>,
+        max: Option<i64>,
+        /// The pattern as the model writes it (for messages) and anchored, as AWS matches the whole value.
+        pattern: Option<(String, Regex)>,
+        enum_values: Option<Vec<String>>,
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Boolean,
+    Timestamp,
+    Blob,
+    Structure {
+        members: Vec<Member>,
+        required: Vec<String>,
+    },
+    List {
+        member: String,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Map {
+        key: String,
+        value: String,
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Shape {
+    pub kind: ShapeKind,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub operations: BTreeMap<String, Operation>,
+    pub shapes: HashMap<String, Shape>,
+}
+
+impl Model {
+    /// The model, parsed on first use. The vendored file is part of the binary, so a parse failure
+    /// is a build defect, caught by the model tests, not a runtime condition.
+    pub fn get() -> &'static Model {
+        static MODEL: OnceLock<Model> = OnceLock::new();
+        MODEL.get_or_init(|| {
+            parse(MODEL_JSON).unwrap_or_else(|e| panic!("vendored AWS model is invalid: {e}"))
+        })
+    }
+
+    pub fn shape(&self, name: &str) -> Option<&Shape> {
+        self.shapes.get(name)
+    }
+
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.operations.get(name)
+    }
+}
+
+fn int(v: &Value, k: &str) -> Option<i64> {
+    v.get(k)
+        .and_then(|x| x.as_i64().or_else(|| x.as_f64().map(|f| f as i64)))
+}
+
+fn text(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn parse(json: &str) -> Result<Model, String> {
+    let root: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let mut operations = BTreeMap::new();
+    for (name, op) in root["operations"].as_object().ok_or("no operations")? {
+        operations.insert(
+            name.clone(),
+            Operation {
+                name: name.clone(),
+                input: op.get("input").and_then(|i| text(i, "shape")),
+                output: op.get("output").and_then(|o| text(o, "shape")),
+            },
+        );
+    }
+    let mut shapes = HashMap::new();
+    for (name, s) in root["shapes"].as_object().ok_or("no shapes")? {
+        let kind = match s["type"].as_str().unwrap_or_default() {
+            "string" => ShapeKind::String {
+                min: int(s, "min"),
+                max: int(s, "max"),
+                pattern: match text(s, "pattern") {
+                    Some(p) => {
+                        let re = Regex::new(&format!("^(?:{p})$"))
+                            .map_err(|e| format!("{name}: {e}"))?;
+                        Some((p, re))
+                    }
+                    None => None,
+                },
+                enum_values: s.get("enum").and_then(Value::as_array).map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                }),
+            },
+            "integer" | "long" => ShapeKind::Integer {
+                min: int(s, "min"),
+                max: int(s, "max"),
+            },
+            "boolean" => ShapeKind::Boolean,
+            "timestamp" => ShapeKind::Timestamp,
+            "blob" => ShapeKind::Blob,
+            "structure" => ShapeKind::Structure {
+                members: s["members"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| Member {
+                                name: k.clone(),
+                                shape: text(v, "shape").unwrap_or_default(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                required: s
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            "list" => ShapeKind::List {
+                member: text(&s["member"], "shape").unwrap_or_default(),
+                min: int(s, "min"),
+                max: int(s, "max"),
+            },
+            "map" => ShapeKind::Map {
+                key: text(&s["key"], "shape").unwrap_or_default(),
+                value: text(&s["value"], "shape").unwrap_or_default(),
+                min: int(s, "min"),
+                max: int(s, "max"),
+            },
+            other => return Err(format!("{name}: unknown shape type {other}")),
+        };
+        shapes.insert(name.clone(), Shape { kind });
+    }
+    Ok(Model { operations, shapes })
+}
