@@ -36,6 +36,14 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "CODEPIPELINE_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Test aid: check every reply against the model's output shape; a mismatch answers 500.
+    #[arg(
+        long,
+        env = "CODEPIPELINE_LOCAL_CHECK_REPLIES",
+        default_value_t = false,
+        hide = true
+    )]
+    pub check_replies: bool,
 }
 
 impl Config {
@@ -47,6 +55,7 @@ impl Config {
             data_dir: PathBuf::new(),
             in_memory: true,
             log_format: LogFormat::Text,
+            check_replies: false,
         }
     }
 }

@@ -10,6 +10,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
     write_lock: tokio::sync::Mutex<()>,
+    /// Check every reply against the model (`--check-replies`, for tests).
+    pub check_replies: bool,
 }
 
 impl From<StoreError> for AwsError {
@@ -29,6 +31,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             store,
             write_lock: tokio::sync::Mutex::new(()),
+            check_replies: config.check_replies,
         }))
     }
 

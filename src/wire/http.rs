@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::conformance::check_reply;
 use super::context::Context;
 use super::model::{Model, TARGET_PREFIX};
 use super::validate::validate_input;
@@ -105,8 +106,21 @@ async fn run(
         validate_input(model, shape, &input)?;
     }
     let name = op.name.clone();
+    let check_replies = state.check_replies;
     let task = tokio::spawn(async move { api::dispatch(&state, &ctx, &name, input).await });
     match task.await {
+        Ok(Ok(reply)) if check_replies => {
+            let problems = check_reply(&operation, &reply);
+            if problems.is_empty() {
+                Ok(reply)
+            } else {
+                tracing::error!(operation = %operation, ?problems, "reply does not conform to the model");
+                Err(AwsError::internal(format!(
+                    "reply does not conform to the model: {}",
+                    problems.join("; ")
+                )))
+            }
+        }
         Ok(result) => result,
         Err(e) => {
             tracing::error!(operation = %operation, error = %e, "handler panicked");

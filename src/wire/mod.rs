@@ -1,6 +1,7 @@
 //! HTTP and AWS framing: turns a request into (context, operation, validated input), calls the
 //! operation's handler and renders its reply or error as AWS does. Knows nothing about pipelines.
 
+pub mod conformance;
 pub mod context;
 pub mod http;
 pub mod model;

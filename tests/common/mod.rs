@@ -1,0 +1,268 @@
+//! Test harness shared by the integration test binaries: starts the real `codepipeline-local`
+//! binary on a free port with its own data folder, and talks to it with the aws CLI, the AWS SDK
+//! for Rust, or hand-made requests. Waits poll with a deadline; nothing sleeps to synchronise.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const ACCOUNT: &str = "000000000000";
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// What the aws CLI did: exit status, parsed stdout, and for failures the AWS error code and message.
+#[derive(Debug)]
+pub struct Cli {
+    pub ok: bool,
+    pub json: Value,
+    pub stderr: String,
+}
+
+impl Cli {
+    /// `(code, message)` parsed from "An error occurred (CODE) when calling the OP operation: MESSAGE".
+    pub fn error(&self) -> (String, String) {
+        let s = self.stderr.trim();
+        let code = s
+            .split_once('(')
+            .and_then(|(_, r)| r.split_once(')'))
+            .map(|(c, _)| c.to_owned())
+            .unwrap_or_default();
+        let message = s
+            .split_once(" operation: ")
+            .map(|(_, m)| m.trim().to_owned())
+            .unwrap_or_default();
+        (code, message)
+    }
+}
+
+impl Server {
+    /// A server with a fresh data folder of its own.
+    pub fn start() -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut s = Server::start_in(temp.path());
+        s._temp = Some(temp);
+        s
+    }
+
+    /// A server on an existing data folder (for restart tests).
+    pub fn start_in(dir: &Path) -> Server {
+        Server::spawn(
+            &["--data-dir", dir.to_str().expect("utf-8 path")],
+            dir.to_path_buf(),
+        )
+    }
+
+    pub fn start_in_memory() -> Server {
+        Server::spawn(&["--in-memory"], PathBuf::new())
+    }
+
+    fn spawn(extra: &[&str], data_dir: PathBuf) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_codepipeline-local"))
+            .args(["--port", "0", "--check-replies"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start codepipeline-local");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            for _ in lines {}
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("server printed no ready line within 20 s");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in ready line: {line}"))
+            .to_owned();
+        Server {
+            child: Some(child),
+            url,
+            data_dir,
+            _temp: None,
+        }
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no flush.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        c.wait().ok().and_then(|s| s.code())
+    }
+
+    /// Runs `aws codepipeline ARGS...` against this server as account `ACCOUNT` in `us-east-1`.
+    pub fn aws(&self, args: &[&str]) -> Cli {
+        self.aws_as("test", "us-east-1", args)
+    }
+
+    pub fn aws_as(&self, access_key: &str, region: &str, args: &[&str]) -> Cli {
+        let out = Command::new("aws")
+            .args([
+                "--endpoint-url",
+                &self.url,
+                "--region",
+                region,
+                "--output",
+                "json",
+                "codepipeline",
+            ])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", access_key)
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_PAGER", "")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("the aws CLI must be installed (tests/run-all.sh installs it)");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        Cli {
+            ok: out.status.success(),
+            json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// A hand-made awsJson request: `(status, body, x-amzn-RequestId)`.
+    pub fn call_raw(
+        &self,
+        target: Option<&str>,
+        body: &[u8],
+        auth: Option<&str>,
+    ) -> (u16, Value, Option<String>) {
+        let mut req =
+            ureq::post(&format!("{}/", self.url)).set("content-type", "application/x-amz-json-1.1");
+        if let Some(t) = target {
+            req = req.set("x-amz-target", t);
+        }
+        if let Some(a) = auth {
+            req = req.set("authorization", a);
+        }
+        let resp = match req.send_bytes(body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let status = resp.status();
+        let request_id = resp.header("x-amzn-requestid").map(str::to_owned);
+        let text = resp.into_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            request_id,
+        )
+    }
+
+    /// Calls `operation` with a JSON body: `(status, body)`.
+    pub fn call(&self, operation: &str, body: Value) -> (u16, Value) {
+        let (status, value, _) = self.call_raw(
+            Some(&format!("CodePipeline_20150709.{operation}")),
+            body.to_string().as_bytes(),
+            None,
+        );
+        (status, value)
+    }
+
+    pub fn get_json(&self, path: &str) -> Value {
+        ureq::get(&format!("{}{path}", self.url))
+            .call()
+            .expect("GET")
+            .into_json()
+            .expect("json")
+    }
+
+    pub fn post_json(&self, path: &str) -> Value {
+        ureq::post(&format!("{}{path}", self.url))
+            .call()
+            .expect("POST")
+            .into_json()
+            .expect("json")
+    }
+
+    /// An AWS SDK for Rust client for this server, as account `ACCOUNT` in `us-east-1`.
+    pub fn sdk(&self) -> aws_sdk_codepipeline::Client {
+        self.sdk_as("test", "us-east-1")
+    }
+
+    pub fn sdk_as(&self, access_key: &str, region: &str) -> aws_sdk_codepipeline::Client {
+        let config = aws_sdk_codepipeline::Config::builder()
+            .behavior_version(aws_sdk_codepipeline::config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_sdk_codepipeline::config::Region::new(region.to_owned()))
+            .credentials_provider(aws_sdk_codepipeline::config::Credentials::new(
+                access_key, "test", None, None, "tests",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .retry_config(aws_sdk_codepipeline::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_codepipeline::Client::from_conf(config)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The fixture file's path, for `--cli-input-json file://...`.
+pub fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture_json(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(name)).expect("fixture");
+    serde_json::from_str(&text).expect("fixture json")
+}
+
+/// Writes `value` to a temp file and returns `file://PATH` for `--cli-input-json`.
+pub fn json_arg(dir: &Path, name: &str, value: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).expect("write json");
+    format!("file://{}", path.display())
+}
+
+/// A minimal valid two-stage pipeline declaration named `name`.
+pub fn two_stage(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "roleArn": "arn:aws:iam::123456789012:role/service-role",
+        "artifactStore": {"type": "S3", "location": "artifact-bucket"},
+        "stages": [
+            {"name": "Source", "actions": [{"name": "Source",
+                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                "outputArtifacts": [{"name": "Src"}],
+                "configuration": {"S3Bucket": "b", "S3ObjectKey": "k.zip"}}]},
+            {"name": "Approve", "actions": [{"name": "Approve",
+                "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}}]}
+        ]
+    })
+}

@@ -1,0 +1,4 @@
+//! placeholder
+mod common;
+#[allow(unused_imports)]
+use common::*;
