@@ -139,6 +139,10 @@ pub async fn create(
             if let Some(bytes) = store.get(&key)? {
                 let existing: CustomActionType = decode(&bytes)?;
                 if existing == record {
+                    // Asking again for the same type is idempotent; tags it names are added.
+                    let current = records::load_tags(store, account, region, &existing.arn)?;
+                    let merged = tags::merge(&current, &tags)?;
+                    store.apply(vec![records::tags_write(account, region, &existing.arn, merged)?])?;
                     return Ok(existing);
                 }
                 return Err(AwsError::validation(format!(
