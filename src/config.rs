@@ -36,6 +36,9 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "CODEPIPELINE_LOCAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// How long each stub action runs (`0s`, `250ms`, `1s`, `2m`); `/_local/config` changes it at run time.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_ACTION_DURATION", default_value = "1s", value_parser = parse_duration_flag)]
+    pub action_duration: f64,
     /// Test aid: check every reply against the model's output shape; a mismatch answers 500.
     #[arg(
         long,
@@ -56,6 +59,11 @@ impl Config {
             in_memory: true,
             log_format: LogFormat::Text,
             check_replies: false,
+            action_duration: 1.0,
         }
     }
+}
+
+fn parse_duration_flag(text: &str) -> Result<f64, String> {
+    crate::engine::clock::parse_duration(text)
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod control;
 pub mod domain;
+pub mod engine;
 pub mod error;
 pub mod state;
 pub mod store;

@@ -48,6 +48,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = state.engine.spawn() {
+        eprintln!("codepipeline-local: cannot resume executions: {e}");
+        return ExitCode::from(2);
+    }
     let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(l) => l,
         Err(e) => {

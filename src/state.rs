@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::domain::providers::Settings;
+use crate::engine::Engine;
 use crate::error::AwsError;
 use crate::store::{SledStore, Store, StoreError};
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub engine: Arc<Engine>,
     /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
     write_lock: tokio::sync::Mutex<()>,
     /// Check every reply against the model (`--check-replies`, for tests).
@@ -28,8 +31,13 @@ impl AppState {
         } else {
             Arc::new(SledStore::open(&config.data_dir)?)
         };
+        let engine = Engine::new(
+            store.clone(),
+            Settings::with_default_duration(config.action_duration),
+        );
         Ok(Arc::new(AppState {
             store,
+            engine,
             write_lock: tokio::sync::Mutex::new(()),
             check_replies: config.check_replies,
         }))

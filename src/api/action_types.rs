@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{page_token, records};
+use super::page_token;
 use crate::domain::action_types::{
     ArtifactDetails, Catalog, ConfigurationProperty, CustomActionType,
 };
@@ -12,6 +12,7 @@ use crate::domain::pipeline::ActionTypeId;
 use crate::domain::tags::{self, Tag};
 use crate::error::AwsError;
 use crate::state::AppState;
+use crate::store::repo as records;
 use crate::store::{decode, encode, Keys, Write, FORMAT_VERSION};
 use crate::wire::Context;
 

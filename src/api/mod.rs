@@ -2,8 +2,10 @@
 //! domain, persists, and shapes the reply. Rules live in `domain`, never here.
 
 mod action_types;
+mod approvals;
+pub mod executions;
 mod pipelines;
-mod records;
+mod present;
 mod tags;
 
 use serde::de::DeserializeOwned;
@@ -20,11 +22,21 @@ pub const IMPLEMENTED: &[&str] = &[
     "CreatePipeline",
     "DeleteCustomActionType",
     "DeletePipeline",
+    "DisableStageTransition",
+    "EnableStageTransition",
     "GetActionType",
     "GetPipeline",
+    "GetPipelineExecution",
+    "GetPipelineState",
+    "ListActionExecutions",
     "ListActionTypes",
+    "ListPipelineExecutions",
     "ListPipelines",
     "ListTagsForResource",
+    "PutApprovalResult",
+    "RetryStageExecution",
+    "StartPipelineExecution",
+    "StopPipelineExecution",
     "TagResource",
     "UntagResource",
     "UpdatePipeline",
@@ -49,6 +61,18 @@ pub async fn dispatch(
         "DeleteCustomActionType" => action_types::delete(state, ctx, parse(input)?).await,
         "ListActionTypes" => action_types::list(state, ctx, parse(input)?).await,
         "GetActionType" => action_types::get(state, ctx, parse(input)?).await,
+        "StartPipelineExecution" => executions::start(state, ctx, parse(input)?).await,
+        "GetPipelineExecution" => executions::get(state, ctx, parse(input)?).await,
+        "ListPipelineExecutions" => executions::list(state, ctx, parse(input)?).await,
+        "StopPipelineExecution" => executions::stop(state, ctx, parse(input)?).await,
+        "RetryStageExecution" => executions::retry(state, ctx, parse(input)?).await,
+        "GetPipelineState" => executions::state_of(state, ctx, parse(input)?).await,
+        "ListActionExecutions" => executions::list_actions(state, ctx, parse(input)?).await,
+        "PutApprovalResult" => approvals::put_approval_result(state, ctx, parse(input)?).await,
+        "EnableStageTransition" => approvals::set_transition(state, ctx, parse(input)?, true).await,
+        "DisableStageTransition" => {
+            approvals::set_transition(state, ctx, parse(input)?, false).await
+        }
         other => Err(AwsError::new(
             "NotImplementedException",
             format!("codepipeline-local does not implement {other} yet"),

@@ -3,7 +3,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::records::{self, PipelineRecord};
 use super::{now, page_token};
 use crate::domain::action_types::Catalog;
 use crate::domain::pipeline::PipelineDeclaration;
@@ -11,6 +10,7 @@ use crate::domain::tags::{self, Tag};
 use crate::domain::{arn, rules};
 use crate::error::AwsError;
 use crate::state::AppState;
+use crate::store::repo::{self as records, PipelineRecord};
 use crate::store::{decode, Keys, Write, FORMAT_VERSION};
 use crate::wire::Context;
 
@@ -126,6 +126,17 @@ pub async fn create(
             Ok(record)
         })
         .await?;
+    // AWS starts a first execution as soon as a pipeline is created.
+    super::executions::start_execution(
+        state,
+        ctx,
+        &record,
+        "CreatePipeline",
+        &[],
+        Vec::new(),
+        None,
+    )
+    .await?;
     let mut reply = json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? });
     if !tags.is_empty() {
         reply["tags"] = json!(tags);
@@ -186,6 +197,15 @@ pub async fn delete(
     input: DeleteInput,
 ) -> Result<Value, AwsError> {
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    // Drop the engine's copy first: timers only touch pipelines it holds in memory.
+    state
+        .engine
+        .forget(&crate::engine::PipelineKey::new(
+            account,
+            region,
+            &input.name,
+        ))
+        .await;
     state
         .mutate(|store| {
             let Some(record) = records::load_pipeline(store, account, region, &input.name)? else {
@@ -201,6 +221,12 @@ pub async fn delete(
                 usize::MAX,
             )?;
             writes.extend(versions.into_iter().map(|(k, _)| Write::delete(k)));
+            writes.extend(records::execution_deletes(
+                store,
+                account,
+                region,
+                &input.name,
+            )?);
             store.apply(writes).map_err(AwsError::from)
         })
         .await?;

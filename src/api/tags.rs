@@ -3,11 +3,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{page_token, records};
+use super::page_token;
 use crate::domain::arn::{self, Resource};
 use crate::domain::tags::{self, Tag};
 use crate::error::AwsError;
 use crate::state::AppState;
+use crate::store::repo as records;
 use crate::store::{Keys, Store};
 use crate::wire::Context;
 

@@ -1,5 +1,7 @@
 //! The `/_local/` control plane: health (also at `/_localstack/health` for tools that probe it)
-//! and reset. More endpoints (faults, clock, console) join here as the engine grows.
+//! and reset; engine controls (durations, faults, clock) in `engine`.
+
+mod engine;
 
 use std::sync::Arc;
 
@@ -19,6 +21,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_local/health", get(health))
         .route("/_localstack/health", get(localstack_health))
         .route("/_local/reset", post(reset))
+        .route(
+            "/_local/config",
+            get(engine::get_config).post(engine::set_config),
+        )
+        .route(
+            "/_local/faults",
+            get(engine::list_faults)
+                .post(engine::add_fault)
+                .delete(engine::clear_faults),
+        )
+        .route(
+            "/_local/clock",
+            get(engine::get_clock).post(engine::advance_clock),
+        )
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
@@ -42,6 +58,7 @@ async fn localstack_health() -> impl IntoResponse {
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state.engine.clear().await;
     match state.store.clear() {
         Ok(()) => (StatusCode::OK, Json(json!({ "reset": true }))),
         Err(e) => (

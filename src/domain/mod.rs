@@ -2,6 +2,8 @@
 
 pub mod action_types;
 pub mod arn;
+pub mod execution;
 pub mod pipeline;
+pub mod providers;
 pub mod rules;
 pub mod tags;

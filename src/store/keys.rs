@@ -37,4 +37,41 @@ impl Keys {
     ) -> String {
         format!("action-type/{account}/{region}/{category}/{provider}/{version}")
     }
+
+    pub fn runtime(account: &str, region: &str, pipeline: &str) -> String {
+        format!("runtime/{account}/{region}/{pipeline}")
+    }
+
+    pub fn executions(account: &str, region: &str, pipeline: &str) -> String {
+        format!("execution/{account}/{region}/{pipeline}/")
+    }
+
+    pub fn execution(account: &str, region: &str, pipeline: &str, id: &str) -> String {
+        format!("execution/{account}/{region}/{pipeline}/{id}")
+    }
+
+    /// Newest first: the start sequence is inverted so a forward scan lists the latest first.
+    pub fn execution_order(account: &str, region: &str, pipeline: &str, seq: u64) -> String {
+        format!(
+            "execution-order/{account}/{region}/{pipeline}/{:020}",
+            u64::MAX - seq
+        )
+    }
+
+    pub fn execution_orders(account: &str, region: &str, pipeline: &str) -> String {
+        format!("execution-order/{account}/{region}/{pipeline}/")
+    }
+
+    /// Present while an execution is unfinished, so a restart knows what to resume.
+    pub fn active(account: &str, region: &str, pipeline: &str, id: &str) -> String {
+        format!("active/{account}/{region}/{pipeline}/{id}")
+    }
+
+    pub fn actives_of(account: &str, region: &str, pipeline: &str) -> String {
+        format!("active/{account}/{region}/{pipeline}/")
+    }
+
+    pub fn all_active() -> String {
+        "active/".to_owned()
+    }
 }

@@ -4,6 +4,7 @@
 
 mod keys;
 mod records;
+pub mod repo;
 mod sled_store;
 
 pub use keys::Keys;

@@ -1,0 +1,439 @@
+//! StartPipelineExecution, GetPipelineExecution, ListPipelineExecutions, StopPipelineExecution,
+//! RetryStageExecution, GetPipelineState, ListActionExecutions.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{page_token, present};
+use crate::domain::execution::model::{Execution, SourceRevisionOverride, StageStatus, Trigger};
+use crate::domain::execution::start;
+use crate::engine::PipelineKey;
+use crate::error::AwsError;
+use crate::state::AppState;
+use crate::store::repo::{self, PipelineRecord};
+use crate::store::Keys;
+use crate::wire::Context;
+
+const DEFAULT_PAGE: usize = 100;
+
+#[derive(Deserialize)]
+pub struct NameValue {
+    name: String,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartInput {
+    name: String,
+    #[serde(default)]
+    variables: Vec<NameValue>,
+    client_request_token: Option<String>,
+    #[serde(default)]
+    source_revisions: Vec<SourceRevisionOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionInput {
+    pipeline_name: String,
+    pipeline_execution_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopInput {
+    pipeline_name: String,
+    pipeline_execution_id: String,
+    #[serde(default)]
+    abandon: bool,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryInput {
+    pipeline_name: String,
+    stage_name: String,
+    pipeline_execution_id: String,
+    retry_mode: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SucceededInStage {
+    stage_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionsFilter {
+    succeeded_in_stage: Option<SucceededInStage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListInput {
+    pipeline_name: String,
+    max_results: Option<usize>,
+    filter: Option<ExecutionsFilter>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct StateInput {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionFilter {
+    pipeline_execution_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionsInput {
+    pipeline_name: String,
+    filter: Option<ActionFilter>,
+    max_results: Option<usize>,
+    next_token: Option<String>,
+}
+
+/// Who the caller is, as AWS records it in triggers and `lastChangedBy`.
+pub fn caller(ctx: &Context) -> String {
+    format!("arn:aws:iam::{}:root", ctx.account)
+}
+
+pub fn pipeline(state: &AppState, ctx: &Context, name: &str) -> Result<PipelineRecord, AwsError> {
+    repo::load_pipeline(state.store.as_ref(), &ctx.account, &ctx.region, name)?
+        .ok_or_else(|| AwsError::pipeline_not_found(name, &ctx.account))
+}
+
+fn execution(
+    state: &AppState,
+    ctx: &Context,
+    pipeline: &str,
+    id: &str,
+) -> Result<Execution, AwsError> {
+    repo::load_execution(
+        state.store.as_ref(),
+        &ctx.account,
+        &ctx.region,
+        pipeline,
+        id,
+    )?
+    .ok_or_else(|| {
+        AwsError::new(
+            "PipelineExecutionNotFoundException",
+            format!("Pipeline Execution with ID {id} does not exist in pipeline {pipeline}"),
+        )
+    })
+}
+
+/// Starts an execution of the pipeline's current version (also used by CreatePipeline).
+pub async fn start_execution(
+    state: &AppState,
+    ctx: &Context,
+    record: &PipelineRecord,
+    trigger_type: &str,
+    variables: &[(String, String)],
+    overrides: Vec<SourceRevisionOverride>,
+    client_token: Option<String>,
+) -> Result<String, AwsError> {
+    let decl = &record.declaration;
+    let resolved = start::resolve_variables(decl, variables)?;
+    start::check_source_overrides(decl, &overrides)?;
+    let version = decl.version.unwrap_or(1);
+    let trigger = Trigger {
+        trigger_type: trigger_type.to_owned(),
+        trigger_detail: caller(ctx),
+    };
+    let key = PipelineKey::new(&ctx.account, &ctx.region, &decl.name);
+    state
+        .engine
+        .with_machine(&key, None, |m| {
+            if let Some(id) = client_token
+                .as_ref()
+                .and_then(|t| m.runtime.client_tokens.get(t))
+            {
+                return Ok(id.clone());
+            }
+            let id = m.start(version, trigger, resolved, overrides)?;
+            if let Some(t) = client_token {
+                m.runtime.client_tokens.insert(t, id.clone());
+            }
+            Ok(id)
+        })
+        .await
+}
+
+pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result<Value, AwsError> {
+    let record = pipeline(state, ctx, &input.name)?;
+    let variables: Vec<(String, String)> = input
+        .variables
+        .into_iter()
+        .map(|v| (v.name, v.value))
+        .collect();
+    let id = start_execution(
+        state,
+        ctx,
+        &record,
+        "StartPipelineExecution",
+        &variables,
+        input.source_revisions,
+        input.client_request_token,
+    )
+    .await?;
+    Ok(json!({ "pipelineExecutionId": id }))
+}
+
+pub async fn get(
+    state: &AppState,
+    ctx: &Context,
+    input: ExecutionInput,
+) -> Result<Value, AwsError> {
+    pipeline(state, ctx, &input.pipeline_name)?;
+    let e = execution(
+        state,
+        ctx,
+        &input.pipeline_name,
+        &input.pipeline_execution_id,
+    )?;
+    Ok(json!({ "pipelineExecution": present::execution(&e) }))
+}
+
+pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<Value, AwsError> {
+    pipeline(state, ctx, &input.pipeline_name)?;
+    let store = state.store.as_ref();
+    let prefix = Keys::execution_orders(&ctx.account, &ctx.region, &input.pipeline_name);
+    let mut after: Option<String> = match &input.next_token {
+        Some(t) => Some(
+            Some(page_token::decode(t)?)
+                .filter(|k| k.starts_with(&prefix))
+                .ok_or_else(|| {
+                    AwsError::new("InvalidNextTokenException", "The next token is not valid")
+                })?,
+        ),
+        None => None,
+    };
+    let limit = input.max_results.unwrap_or(DEFAULT_PAGE);
+    let stage = input
+        .filter
+        .and_then(|f| f.succeeded_in_stage)
+        .and_then(|s| s.stage_name);
+    let mut summaries = Vec::new();
+    let mut next = None;
+    let mut last_included: Option<String> = None;
+    'pages: loop {
+        let page = store.scan(&prefix, after.as_deref(), 100)?;
+        if page.is_empty() {
+            break;
+        }
+        for (key, id) in page {
+            after = Some(key.clone());
+            let id = String::from_utf8_lossy(&id).into_owned();
+            let Some(e) =
+                repo::load_execution(store, &ctx.account, &ctx.region, &input.pipeline_name, &id)?
+            else {
+                continue;
+            };
+            let keep = stage.as_deref().is_none_or(|s| {
+                e.stage(s)
+                    .is_some_and(|st| st.status == Some(StageStatus::Succeeded))
+            });
+            if !keep {
+                continue;
+            }
+            if summaries.len() == limit {
+                next = last_included.as_deref().map(page_token::encode);
+                break 'pages;
+            }
+            summaries.push(present::summary(&e));
+            last_included = Some(key);
+        }
+    }
+    // The token names the last record of this page; the next page's scan starts after it.
+    let mut reply = json!({ "pipelineExecutionSummaries": summaries });
+    if let Some(token) = next {
+        reply["nextToken"] = json!(token);
+    }
+    Ok(reply)
+}
+
+pub async fn stop(state: &AppState, ctx: &Context, input: StopInput) -> Result<Value, AwsError> {
+    pipeline(state, ctx, &input.pipeline_name)?;
+    execution(
+        state,
+        ctx,
+        &input.pipeline_name,
+        &input.pipeline_execution_id,
+    )?;
+    let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
+    let id = input.pipeline_execution_id.clone();
+    state
+        .engine
+        .with_machine(&key, None, |m| m.stop(&id, input.abandon, input.reason))
+        .await?;
+    Ok(json!({ "pipelineExecutionId": input.pipeline_execution_id }))
+}
+
+pub async fn retry(state: &AppState, ctx: &Context, input: RetryInput) -> Result<Value, AwsError> {
+    let record = pipeline(state, ctx, &input.pipeline_name)?;
+    if !record
+        .declaration
+        .stages
+        .iter()
+        .any(|s| s.name == input.stage_name)
+    {
+        return Err(stage_not_found(&input.stage_name, &input.pipeline_name));
+    }
+    execution(
+        state,
+        ctx,
+        &input.pipeline_name,
+        &input.pipeline_execution_id,
+    )?;
+    let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
+    let id = input.pipeline_execution_id.clone();
+    let all = input.retry_mode == "ALL_ACTIONS";
+    state
+        .engine
+        .with_machine(&key, Some(&id), |m| m.retry(&id, &input.stage_name, all))
+        .await?;
+    Ok(json!({ "pipelineExecutionId": input.pipeline_execution_id }))
+}
+
+pub fn stage_not_found(stage: &str, pipeline: &str) -> AwsError {
+    AwsError::new(
+        "StageNotFoundException",
+        format!("Stage {stage} does not exist in pipeline {pipeline}"),
+    )
+}
+
+pub async fn state_of(
+    state: &AppState,
+    ctx: &Context,
+    input: StateInput,
+) -> Result<Value, AwsError> {
+    let record = pipeline(state, ctx, &input.name)?;
+    let store = state.store.as_ref();
+    let runtime = repo::load_runtime(store, &ctx.account, &ctx.region, &input.name)?;
+    let active = repo::load_active(store, &ctx.account, &ctx.region, &input.name)?;
+    let decl = &record.declaration;
+    let mut stages = Vec::new();
+    for (i, stage) in decl.stages.iter().enumerate() {
+        let mut s = json!({ "stageName": stage.name });
+        if i > 0 {
+            s["inboundTransitionState"] = present::transition(runtime.transitions.get(&stage.name));
+        }
+        let inbound = present::inbound(&stage.name, &active);
+        if let Some(first) = inbound.first() {
+            s["inboundExecution"] = first.clone();
+            s["inboundExecutions"] = json!(inbound);
+        }
+        let actions: Vec<Value> = stage
+            .actions
+            .iter()
+            .map(|a| {
+                let mut v = json!({ "actionName": a.name });
+                if let Some(latest) = runtime
+                    .action_latest
+                    .get(&format!("{}/{}", stage.name, a.name))
+                {
+                    v["latestExecution"] = present::action_execution(&latest.run);
+                    if let Some(r) = &latest.current_revision {
+                        v["currentRevision"] = present::revision(r);
+                    }
+                }
+                v
+            })
+            .collect();
+        s["actionStates"] = json!(actions);
+        if let Some((id, status)) = runtime.stage_latest.get(&stage.name) {
+            s["latestExecution"] =
+                json!({ "pipelineExecutionId": id, "status": status, "type": "STANDARD" });
+        }
+        stages.push(s);
+    }
+    Ok(json!({
+        "pipelineName": decl.name,
+        "pipelineVersion": decl.version,
+        "stageStates": stages,
+        "created": record.created,
+        "updated": record.updated,
+    }))
+}
+
+pub async fn list_actions(
+    state: &AppState,
+    ctx: &Context,
+    input: ActionsInput,
+) -> Result<Value, AwsError> {
+    pipeline(state, ctx, &input.pipeline_name)?;
+    let store = state.store.as_ref();
+    let limit = input.max_results.unwrap_or(DEFAULT_PAGE);
+    let start = match &input.next_token {
+        Some(t) => page_token::decode(t)?.parse::<usize>().map_err(|_| {
+            AwsError::new("InvalidNextTokenException", "The next token is not valid")
+        })?,
+        None => 0,
+    };
+    let executions: Vec<Execution> = match input.filter.and_then(|f| f.pipeline_execution_id) {
+        Some(id) => vec![execution(state, ctx, &input.pipeline_name, &id)?],
+        None => store
+            .scan(
+                &Keys::execution_orders(&ctx.account, &ctx.region, &input.pipeline_name),
+                None,
+                usize::MAX,
+            )?
+            .into_iter()
+            .filter_map(|(_, id)| {
+                let id = String::from_utf8_lossy(&id).into_owned();
+                repo::load_execution(store, &ctx.account, &ctx.region, &input.pipeline_name, &id)
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let mut details = Vec::new();
+    'all: for e in &executions {
+        let decl = repo::load_pipeline_version(
+            store,
+            &ctx.account,
+            &ctx.region,
+            &input.pipeline_name,
+            e.pipeline_version,
+        )?;
+        let mut runs: Vec<(&str, &crate::domain::execution::model::ActionRun)> = e
+            .stages
+            .iter()
+            .flat_map(|s| {
+                s.actions
+                    .iter()
+                    .filter(|a| a.status.is_some())
+                    .map(move |a| (s.name.as_str(), a))
+            })
+            .collect();
+        runs.sort_by(|a, b| {
+            b.1.start_time
+                .unwrap_or(0.0)
+                .total_cmp(&a.1.start_time.unwrap_or(0.0))
+        });
+        for (stage, run) in runs {
+            let action = decl
+                .as_ref()
+                .and_then(|d| present::find_action(d, stage, &run.name));
+            details.push(present::action_detail(e, stage, run, action, &ctx.region));
+            if details.len() > start.saturating_add(limit) {
+                break 'all;
+            }
+        }
+    }
+    let more = details.len() > start.saturating_add(limit);
+    let page: Vec<Value> = details.into_iter().skip(start).take(limit).collect();
+    let mut reply = json!({ "actionExecutionDetails": page });
+    if more {
+        reply["nextToken"] = json!(page_token::encode(&(start + limit).to_string()));
+    }
+    Ok(reply)
+}

@@ -1,0 +1,859 @@
+//! The execution state machine of one pipeline: pure, no I/O, no clock of its own. Each call
+//! gets `now`; running actions carry their own `due` time, so the driver only has to call
+//! `tick` at `next_due()`, and after a restart the timers are simply read back from the state.
+//!
+//! Stage locking follows the execution mode: SUPERSEDED lets one execution into a stage at a
+//! time and supersedes older executions waiting at the same stage; QUEUED lets the oldest
+//! waiting one in; PARALLEL never waits. A disabled inbound transition holds everyone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::*;
+use super::variables;
+use crate::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
+use crate::error::AwsError;
+
+/// How long a manual approval waits for an answer before it fails.
+pub const APPROVAL_TIMEOUT_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// What a starting action will do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// Finish after `seconds` with `result`.
+    After {
+        seconds: f64,
+        result: Box<ActionResult>,
+    },
+    /// Wait for `PutApprovalResult` (or expiry).
+    Approval,
+    /// Never finish by itself (fault injection "hang"; stop it to end it).
+    Hang,
+}
+
+/// Everything a provider may look at when an action starts.
+pub struct ActionStart<'a> {
+    pub pipeline: &'a str,
+    pub stage: &'a str,
+    pub action: &'a ActionDeclaration,
+    pub resolved_configuration: &'a BTreeMap<String, String>,
+    pub execution_id: &'a str,
+    pub source_override: Option<&'a SourceRevisionOverride>,
+    pub now: f64,
+}
+
+/// Decides the outcome of each action as it starts: the stub providers (and faults) in the
+/// server, a script in unit tests.
+pub trait ActionRunner {
+    fn start(&mut self, start: &ActionStart) -> Start;
+}
+
+/// One pipeline's executions and runtime, borrowed for one event.
+pub struct Machine<'a> {
+    pub runtime: &'a mut PipelineRuntime,
+    /// Unfinished executions (plus any just finished by this call), oldest first.
+    pub executions: &'a mut Vec<Execution>,
+    /// Declarations by version, for every version an execution here runs.
+    pub declarations: &'a BTreeMap<i64, PipelineDeclaration>,
+    pub runner: &'a mut dyn ActionRunner,
+    pub new_id: &'a mut dyn FnMut() -> String,
+    pub now: f64,
+    /// Ids of executions this call changed: the driver persists exactly these.
+    pub changed: BTreeSet<String>,
+}
+
+fn stage_not_found(stage: &str) -> AwsError {
+    AwsError::new(
+        "StageNotFoundException",
+        format!("Stage '{stage}' was not found in the pipeline"),
+    )
+}
+
+impl<'a> Machine<'a> {
+    pub fn new(
+        runtime: &'a mut PipelineRuntime,
+        executions: &'a mut Vec<Execution>,
+        declarations: &'a BTreeMap<i64, PipelineDeclaration>,
+        runner: &'a mut dyn ActionRunner,
+        new_id: &'a mut dyn FnMut() -> String,
+        now: f64,
+    ) -> Self {
+        Machine {
+            runtime,
+            executions,
+            declarations,
+            runner,
+            new_id,
+            now,
+            changed: BTreeSet::new(),
+        }
+    }
+
+    /// Starts a new execution of `version` and runs it as far as it goes now.
+    pub fn start(
+        &mut self,
+        version: i64,
+        trigger: Trigger,
+        variables: BTreeMap<String, String>,
+        source_overrides: Vec<SourceRevisionOverride>,
+    ) -> Result<String, AwsError> {
+        let decl = self.declarations.get(&version).ok_or_else(|| {
+            AwsError::internal(format!("pipeline version {version} is not loaded"))
+        })?;
+        self.runtime.last_seq += 1;
+        let id = (self.new_id)();
+        let execution = Execution {
+            format_version: crate::store::FORMAT_VERSION,
+            id: id.clone(),
+            seq: self.runtime.last_seq,
+            pipeline_name: decl.name.clone(),
+            pipeline_version: version,
+            status: ExecStatus::InProgress,
+            status_summary: None,
+            trigger,
+            execution_mode: decl
+                .execution_mode
+                .clone()
+                .unwrap_or_else(|| "SUPERSEDED".to_owned()),
+            variables,
+            source_overrides,
+            start_time: self.now,
+            last_update: self.now,
+            position: Position::Waiting(0),
+            stop: None,
+            stages: decl
+                .stages
+                .iter()
+                .map(|s| StageRun {
+                    name: s.name.clone(),
+                    status: None,
+                    actions: s
+                        .actions
+                        .iter()
+                        .map(|a| ActionRun::new(&a.name, a.run_order()))
+                        .collect(),
+                })
+                .collect(),
+            namespaces: BTreeMap::new(),
+            artifacts: BTreeMap::new(),
+            revisions: BTreeMap::new(),
+        };
+        self.executions.push(execution);
+        self.changed.insert(id.clone());
+        self.advance();
+        Ok(id)
+    }
+
+    /// Applies whatever time has made due.
+    pub fn tick(&mut self) {
+        self.advance();
+    }
+
+    /// The earliest time at which something happens by itself.
+    pub fn next_due(&self) -> Option<f64> {
+        self.executions
+            .iter()
+            .filter(|e| !e.status.is_finished())
+            .flat_map(|e| e.stages.iter().flat_map(|s| &s.actions))
+            .filter(|a| a.status == Some(ActionStatus::InProgress))
+            .flat_map(|a| [a.due, a.expires])
+            .flatten()
+            .min_by(f64::total_cmp)
+    }
+
+    pub fn set_transition(&mut self, stage: &str, enabled: bool, reason: Option<String>, by: &str) {
+        self.runtime.transitions.insert(
+            stage.to_owned(),
+            TransitionState {
+                enabled,
+                disabled_reason: if enabled { None } else { reason },
+                last_changed_by: Some(by.to_owned()),
+                last_changed_at: Some(self.now),
+            },
+        );
+        self.advance();
+    }
+
+    pub fn stop(
+        &mut self,
+        execution_id: &str,
+        abandon: bool,
+        reason: Option<String>,
+    ) -> Result<(), AwsError> {
+        let Some(exec) = self.executions.iter_mut().find(|e| e.id == execution_id) else {
+            return Err(AwsError::new(
+                "PipelineExecutionNotStoppableException",
+                format!(
+                    "Pipeline execution {execution_id} has already completed and cannot be stopped"
+                ),
+            ));
+        };
+        if exec.status.is_finished() {
+            return Err(AwsError::new(
+                "PipelineExecutionNotStoppableException",
+                format!(
+                    "Pipeline execution {execution_id} has already completed and cannot be stopped"
+                ),
+            ));
+        }
+        if let Some(previous) = &exec.stop {
+            if previous.abandon || !abandon {
+                return Err(AwsError::new(
+                    "DuplicatedStopRequestException",
+                    format!("A stop request for pipeline execution {execution_id} is already in progress"),
+                ));
+            }
+        }
+        exec.stop = Some(StopRequest { abandon, reason });
+        exec.status = ExecStatus::Stopping;
+        exec.last_update = self.now;
+        if let Position::Running(s) = exec.position {
+            let now = self.now;
+            let stage = &mut exec.stages[s];
+            stage.status = Some(StageStatus::Stopping);
+            if abandon {
+                for a in stage
+                    .actions
+                    .iter_mut()
+                    .filter(|a| a.status == Some(ActionStatus::InProgress))
+                {
+                    a.status = Some(ActionStatus::Abandoned);
+                    a.due = None;
+                    a.pending = None;
+                    a.expires = None;
+                    a.last_update = Some(now);
+                }
+            }
+        }
+        self.changed.insert(execution_id.to_owned());
+        self.sync_latest_of(execution_id);
+        self.advance();
+        Ok(())
+    }
+
+    /// Answers the approval action `stage`/`action` whose token is `token`.
+    pub fn approve(
+        &mut self,
+        stage: &str,
+        action: &str,
+        token: &str,
+        approved: bool,
+        summary: &str,
+        by: &str,
+    ) -> Result<f64, AwsError> {
+        let key = format!("{stage}/{action}");
+        let latest = self.runtime.action_latest.get(&key).ok_or_else(|| {
+            AwsError::new(
+                "InvalidApprovalTokenException",
+                format!("Approval token {token} is not valid for action '{action}'"),
+            )
+        })?;
+        if latest.run.token.as_deref() != Some(token) {
+            return Err(AwsError::new(
+                "InvalidApprovalTokenException",
+                format!(
+                    "Approval token {token} is not valid for action '{action}' in stage '{stage}'"
+                ),
+            ));
+        }
+        if latest.run.status != Some(ActionStatus::InProgress) {
+            return Err(AwsError::new(
+                "ApprovalAlreadyCompletedException",
+                format!("The approval for action '{action}' in stage '{stage}' has already been completed"),
+            ));
+        }
+        let execution_id = latest.pipeline_execution_id.clone();
+        let now = self.now;
+        let exec = self
+            .executions
+            .iter_mut()
+            .find(|e| e.id == execution_id)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "ApprovalAlreadyCompletedException",
+                    "The approval has already been completed",
+                )
+            })?;
+        let run = exec
+            .stages
+            .iter_mut()
+            .find(|s| s.name == stage)
+            .and_then(|s| s.actions.iter_mut().find(|a| a.name == action))
+            .ok_or_else(|| stage_not_found(stage))?;
+        run.updated_by = Some(by.to_owned());
+        let result = ActionResult {
+            summary: Some(summary.to_owned()),
+            error: (!approved).then(|| ErrorDetails {
+                code: "Rejected".to_owned(),
+                message: summary.to_owned(),
+            }),
+            ..ActionResult::default()
+        };
+        run.due = Some(now);
+        run.pending = Some(result);
+        run.expires = None;
+        self.changed.insert(execution_id);
+        self.advance();
+        Ok(now)
+    }
+
+    /// Retries `stage` of a finished execution (which the caller has put in `executions`).
+    pub fn retry(
+        &mut self,
+        execution_id: &str,
+        stage: &str,
+        all_actions: bool,
+    ) -> Result<(), AwsError> {
+        let latest = self
+            .runtime
+            .stage_latest
+            .get(stage)
+            .map(|(id, _)| id.clone());
+        let exec = self
+            .executions
+            .iter_mut()
+            .find(|e| e.id == execution_id)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "PipelineExecutionNotFoundException",
+                    format!("Pipeline execution {execution_id} was not found"),
+                )
+            })?;
+        let s = exec
+            .stages
+            .iter()
+            .position(|st| st.name == stage)
+            .ok_or_else(|| stage_not_found(stage))?;
+        if latest.as_deref() != Some(execution_id) {
+            return Err(AwsError::new(
+                "NotLatestPipelineExecutionException",
+                format!("Pipeline execution {execution_id} is not the latest execution of stage '{stage}'"),
+            ));
+        }
+        if !exec.status.is_finished() {
+            return Err(AwsError::new(
+                "StageNotRetryableException",
+                format!("Stage '{stage}' cannot be retried while pipeline execution {execution_id} is in progress"),
+            ));
+        }
+        if !matches!(
+            exec.stages[s].status,
+            Some(StageStatus::Failed | StageStatus::Stopped)
+        ) {
+            return Err(AwsError::new(
+                "StageNotRetryableException",
+                format!("Stage '{stage}' of pipeline execution {execution_id} did not fail and cannot be retried"),
+            ));
+        }
+        for a in exec.stages[s].actions.iter_mut() {
+            let rerun = all_actions
+                || matches!(
+                    a.status,
+                    Some(ActionStatus::Failed | ActionStatus::Abandoned)
+                );
+            if rerun || a.status.is_none() {
+                *a = ActionRun::new(&a.name, a.run_order);
+            }
+        }
+        exec.stages[s].status = Some(StageStatus::InProgress);
+        exec.status = ExecStatus::InProgress;
+        exec.status_summary = None;
+        exec.stop = None;
+        exec.position = Position::Running(s);
+        exec.last_update = self.now;
+        self.changed.insert(execution_id.to_owned());
+        self.sync_latest_of(execution_id);
+        self.advance();
+        Ok(())
+    }
+
+    /// Runs every execution as far as it can go at `now`.
+    fn advance(&mut self) {
+        // Each pass either changes something or ends the loop; the bound guards against a bug looping.
+        for _ in 0..10_000 {
+            let mut progressed = false;
+            for i in 0..self.executions.len() {
+                progressed |= self.step(i);
+            }
+            progressed |= self.supersede_waiting();
+            progressed |= self.enter_stages();
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn declaration(&self, version: i64) -> Option<&'a PipelineDeclaration> {
+        self.declarations.get(&version)
+    }
+
+    /// Moves execution `i` along within its current stage. Returns whether anything changed.
+    fn step(&mut self, i: usize) -> bool {
+        let now = self.now;
+        let exec = &self.executions[i];
+        if exec.status.is_finished() {
+            return false;
+        }
+        let id = exec.id.clone();
+        let s = match exec.position {
+            Position::Done => return false,
+            Position::Waiting(_) => {
+                if exec.stop.is_some() {
+                    let exec = &mut self.executions[i];
+                    exec.status = ExecStatus::Stopped;
+                    exec.position = Position::Done;
+                    exec.last_update = now;
+                    self.changed.insert(id);
+                    return true;
+                }
+                return false;
+            }
+            Position::Running(s) => s,
+        };
+        let mut progressed = false;
+        // Finish what is due.
+        let due: Vec<usize> = exec.stages[s]
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.status == Some(ActionStatus::InProgress))
+            .filter(|(_, a)| a.due.is_some_and(|d| d <= now) || a.expires.is_some_and(|d| d <= now))
+            .map(|(k, _)| k)
+            .collect();
+        for k in due {
+            let run = &mut self.executions[i].stages[s].actions[k];
+            let result = match run.pending.take() {
+                Some(r) if run.due.is_some_and(|d| d <= now) => r,
+                _ => ActionResult {
+                    error: Some(ErrorDetails {
+                        code: "ApprovalTimeout".to_owned(),
+                        message: "The approval request expired after 7 days without a response"
+                            .to_owned(),
+                    }),
+                    ..ActionResult::default()
+                },
+            };
+            self.finish_action(i, s, k, result);
+            progressed = true;
+        }
+        let exec = &self.executions[i];
+        let actions = &exec.stages[s].actions;
+        let running = actions
+            .iter()
+            .any(|a| a.status == Some(ActionStatus::InProgress));
+        let failed = actions.iter().any(|a| {
+            matches!(
+                a.status,
+                Some(ActionStatus::Failed | ActionStatus::Abandoned)
+            )
+        });
+        if running {
+            return progressed;
+        }
+        if exec.stop.is_some() {
+            self.finish_stage(i, s, StageStatus::Stopped, ExecStatus::Stopped);
+            return true;
+        }
+        if failed {
+            self.finish_stage(i, s, StageStatus::Failed, ExecStatus::Failed);
+            return true;
+        }
+        let next_order = actions
+            .iter()
+            .filter(|a| a.status.is_none())
+            .map(|a| a.run_order)
+            .min();
+        match next_order {
+            Some(order) => {
+                let to_start: Vec<usize> = actions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.status.is_none() && a.run_order == order)
+                    .map(|(k, _)| k)
+                    .collect();
+                for k in to_start {
+                    self.start_action(i, s, k);
+                }
+            }
+            None => {
+                let last = s + 1 == exec.stages.len();
+                self.set_stage_status(i, s, StageStatus::Succeeded);
+                let exec = &mut self.executions[i];
+                exec.last_update = now;
+                if last {
+                    exec.status = ExecStatus::Succeeded;
+                    exec.position = Position::Done;
+                } else {
+                    exec.position = Position::Waiting(s + 1);
+                }
+                self.changed.insert(id);
+            }
+        }
+        true
+    }
+
+    fn finish_stage(
+        &mut self,
+        i: usize,
+        s: usize,
+        stage_status: StageStatus,
+        exec_status: ExecStatus,
+    ) {
+        self.set_stage_status(i, s, stage_status);
+        let now = self.now;
+        let exec = &mut self.executions[i];
+        exec.status = exec_status;
+        exec.position = Position::Done;
+        exec.last_update = now;
+        if exec_status == ExecStatus::Failed {
+            let first_error = exec.stages[s]
+                .actions
+                .iter()
+                .find_map(|a| a.result.as_ref().and_then(|r| r.error.as_ref()))
+                .map(|e| e.message.clone());
+            exec.status_summary = first_error;
+        }
+        if exec_status == ExecStatus::Stopped {
+            exec.status_summary = exec.stop.as_ref().and_then(|s| s.reason.clone());
+        }
+        let id = exec.id.clone();
+        self.changed.insert(id);
+    }
+
+    fn set_stage_status(&mut self, i: usize, s: usize, status: StageStatus) {
+        let exec = &mut self.executions[i];
+        exec.stages[s].status = Some(status);
+        let name = exec.stages[s].name.clone();
+        let id = exec.id.clone();
+        if let Some(latest) = self.runtime.stage_latest.get_mut(&name) {
+            if latest.0 == id {
+                latest.1 = status;
+            }
+        }
+    }
+
+    /// Keeps `runtime`'s latest-stage and latest-action views of this execution current.
+    fn sync_latest_of(&mut self, execution_id: &str) {
+        let Some(exec) = self.executions.iter().find(|e| e.id == execution_id) else {
+            return;
+        };
+        for stage in &exec.stages {
+            let Some(status) = stage.status else { continue };
+            if let Some(latest) = self.runtime.stage_latest.get_mut(&stage.name) {
+                if latest.0 == execution_id {
+                    latest.1 = status;
+                }
+            }
+            for run in stage.actions.iter().filter(|a| a.status.is_some()) {
+                let key = format!("{}/{}", stage.name, run.name);
+                if let Some(latest) = self.runtime.action_latest.get_mut(&key) {
+                    if latest.pipeline_execution_id == execution_id {
+                        latest.run = run.clone();
+                    }
+                }
+            }
+        }
+    }
+
+    fn record_latest_action(&mut self, i: usize, s: usize, k: usize) {
+        let exec = &self.executions[i];
+        let run = exec.stages[s].actions[k].clone();
+        let key = format!("{}/{}", exec.stages[s].name, run.name);
+        let previous_revision = self
+            .runtime
+            .action_latest
+            .get(&key)
+            .and_then(|l| l.current_revision.clone());
+        let revision = match (
+            &run.status,
+            run.result.as_ref().and_then(|r| r.revision.clone()),
+        ) {
+            (Some(ActionStatus::Succeeded), Some(r)) => Some(r),
+            _ => previous_revision,
+        };
+        self.runtime.action_latest.insert(
+            key,
+            LatestAction {
+                pipeline_execution_id: exec.id.clone(),
+                run,
+                current_revision: revision,
+            },
+        );
+    }
+
+    fn start_action(&mut self, i: usize, s: usize, k: usize) {
+        let now = self.now;
+        let exec = &self.executions[i];
+        let Some(decl) = self.declaration(exec.pipeline_version) else {
+            return;
+        };
+        let Some(action) = decl.stages.get(s).and_then(|st| {
+            st.actions
+                .iter()
+                .find(|a| a.name == exec.stages[s].actions[k].name)
+        }) else {
+            return;
+        };
+        let lookup = variables::Scope {
+            execution_id: &exec.id,
+            pipeline_variables: &exec.variables,
+            namespaces: &exec.namespaces,
+        };
+        let mut resolved = BTreeMap::new();
+        let mut resolve_error = None;
+        for (key, value) in action.configuration.iter().flatten() {
+            match variables::resolve(value, &lookup) {
+                Ok(v) => {
+                    resolved.insert(key.clone(), v);
+                }
+                Err(e) => resolve_error = Some(e),
+            }
+        }
+        let bucket = decl
+            .artifact_store
+            .as_ref()
+            .map(|a| a.location.clone())
+            .or_else(|| {
+                decl.artifact_stores
+                    .as_ref()
+                    .and_then(|m| m.values().next().map(|a| a.location.clone()))
+            })
+            .unwrap_or_default();
+        let inputs: Vec<ArtifactLocation> = action
+            .inputs()
+            .iter()
+            .filter_map(|a| exec.artifacts.get(&a.name).cloned())
+            .collect();
+        let prefix: String = decl.name.chars().take(20).collect();
+        let outputs: Vec<ArtifactLocation> = action
+            .outputs()
+            .iter()
+            .map(|o| {
+                let short: String = o.name.chars().take(20).collect();
+                let random: String = (self.new_id)()
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(7)
+                    .collect();
+                ArtifactLocation {
+                    name: o.name.clone(),
+                    bucket: bucket.clone(),
+                    key: format!("{prefix}/{short}/{random}"),
+                }
+            })
+            .collect();
+        let override_ = exec
+            .source_overrides
+            .iter()
+            .find(|o| o.action_name == action.name);
+        let start = match &resolve_error {
+            Some(message) => Start::After {
+                seconds: 0.0,
+                result: Box::new(ActionResult {
+                    error: Some(ErrorDetails {
+                        code: "ConfigurationError".to_owned(),
+                        message: message.clone(),
+                    }),
+                    ..ActionResult::default()
+                }),
+            },
+            None => self.runner.start(&ActionStart {
+                pipeline: &decl.name,
+                stage: &decl.stages[s].name,
+                action,
+                resolved_configuration: &resolved,
+                execution_id: &exec.id,
+                source_override: override_,
+                now,
+            }),
+        };
+        let action_execution_id = (self.new_id)();
+        let token = matches!(start, Start::Approval).then(|| (self.new_id)());
+        let exec = &mut self.executions[i];
+        let run = &mut exec.stages[s].actions[k];
+        run.status = Some(ActionStatus::InProgress);
+        run.action_execution_id = Some(action_execution_id);
+        run.start_time = Some(now);
+        run.last_update = Some(now);
+        run.resolved_configuration = resolved;
+        run.input_artifacts = inputs;
+        run.output_artifacts = outputs;
+        run.result = None;
+        match start {
+            Start::After { seconds, result } => {
+                run.due = Some(now + seconds.max(0.0));
+                run.pending = Some(*result);
+            }
+            Start::Approval => {
+                run.token = token;
+                run.expires = Some(now + APPROVAL_TIMEOUT_SECS);
+            }
+            Start::Hang => {}
+        }
+        exec.last_update = now;
+        let id = exec.id.clone();
+        self.changed.insert(id);
+        self.record_latest_action(i, s, k);
+    }
+
+    fn finish_action(&mut self, i: usize, s: usize, k: usize, result: ActionResult) {
+        let now = self.now;
+        let exec = &mut self.executions[i];
+        let namespace = self
+            .declarations
+            .get(&exec.pipeline_version)
+            .and_then(|d| d.stages.get(s))
+            .and_then(|st| {
+                st.actions
+                    .iter()
+                    .find(|a| a.name == exec.stages[s].actions[k].name)
+            })
+            .and_then(|a| a.namespace.clone());
+        let run = &mut exec.stages[s].actions[k];
+        run.due = None;
+        run.expires = None;
+        run.last_update = Some(now);
+        let succeeded = result.error.is_none();
+        run.status = Some(if succeeded {
+            ActionStatus::Succeeded
+        } else {
+            ActionStatus::Failed
+        });
+        if succeeded {
+            if let Some(ns) = namespace {
+                exec.namespaces.insert(ns, result.output_variables.clone());
+            }
+            for artifact in &run.output_artifacts {
+                exec.artifacts
+                    .insert(artifact.name.clone(), artifact.clone());
+            }
+            if let Some(revision) = &result.revision {
+                exec.revisions.insert(run.name.clone(), revision.clone());
+            }
+        }
+        run.result = Some(result);
+        exec.last_update = now;
+        let id = exec.id.clone();
+        self.changed.insert(id);
+        self.record_latest_action(i, s, k);
+    }
+
+    /// SUPERSEDED: of the executions waiting at one stage, only the newest keeps waiting.
+    fn supersede_waiting(&mut self) -> bool {
+        let mut newest: BTreeMap<String, u64> = BTreeMap::new();
+        for e in self.waiting("SUPERSEDED") {
+            let (name, seq) = (
+                self.stage_name(e, self.waiting_at(e)),
+                self.executions[e].seq,
+            );
+            let slot = newest.entry(name).or_insert(seq);
+            *slot = (*slot).max(seq);
+        }
+        let mut progressed = false;
+        for e in self.waiting("SUPERSEDED") {
+            let name = self.stage_name(e, self.waiting_at(e));
+            if newest
+                .get(&name)
+                .is_some_and(|n| *n > self.executions[e].seq)
+            {
+                let now = self.now;
+                let exec = &mut self.executions[e];
+                exec.status = ExecStatus::Superseded;
+                exec.position = Position::Done;
+                exec.last_update = now;
+                let id = exec.id.clone();
+                self.changed.insert(id);
+                progressed = true;
+            }
+        }
+        progressed
+    }
+
+    fn waiting(&self, mode: &str) -> Vec<usize> {
+        self.executions
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.status == ExecStatus::InProgress && matches!(e.position, Position::Waiting(_))
+            })
+            .filter(|(_, e)| e.execution_mode == mode)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn waiting_at(&self, i: usize) -> usize {
+        match self.executions[i].position {
+            Position::Waiting(s) | Position::Running(s) => s,
+            Position::Done => 0,
+        }
+    }
+
+    fn stage_name(&self, i: usize, s: usize) -> String {
+        self.executions[i]
+            .stages
+            .get(s)
+            .map(|st| st.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn stage_busy(&self, name: &str) -> bool {
+        self.executions.iter().any(|e| match e.position {
+            Position::Running(s) => {
+                !e.status.is_finished() && e.stages.get(s).is_some_and(|st| st.name == name)
+            }
+            _ => false,
+        })
+    }
+
+    /// Lets waiting executions into their next stage where the mode and transitions allow.
+    fn enter_stages(&mut self) -> bool {
+        let mut candidates: Vec<usize> = self
+            .executions
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.status == ExecStatus::InProgress && matches!(e.position, Position::Waiting(_))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        candidates.sort_by_key(|&i| self.executions[i].seq);
+        let mut progressed = false;
+        for i in candidates {
+            let s = self.waiting_at(i);
+            let name = self.stage_name(i, s);
+            if !self.runtime.transition_enabled(&name) {
+                continue;
+            }
+            let mode = self.executions[i].execution_mode.clone();
+            if mode != "PARALLEL" && self.stage_busy(&name) {
+                continue;
+            }
+            if mode == "SUPERSEDED" {
+                // Only the newest waiting one may enter; supersede_waiting has removed older ones.
+                let newer_waiting = self.executions.iter().any(|e| {
+                    e.seq > self.executions[i].seq
+                        && e.status == ExecStatus::InProgress
+                        && e.position == Position::Waiting(s)
+                });
+                if newer_waiting {
+                    continue;
+                }
+            }
+            self.enter(i, s);
+            progressed = true;
+        }
+        progressed
+    }
+
+    fn enter(&mut self, i: usize, s: usize) {
+        let now = self.now;
+        let exec = &mut self.executions[i];
+        exec.position = Position::Running(s);
+        exec.stages[s].status = Some(StageStatus::InProgress);
+        exec.last_update = now;
+        let (name, id) = (exec.stages[s].name.clone(), exec.id.clone());
+        self.runtime
+            .stage_latest
+            .insert(name, (id.clone(), StageStatus::InProgress));
+        self.changed.insert(id);
+    }
+}

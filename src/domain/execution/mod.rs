@@ -1,0 +1,10 @@
+//! Pipeline executions: the records (`model`), variable references (`variables`) and the pure
+//! state machine that moves executions through stages and actions (`machine`).
+
+pub mod machine;
+pub mod model;
+pub mod start;
+pub mod variables;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,252 @@
+//! Execution records: what one pipeline execution, its stages and actions look like, and the
+//! per-pipeline runtime (transitions, the latest execution per stage and action). These are
+//! stored as they are and read back by the API; the state machine is the only writer.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecStatus {
+    Cancelled,
+    InProgress,
+    Stopped,
+    Stopping,
+    Succeeded,
+    Superseded,
+    Failed,
+}
+
+impl ExecStatus {
+    pub fn is_finished(self) -> bool {
+        !matches!(self, ExecStatus::InProgress | ExecStatus::Stopping)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StageStatus {
+    Cancelled,
+    InProgress,
+    Failed,
+    Stopped,
+    Stopping,
+    Succeeded,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActionStatus {
+    InProgress,
+    Abandoned,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetails {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactLocation {
+    pub name: String,
+    pub bucket: String,
+    pub key: String,
+}
+
+/// What a finished action reports (decided when it starts, applied when it is due).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    pub summary: Option<String>,
+    pub external_execution_id: Option<String>,
+    pub external_execution_url: Option<String>,
+    #[serde(default)]
+    pub output_variables: BTreeMap<String, String>,
+    /// For source actions: the revision the output artifact holds.
+    pub revision: Option<Revision>,
+    /// `Some` fails the action.
+    pub error: Option<ErrorDetails>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub revision_id: String,
+    pub revision_summary: Option<String>,
+    pub revision_url: Option<String>,
+    pub change_identifier: Option<String>,
+    pub created: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRun {
+    pub name: String,
+    pub run_order: i64,
+    pub status: Option<ActionStatus>,
+    pub action_execution_id: Option<String>,
+    pub start_time: Option<f64>,
+    pub last_update: Option<f64>,
+    pub updated_by: Option<String>,
+    /// When the running action finishes by itself (`None`: it waits for someone, or hangs).
+    pub due: Option<f64>,
+    /// The outcome applied at `due`.
+    pub pending: Option<ActionResult>,
+    /// Manual approval: the token to answer with, and when the request expires.
+    pub token: Option<String>,
+    pub expires: Option<f64>,
+    pub result: Option<ActionResult>,
+    #[serde(default)]
+    pub resolved_configuration: BTreeMap<String, String>,
+    #[serde(default)]
+    pub input_artifacts: Vec<ArtifactLocation>,
+    #[serde(default)]
+    pub output_artifacts: Vec<ArtifactLocation>,
+}
+
+impl ActionRun {
+    pub fn new(name: &str, run_order: i64) -> Self {
+        ActionRun {
+            name: name.to_owned(),
+            run_order,
+            status: None,
+            action_execution_id: None,
+            start_time: None,
+            last_update: None,
+            updated_by: None,
+            due: None,
+            pending: None,
+            token: None,
+            expires: None,
+            result: None,
+            resolved_configuration: BTreeMap::new(),
+            input_artifacts: Vec::new(),
+            output_artifacts: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageRun {
+    pub name: String,
+    pub status: Option<StageStatus>,
+    pub actions: Vec<ActionRun>,
+}
+
+/// Where an unfinished execution is: waiting to enter a stage, or running in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Position {
+    Waiting(usize),
+    Running(usize),
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trigger {
+    pub trigger_type: String,
+    pub trigger_detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopRequest {
+    pub abandon: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceRevisionOverride {
+    pub action_name: String,
+    pub revision_type: String,
+    pub revision_value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    pub format_version: u32,
+    pub id: String,
+    /// Start order within the pipeline: higher is newer.
+    pub seq: u64,
+    pub pipeline_name: String,
+    pub pipeline_version: i64,
+    pub status: ExecStatus,
+    pub status_summary: Option<String>,
+    pub trigger: Trigger,
+    pub execution_mode: String,
+    /// Pipeline variables (`#{variables.x}`) as resolved at start.
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub source_overrides: Vec<SourceRevisionOverride>,
+    pub start_time: f64,
+    pub last_update: f64,
+    pub position: Position,
+    pub stop: Option<StopRequest>,
+    pub stages: Vec<StageRun>,
+    /// Output variables by action namespace.
+    #[serde(default)]
+    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// Artifacts produced so far, by name.
+    #[serde(default)]
+    pub artifacts: BTreeMap<String, ArtifactLocation>,
+    /// Source revisions by source action name.
+    #[serde(default)]
+    pub revisions: BTreeMap<String, Revision>,
+}
+
+impl Execution {
+    pub fn stage(&self, name: &str) -> Option<&StageRun> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransitionState {
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub last_changed_by: Option<String>,
+    pub last_changed_at: Option<f64>,
+}
+
+/// The latest action run of one action, as `GetPipelineState` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatestAction {
+    pub pipeline_execution_id: String,
+    pub run: ActionRun,
+    /// Source actions: the revision of the latest successful run.
+    pub current_revision: Option<Revision>,
+}
+
+/// Per-pipeline state that outlives executions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineRuntime {
+    pub format_version: u32,
+    /// The `seq` of the last execution started.
+    pub last_seq: u64,
+    /// Inbound transition state by stage name; absent means enabled.
+    #[serde(default)]
+    pub transitions: BTreeMap<String, TransitionState>,
+    /// The execution that last entered each stage, and its stage status.
+    #[serde(default)]
+    pub stage_latest: BTreeMap<String, (String, StageStatus)>,
+    /// Latest run of each action, keyed `STAGE/ACTION`.
+    #[serde(default)]
+    pub action_latest: BTreeMap<String, LatestAction>,
+    /// `clientRequestToken` → execution id, for idempotent starts.
+    #[serde(default)]
+    pub client_tokens: BTreeMap<String, String>,
+}
+
+impl PipelineRuntime {
+    pub fn transition_enabled(&self, stage: &str) -> bool {
+        self.transitions.get(stage).is_none_or(|t| t.enabled)
+    }
+}

@@ -1,0 +1,452 @@
+//! The state machine driven with a fake clock and a scripted runner: run orders, failure,
+//! superseding, queueing, parallel mode, transitions, stop, retry, approvals, variables.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::machine::{ActionRunner, ActionStart, Machine, Start, APPROVAL_TIMEOUT_SECS};
+use super::model::*;
+use crate::domain::pipeline::PipelineDeclaration;
+
+/// Every action succeeds after 1 s unless scripted; approvals wait.
+#[derive(Default)]
+struct Script {
+    by_action: BTreeMap<String, Start>,
+}
+
+impl ActionRunner for Script {
+    fn start(&mut self, s: &ActionStart) -> Start {
+        if let Some(start) = self.by_action.get(&s.action.name) {
+            return start.clone();
+        }
+        if s.action.action_type_id.category == "Approval" {
+            return Start::Approval;
+        }
+        let mut result = ActionResult {
+            summary: Some(format!("ran {}", s.action.name)),
+            ..Default::default()
+        };
+        result.output_variables.insert(
+            "Config".into(),
+            s.resolved_configuration
+                .values()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        Start::After {
+            seconds: 1.0,
+            result: Box::new(result),
+        }
+    }
+}
+
+fn fail(message: &str, seconds: f64) -> Start {
+    Start::After {
+        seconds,
+        result: Box::new(ActionResult {
+            error: Some(ErrorDetails {
+                code: "JobFailed".into(),
+                message: message.into(),
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+fn ok_after(seconds: f64) -> Start {
+    Start::After {
+        seconds,
+        result: Box::default(),
+    }
+}
+
+struct World {
+    runtime: PipelineRuntime,
+    executions: Vec<Execution>,
+    decls: BTreeMap<i64, PipelineDeclaration>,
+    script: Script,
+    counter: u64,
+    now: f64,
+}
+
+fn action(name: &str, category: &str, provider: &str, run_order: i64) -> serde_json::Value {
+    json!({"name": name, "runOrder": run_order,
+           "actionTypeId": {"category": category, "owner": "AWS", "provider": provider, "version": "1"}})
+}
+
+/// Source → Build → Approve → Deploy in `mode`.
+fn four_stages(mode: &str) -> PipelineDeclaration {
+    let mut source = action("Source", "Source", "S3", 1);
+    source["outputArtifacts"] = json!([{"name": "Src"}]);
+    source["namespace"] = json!("SourceVars");
+    source["configuration"] = json!({"S3Bucket": "b", "S3ObjectKey": "k"});
+    let mut build = action("Build", "Build", "CodeBuild", 1);
+    build["inputArtifacts"] = json!([{"name": "Src"}]);
+    build["configuration"] =
+        json!({"ProjectName": "p-#{SourceVars.Config}-#{codepipeline.PipelineExecutionId}"});
+    let v = json!({"name": "p", "roleArn": "arn:aws:iam::123456789012:role/r", "pipelineType": "V2",
+    "executionMode": mode, "artifactStore": {"type": "S3", "location": "bucket"},
+    "stages": [
+        {"name": "Source", "actions": [source]},
+        {"name": "Build", "actions": [build]},
+        {"name": "Approve", "actions": [action("Approve", "Approval", "Manual", 1)]},
+        {"name": "Deploy", "actions": [action("Deploy", "Deploy", "S3", 1)]},
+    ]});
+    serde_json::from_value(v).unwrap()
+}
+
+impl World {
+    fn new(decl: PipelineDeclaration) -> World {
+        World {
+            runtime: PipelineRuntime::default(),
+            executions: Vec::new(),
+            decls: BTreeMap::from([(1, decl)]),
+            script: Script::default(),
+            counter: 0,
+            now: 0.0,
+        }
+    }
+
+    fn with<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        let World {
+            runtime,
+            executions,
+            decls,
+            script,
+            counter,
+            now,
+        } = self;
+        let mut ids = || {
+            *counter += 1;
+            format!("id{counter}")
+        };
+        let mut machine = Machine::new(runtime, executions, decls, script, &mut ids, *now);
+        f(&mut machine)
+    }
+
+    fn start(&mut self) -> String {
+        let trigger = Trigger {
+            trigger_type: "StartPipelineExecution".into(),
+            trigger_detail: "test".into(),
+        };
+        self.with(|m| m.start(1, trigger, BTreeMap::new(), Vec::new()))
+            .unwrap()
+    }
+
+    /// Advances the fake clock to `t`, firing every due time on the way in order.
+    fn at(&mut self, t: f64) {
+        while let Some(due) = self.with(|m| m.next_due()).filter(|d| *d <= t) {
+            self.now = due.max(self.now);
+            self.with(|m| m.tick());
+        }
+        self.now = t;
+        self.with(|m| m.tick());
+    }
+
+    fn exec(&self, id: &str) -> &Execution {
+        self.executions.iter().find(|e| e.id == id).unwrap()
+    }
+
+    fn status(&self, id: &str) -> ExecStatus {
+        self.exec(id).status
+    }
+
+    fn stage(&self, id: &str, stage: &str) -> Option<StageStatus> {
+        self.exec(id).stage(stage).unwrap().status
+    }
+
+    fn action(&self, id: &str, stage: &str, action: &str) -> &ActionRun {
+        self.exec(id)
+            .stage(stage)
+            .unwrap()
+            .actions
+            .iter()
+            .find(|a| a.name == action)
+            .unwrap()
+    }
+
+    fn token(&self, stage: &str, action: &str) -> String {
+        self.runtime.action_latest[&format!("{stage}/{action}")]
+            .run
+            .token
+            .clone()
+            .unwrap()
+    }
+
+    fn approve(&mut self, approved: bool) -> Result<f64, crate::error::AwsError> {
+        let token = self.token("Approve", "Approve");
+        self.with(|m| {
+            m.approve(
+                "Approve",
+                "Approve",
+                &token,
+                approved,
+                "looks good",
+                "tester",
+            )
+        })
+    }
+}
+
+#[test]
+fn stages_run_in_order_and_succeed() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    let e = w.start();
+    assert_eq!(w.stage(&e, "Source"), Some(StageStatus::InProgress));
+    assert_eq!(w.stage(&e, "Build"), None);
+    w.at(1.0);
+    assert_eq!(w.stage(&e, "Source"), Some(StageStatus::Succeeded));
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::InProgress));
+    w.at(2.0);
+    assert_eq!(w.stage(&e, "Approve"), Some(StageStatus::InProgress));
+    assert_eq!(w.with(|m| m.next_due()), Some(2.0 + APPROVAL_TIMEOUT_SECS));
+    w.approve(true).unwrap();
+    w.at(3.0);
+    assert_eq!(w.status(&e), ExecStatus::Succeeded);
+    assert_eq!(
+        w.runtime.stage_latest["Deploy"],
+        (e.clone(), StageStatus::Succeeded)
+    );
+}
+
+#[test]
+fn variables_resolve_from_upstream_namespaces() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    let e = w.start();
+    w.at(1.0);
+    let build = w.action(&e, "Build", "Build");
+    assert_eq!(
+        build.resolved_configuration["ProjectName"],
+        format!("p-b,k-{e}")
+    );
+    assert_eq!(build.input_artifacts[0].name, "Src");
+    assert_eq!(build.input_artifacts[0].bucket, "bucket");
+    assert!(build.input_artifacts[0].key.starts_with("p/Src/"));
+}
+
+#[test]
+fn same_run_order_runs_in_parallel_and_a_failure_waits_for_siblings() {
+    let mut decl = four_stages("SUPERSEDED");
+    let mut second = decl.stages[1].actions[0].clone();
+    second.name = "Lint".into();
+    second.output_artifacts = Some(vec![]);
+    let mut third = second.clone();
+    third.name = "Package".into();
+    third.run_order = Some(2);
+    decl.stages[1].actions.extend([second, third]);
+    let mut w = World::new(decl);
+    w.script
+        .by_action
+        .insert("Lint".into(), fail("lint failed", 0.5));
+    w.script.by_action.insert("Build".into(), ok_after(2.0));
+    let e = w.start();
+    w.at(1.0);
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::InProgress)
+    );
+    assert_eq!(
+        w.action(&e, "Build", "Lint").status,
+        Some(ActionStatus::InProgress)
+    );
+    assert_eq!(w.action(&e, "Build", "Package").status, None);
+    w.at(1.5);
+    assert_eq!(
+        w.action(&e, "Build", "Lint").status,
+        Some(ActionStatus::Failed)
+    );
+    assert_eq!(
+        w.stage(&e, "Build"),
+        Some(StageStatus::InProgress),
+        "sibling still running"
+    );
+    w.at(3.0);
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Failed));
+    assert_eq!(
+        w.action(&e, "Build", "Package").status,
+        None,
+        "later run order never starts"
+    );
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    assert_eq!(w.exec(&e).status_summary.as_deref(), Some("lint failed"));
+}
+
+#[test]
+fn superseded_mode_keeps_only_the_newest_waiting_execution() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    let e1 = w.start();
+    w.at(2.0); // e1 waits for approval
+    let e2 = w.start();
+    assert_eq!(w.stage(&e2, "Source"), Some(StageStatus::InProgress));
+    w.at(4.0); // e2 done with Build, waits before Approve
+    assert_eq!(w.exec(&e2).position, Position::Waiting(2));
+    let e3 = w.start();
+    w.at(6.0);
+    assert_eq!(w.status(&e2), ExecStatus::Superseded);
+    assert_eq!(w.exec(&e3).position, Position::Waiting(2));
+    w.approve(true).unwrap();
+    w.at(7.0);
+    assert_eq!(w.status(&e1), ExecStatus::Succeeded);
+    assert_eq!(w.stage(&e3, "Approve"), Some(StageStatus::InProgress));
+}
+
+#[test]
+fn queued_mode_lets_the_oldest_in_and_supersedes_none() {
+    let mut w = World::new(four_stages("QUEUED"));
+    let e1 = w.start();
+    w.at(2.0);
+    let e2 = w.start();
+    w.at(3.0);
+    let e3 = w.start();
+    w.at(6.0);
+    assert_eq!(w.exec(&e2).position, Position::Waiting(2));
+    assert_eq!(w.exec(&e3).position, Position::Waiting(2));
+    w.approve(true).unwrap();
+    w.at(7.0);
+    assert_eq!(w.status(&e1), ExecStatus::Succeeded);
+    assert_eq!(w.stage(&e2, "Approve"), Some(StageStatus::InProgress));
+    assert_eq!(w.exec(&e3).position, Position::Waiting(2));
+    assert_eq!(w.status(&e3), ExecStatus::InProgress);
+}
+
+#[test]
+fn parallel_mode_never_waits() {
+    let mut w = World::new(four_stages("PARALLEL"));
+    let e1 = w.start();
+    let e2 = w.start();
+    assert_eq!(w.stage(&e1, "Source"), Some(StageStatus::InProgress));
+    assert_eq!(w.stage(&e2, "Source"), Some(StageStatus::InProgress));
+    w.at(2.0);
+    assert_eq!(w.stage(&e1, "Approve"), Some(StageStatus::InProgress));
+    assert_eq!(w.stage(&e2, "Approve"), Some(StageStatus::InProgress));
+}
+
+#[test]
+fn a_disabled_transition_holds_executions_until_enabled() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    w.with(|m| m.set_transition("Build", false, Some("freeze".into()), "tester"));
+    let e = w.start();
+    w.at(5.0);
+    assert_eq!(w.exec(&e).position, Position::Waiting(1));
+    assert_eq!(
+        w.runtime.transitions["Build"].disabled_reason.as_deref(),
+        Some("freeze")
+    );
+    w.with(|m| m.set_transition("Build", true, None, "tester"));
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::InProgress));
+}
+
+#[test]
+fn stop_and_wait_lets_running_actions_finish() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    let e = w.start();
+    w.with(|m| m.stop(&e, false, Some("enough".into())))
+        .unwrap();
+    assert_eq!(w.status(&e), ExecStatus::Stopping);
+    assert_eq!(w.stage(&e, "Source"), Some(StageStatus::Stopping));
+    let again = w.with(|m| m.stop(&e, false, None)).unwrap_err();
+    assert_eq!(again.code, "DuplicatedStopRequestException");
+    w.at(1.0);
+    assert_eq!(
+        w.action(&e, "Source", "Source").status,
+        Some(ActionStatus::Succeeded)
+    );
+    assert_eq!(w.stage(&e, "Source"), Some(StageStatus::Stopped));
+    assert_eq!(w.status(&e), ExecStatus::Stopped);
+    assert_eq!(w.stage(&e, "Build"), None);
+    let finished = w.with(|m| m.stop(&e, true, None)).unwrap_err();
+    assert_eq!(finished.code, "PipelineExecutionNotStoppableException");
+}
+
+#[test]
+fn stop_and_abandon_ends_at_once() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    w.script.by_action.insert("Build".into(), Start::Hang);
+    let e = w.start();
+    w.at(1.0);
+    w.with(|m| m.stop(&e, true, None)).unwrap();
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::Abandoned)
+    );
+    assert_eq!(w.status(&e), ExecStatus::Stopped);
+    assert_eq!(w.with(|m| m.next_due()), None);
+}
+
+#[test]
+fn retry_resumes_the_same_execution() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    w.script
+        .by_action
+        .insert("Build".into(), fail("compile error", 1.0));
+    let e = w.start();
+    w.at(2.0);
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    let err = w.with(|m| m.retry(&e, "Source", false)).unwrap_err();
+    assert_eq!(err.code, "StageNotRetryableException");
+    w.script.by_action.clear();
+    w.with(|m| m.retry(&e, "Build", false)).unwrap();
+    assert_eq!(w.status(&e), ExecStatus::InProgress);
+    w.at(3.0);
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Succeeded));
+    w.approve(true).unwrap();
+    w.at(4.0);
+    assert_eq!(w.status(&e), ExecStatus::Succeeded);
+}
+
+#[test]
+fn retry_of_an_older_execution_is_refused() {
+    let mut w = World::new(four_stages("PARALLEL"));
+    w.script.by_action.insert("Build".into(), fail("boom", 1.0));
+    let e1 = w.start();
+    let e2 = w.start();
+    w.at(2.0);
+    assert_eq!(w.status(&e1), ExecStatus::Failed);
+    let err = w.with(|m| m.retry(&e1, "Build", true)).unwrap_err();
+    assert_eq!(err.code, "NotLatestPipelineExecutionException");
+    assert!(w.with(|m| m.retry(&e2, "Build", true)).is_ok());
+}
+
+#[test]
+fn approvals_reject_and_refuse_bad_tokens() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    let e = w.start();
+    w.at(2.0);
+    let wrong = w
+        .with(|m| m.approve("Approve", "Approve", "not-the-token", true, "x", "t"))
+        .unwrap_err();
+    assert_eq!(wrong.code, "InvalidApprovalTokenException");
+    let token = w.token("Approve", "Approve");
+    w.approve(false).unwrap();
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    assert_eq!(
+        w.action(&e, "Approve", "Approve")
+            .result
+            .as_ref()
+            .unwrap()
+            .summary
+            .as_deref(),
+        Some("looks good")
+    );
+    let twice = w
+        .with(|m| m.approve("Approve", "Approve", &token, true, "x", "t"))
+        .unwrap_err();
+    assert_eq!(twice.code, "ApprovalAlreadyCompletedException");
+}
+
+#[test]
+fn unanswered_approvals_expire_after_seven_days() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    let e = w.start();
+    w.at(2.0);
+    w.at(2.0 + APPROVAL_TIMEOUT_SECS - 1.0);
+    assert_eq!(w.status(&e), ExecStatus::InProgress);
+    w.at(2.0 + APPROVAL_TIMEOUT_SECS);
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    assert_eq!(
+        w.action(&e, "Approve", "Approve").status,
+        Some(ActionStatus::Failed)
+    );
+}

@@ -1,0 +1,84 @@
+//! Stub providers for AWS-owned action types: each picks what the real provider would report
+//! (external execution id in the provider's own format, console URL, summary, output variables,
+//! source revisions). Faults and durations come from the control plane (`Settings`).
+
+mod faults;
+mod outputs;
+
+pub use faults::{Fault, FaultKind, Selector};
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::execution::machine::{ActionRunner, ActionStart, Start};
+use super::execution::model::{ActionResult, ErrorDetails};
+
+/// Durations and faults, changed at run time through `/_local/config` and `/_local/faults`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// Seconds every stub action runs, unless its provider has its own entry.
+    pub default_duration: f64,
+    /// Seconds by provider name (`CodeBuild`, `S3`, ...).
+    #[serde(default)]
+    pub provider_durations: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+impl Settings {
+    pub fn with_default_duration(seconds: f64) -> Self {
+        Settings {
+            default_duration: seconds,
+            ..Default::default()
+        }
+    }
+
+    fn duration(&self, provider: &str) -> f64 {
+        self.provider_durations
+            .get(provider)
+            .copied()
+            .unwrap_or(self.default_duration)
+    }
+}
+
+/// The server's [`ActionRunner`]: faults first, then the provider's stub.
+pub struct StubRunner<'a> {
+    pub settings: &'a mut Settings,
+    pub account: &'a str,
+    pub region: &'a str,
+}
+
+impl ActionRunner for StubRunner<'_> {
+    fn start(&mut self, s: &ActionStart) -> Start {
+        let id = &s.action.action_type_id;
+        if let Some(kind) = faults::take(&mut self.settings.faults, s) {
+            return match kind {
+                FaultKind::Hang => Start::Hang,
+                FaultKind::Fail { message } => Start::After {
+                    seconds: self.settings.duration(&id.provider),
+                    result: Box::new(ActionResult {
+                        error: Some(ErrorDetails {
+                            code: "JobFailed".to_owned(),
+                            message,
+                        }),
+                        ..ActionResult::default()
+                    }),
+                },
+            };
+        }
+        if id.category == "Approval" {
+            return Start::Approval;
+        }
+        if id.owner == "Custom" {
+            // Custom actions are finished by job workers (PollForJobs and friends).
+            return Start::Hang;
+        }
+        let region = s.action.region.as_deref().unwrap_or(self.region);
+        Start::After {
+            seconds: self.settings.duration(&id.provider),
+            result: Box::new(outputs::result(s, self.account, region)),
+        }
+    }
+}

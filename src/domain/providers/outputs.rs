@@ -1,0 +1,253 @@
+//! What each stub provider reports when it succeeds, in the real provider's formats.
+
+use std::collections::BTreeMap;
+
+use crate::domain::execution::machine::ActionStart;
+use crate::domain::execution::model::{ActionResult, Revision};
+
+fn hex(n: usize) -> String {
+    let mut s = String::new();
+    while s.len() < n {
+        s.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    s.truncate(n);
+    s
+}
+
+fn upper_alnum(n: usize) -> String {
+    hex(n).to_uppercase()
+}
+
+fn console(region: &str, path: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/{path}")
+}
+
+fn vars(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn iso(now: f64) -> String {
+    chrono::DateTime::from_timestamp_millis((now * 1000.0) as i64)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// A source revision: the override given at start when there is one, else a fresh one.
+fn revision(s: &ActionStart, fresh: String, summary: String, url: Option<String>) -> Revision {
+    let id = s
+        .source_override
+        .map(|o| o.revision_value.clone())
+        .unwrap_or(fresh);
+    Revision {
+        revision_id: id,
+        revision_summary: Some(summary),
+        revision_url: url,
+        change_identifier: None,
+        created: s.now,
+    }
+}
+
+pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
+    let c = s.resolved_configuration;
+    let get = |k: &str| c.get(k).cloned().unwrap_or_default();
+    let id = &s.action.action_type_id;
+    let mut r = ActionResult::default();
+    match (id.category.as_str(), id.provider.as_str()) {
+        ("Source", "S3") => {
+            let version = s
+                .source_override
+                .map(|o| o.revision_value.clone())
+                .unwrap_or_else(|| hex(32));
+            let etag = hex(32);
+            r.output_variables = vars(&[
+                ("BucketName", get("S3Bucket")),
+                ("ObjectKey", get("S3ObjectKey")),
+                ("ETag", etag),
+                ("VersionId", version.clone()),
+            ]);
+            r.summary = Some(format!("Amazon S3 version id: {version}"));
+            r.external_execution_id = Some(version.clone());
+            r.revision = Some(revision(
+                s,
+                version,
+                format!("Amazon S3 version id: {}", get("S3ObjectKey")),
+                None,
+            ));
+        }
+        ("Source", "CodeCommit" | "CodeStarSourceConnection" | "GitHub") => {
+            let commit = hex(40);
+            let branch = if id.provider == "GitHub" {
+                get("Branch")
+            } else {
+                get("BranchName")
+            };
+            let repo = match id.provider.as_str() {
+                "CodeCommit" => get("RepositoryName"),
+                "GitHub" => format!("{}/{}", get("Owner"), get("Repo")),
+                _ => get("FullRepositoryId"),
+            };
+            let message = "Update from codepipeline-local".to_owned();
+            let url = match id.provider.as_str() {
+                "CodeCommit" => console(
+                    region,
+                    &format!("codesuite/codecommit/repositories/{repo}/commit/{commit}"),
+                ),
+                _ => format!("https://github.com/{repo}/commit/{commit}"),
+            };
+            let mut v = vars(&[
+                ("AuthorDate", iso(s.now)),
+                ("BranchName", branch),
+                ("CommitId", commit.clone()),
+                ("CommitMessage", message.clone()),
+                ("CommitterDate", iso(s.now)),
+            ]);
+            match id.provider.as_str() {
+                "CodeCommit" => {
+                    v.insert("RepositoryName".into(), repo.clone());
+                }
+                "GitHub" => {
+                    v.insert("RepositoryName".into(), get("Repo"));
+                    v.insert("CommitUrl".into(), url.clone());
+                }
+                _ => {
+                    v.insert("ConnectionArn".into(), get("ConnectionArn"));
+                    v.insert("FullRepositoryId".into(), repo.clone());
+                    v.insert("ProviderType".into(), "GitHub".into());
+                }
+            }
+            r.output_variables = v;
+            r.summary = Some(message.clone());
+            r.external_execution_id = Some(commit.clone());
+            r.external_execution_url = Some(url.clone());
+            r.revision = Some(revision(s, commit, message, Some(url)));
+        }
+        ("Source", "ECR") => {
+            let digest = format!("sha256:{}", hex(64));
+            let repo = get("RepositoryName");
+            let tag = c
+                .get("ImageTag")
+                .cloned()
+                .unwrap_or_else(|| "latest".to_owned());
+            r.output_variables = vars(&[
+                ("ImageDigest", digest.clone()),
+                ("ImageTag", tag),
+                (
+                    "ImageURI",
+                    format!("{account}.dkr.ecr.{region}.amazonaws.com/{repo}@{digest}"),
+                ),
+                ("RegistryId", account.to_owned()),
+                ("RepositoryName", repo),
+            ]);
+            r.summary = Some(format!("Image digest: {digest}"));
+            r.revision = Some(revision(s, digest.clone(), digest, None));
+        }
+        (_, "CodeBuild") => {
+            let project = get("ProjectName");
+            let build = format!("{project}:{}", uuid::Uuid::new_v4());
+            r.external_execution_url = Some(console(
+                region,
+                &format!(
+                    "codesuite/codebuild/{account}/projects/{project}/build/{}/log",
+                    build.replace(':', "%3A")
+                ),
+            ));
+            r.external_execution_id = Some(build);
+            r.output_variables = exported_variables(c.get("EnvironmentVariables"));
+        }
+        (_, "CodeDeploy" | "CodeDeployToECS") => {
+            let deployment = format!("d-{}", upper_alnum(9));
+            r.external_execution_url = Some(console(
+                region,
+                &format!("codesuite/codedeploy/deployments/{deployment}"),
+            ));
+            r.summary = Some(format!("Deployment {deployment} succeeded"));
+            r.external_execution_id = Some(deployment);
+        }
+        (_, "CloudFormation") => {
+            let stack = get("StackName");
+            let arn = format!(
+                "arn:aws:cloudformation:{region}:{account}:stack/{stack}/{}",
+                uuid::Uuid::new_v4()
+            );
+            r.external_execution_url = Some(console(
+                region,
+                &format!("cloudformation/home?region={region}#/stacks/stackinfo?stackId={arn}"),
+            ));
+            r.summary = Some(format!("Stack {stack} was updated"));
+            r.external_execution_id = Some(arn);
+        }
+        (_, "Lambda") => {
+            let function = get("FunctionName");
+            r.external_execution_id = Some(uuid::Uuid::new_v4().to_string());
+            r.external_execution_url = Some(console(
+                region,
+                &format!("lambda/home?region={region}#/functions/{function}"),
+            ));
+            r.summary = Some(format!("Invoked Lambda function {function}"));
+        }
+        (_, "StepFunctions") => {
+            let machine = get("StateMachineArn");
+            let name = machine.rsplit(':').next().unwrap_or_default().to_owned();
+            let execution = format!(
+                "arn:aws:states:{region}:{account}:execution:{name}:{}",
+                uuid::Uuid::new_v4()
+            );
+            r.output_variables = vars(&[
+                ("StateMachineArn", machine),
+                ("ExecutionArn", execution.clone()),
+            ]);
+            r.external_execution_url = Some(console(
+                region,
+                &format!("states/home?region={region}#/executions/details/{execution}"),
+            ));
+            r.external_execution_id = Some(execution);
+        }
+        (_, "ECS") => {
+            r.summary = Some(format!(
+                "Service {} in cluster {} was updated",
+                get("ServiceName"),
+                get("ClusterName")
+            ));
+            r.external_execution_id = Some(format!("ecs-svc/{}", hex(19)));
+        }
+        (_, "S3") => {
+            r.summary = Some(format!(
+                "Deployed to s3://{}/{}",
+                get("BucketName"),
+                get("ObjectKey")
+            ));
+        }
+        (_, provider) => {
+            r.external_execution_id = Some(uuid::Uuid::new_v4().to_string());
+            r.summary = Some(format!("{provider} action succeeded"));
+        }
+    }
+    r
+}
+
+/// CodeBuild exports the plain-text environment variables of its `EnvironmentVariables` setting.
+fn exported_variables(setting: Option<&String>) -> BTreeMap<String, String> {
+    let Some(text) = setting else {
+        return BTreeMap::new();
+    };
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
+        return BTreeMap::new();
+    };
+    items
+        .iter()
+        .filter(|v| {
+            v.get("type")
+                .and_then(|t| t.as_str())
+                .is_none_or(|t| t == "PLAINTEXT")
+        })
+        .filter_map(|v| {
+            Some((
+                v.get("name")?.as_str()?.to_owned(),
+                v.get("value")?.as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}

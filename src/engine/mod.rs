@@ -1,0 +1,278 @@
+//! The async driver of the execution state machine, and the only place with timers. It keeps
+//! each pipeline's unfinished executions in memory, runs every event through the pure
+//! [`Machine`] under one lock, persists what changed (and flushes) before the caller replies,
+//! and sleeps until the earliest due action. On start it reloads unfinished executions from
+//! the store, so their timers are re-armed from the state itself.
+
+pub mod clock;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex as SyncMutex};
+
+use tokio::sync::{Mutex, Notify};
+
+use crate::domain::execution::machine::Machine;
+use crate::domain::execution::model::{Execution, PipelineRuntime};
+use crate::domain::pipeline::PipelineDeclaration;
+use crate::domain::providers::{Settings, StubRunner};
+use crate::error::AwsError;
+use crate::store::repo;
+use crate::store::{Keys, Store};
+use clock::Clock;
+
+/// One pipeline of one account and region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PipelineKey {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+}
+
+impl PipelineKey {
+    pub fn new(account: &str, region: &str, name: &str) -> Self {
+        PipelineKey {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// A pipeline's runtime, unfinished executions and the declaration versions they run.
+struct Run {
+    runtime: PipelineRuntime,
+    active: Vec<Execution>,
+    declarations: BTreeMap<i64, PipelineDeclaration>,
+}
+
+impl Run {
+    fn next_due(&self) -> Option<f64> {
+        self.active
+            .iter()
+            .flat_map(|e| e.stages.iter().flat_map(|s| &s.actions))
+            .filter(|a| a.status == Some(crate::domain::execution::model::ActionStatus::InProgress))
+            .flat_map(|a| [a.due, a.expires])
+            .flatten()
+            .min_by(f64::total_cmp)
+    }
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    runs: Mutex<HashMap<PipelineKey, Run>>,
+    pub settings: SyncMutex<Settings>,
+    pub clock: Clock,
+    wake: Notify,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Arc<Self> {
+        Arc::new(Engine {
+            store,
+            runs: Mutex::new(HashMap::new()),
+            settings: SyncMutex::new(settings),
+            clock: Clock::default(),
+            wake: Notify::new(),
+        })
+    }
+
+    /// Loads every pipeline with unfinished executions, then drives timers until the process ends.
+    pub fn spawn(self: &Arc<Self>) -> Result<(), AwsError> {
+        let mut keys = Vec::new();
+        for (key, _) in self.store.scan(&Keys::all_active(), None, usize::MAX)? {
+            let parts: Vec<&str> = key.splitn(5, '/').collect();
+            if let [_, account, region, name, _] = parts.as_slice() {
+                let k = PipelineKey::new(account, region, name);
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            for key in keys {
+                if let Err(e) = engine.tick(&key).await {
+                    tracing::error!(pipeline = %key.name, error = %e, "cannot resume executions");
+                } else {
+                    tracing::info!(pipeline = %key.name, account = %key.account, region = %key.region, "resumed executions");
+                }
+            }
+            engine.run_timers().await;
+        });
+        Ok(())
+    }
+
+    /// Wakes the timer loop: something changed the earliest due time or the clock.
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    async fn run_timers(self: Arc<Self>) {
+        loop {
+            let due: Vec<(PipelineKey, f64)> = {
+                let runs = self.runs.lock().await;
+                runs.iter()
+                    .filter_map(|(k, r)| r.next_due().map(|d| (k.clone(), d)))
+                    .collect()
+            };
+            let now = self.clock.now();
+            let ready: Vec<&PipelineKey> = due
+                .iter()
+                .filter(|(_, d)| *d <= now)
+                .map(|(k, _)| k)
+                .collect();
+            if !ready.is_empty() {
+                for key in ready {
+                    if let Err(e) = self.tick(key).await {
+                        tracing::error!(pipeline = %key.name, error = %e, "tick failed");
+                    }
+                }
+                continue;
+            }
+            let earliest = due.iter().map(|(_, d)| *d).min_by(f64::total_cmp);
+            let wait =
+                earliest.map(|d| std::time::Duration::from_secs_f64((d - now).clamp(0.0, 3600.0)));
+            match wait {
+                Some(w) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(w) => {}
+                        _ = self.wake.notified() => {}
+                    }
+                }
+                None => self.wake.notified().await,
+            }
+        }
+    }
+
+    /// Runs `f` on the pipeline's state machine, persists what it changed, and wakes the timers.
+    /// `bring` names a finished execution to load back in (for a retry).
+    pub async fn with_machine<R>(
+        &self,
+        key: &PipelineKey,
+        bring: Option<&str>,
+        f: impl FnOnce(&mut Machine) -> Result<R, AwsError>,
+    ) -> Result<R, AwsError> {
+        let store = self.store.as_ref();
+        let (account, region) = (key.account.as_str(), key.region.as_str());
+        let mut runs = self.runs.lock().await;
+        if !runs.contains_key(key) {
+            let run = Run {
+                runtime: repo::load_runtime(store, account, region, &key.name)?,
+                active: repo::load_active(store, account, region, &key.name)?,
+                declarations: BTreeMap::new(),
+            };
+            runs.insert(key.clone(), run);
+        }
+        let run = runs
+            .get_mut(key)
+            .ok_or_else(|| AwsError::internal("pipeline run vanished"))?;
+        if let Some(id) = bring {
+            if !run.active.iter().any(|e| e.id == id) {
+                let e = repo::load_execution(store, account, region, &key.name, id)?.ok_or_else(
+                    || {
+                        AwsError::new(
+                            "PipelineExecutionNotFoundException",
+                            format!(
+                                "Pipeline execution {id} was not found in pipeline {}",
+                                key.name
+                            ),
+                        )
+                    },
+                )?;
+                run.active.push(e);
+                run.active.sort_by_key(|e| e.seq);
+            }
+        }
+        // Every version an execution runs, plus the current one for new executions.
+        let mut versions: Vec<i64> = run.active.iter().map(|e| e.pipeline_version).collect();
+        if let Some(record) = repo::load_pipeline(store, account, region, &key.name)? {
+            versions.push(record.declaration.version.unwrap_or(1));
+        }
+        for v in versions {
+            if let std::collections::btree_map::Entry::Vacant(slot) = run.declarations.entry(v) {
+                if let Some(d) = repo::load_pipeline_version(store, account, region, &key.name, v)?
+                {
+                    slot.insert(d);
+                }
+            }
+        }
+        let now = self.clock.now();
+        let (result, changed) = {
+            let mut settings = self
+                .settings
+                .lock()
+                .map_err(|_| AwsError::internal("settings lock poisoned"))?;
+            let mut runner = StubRunner {
+                settings: &mut settings,
+                account,
+                region,
+            };
+            let mut new_id = || uuid::Uuid::new_v4().to_string();
+            let mut machine = Machine::new(
+                &mut run.runtime,
+                &mut run.active,
+                &run.declarations,
+                &mut runner,
+                &mut new_id,
+                now,
+            );
+            let result = f(&mut machine);
+            (result, std::mem::take(&mut machine.changed))
+        };
+        if !changed.is_empty() || result.is_ok() {
+            let mut writes = vec![repo::runtime_write(
+                account,
+                region,
+                &key.name,
+                &run.runtime,
+            )?];
+            for e in run.active.iter().filter(|e| changed.contains(&e.id)) {
+                writes.extend(repo::execution_writes(account, region, e)?);
+                log_change(key, e);
+            }
+            store.apply(writes)?;
+        }
+        run.active.retain(|e| !e.status.is_finished());
+        drop(runs);
+        if !changed.is_empty() {
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || store.flush())
+                .await
+                .map_err(|e| AwsError::internal(format!("flush task failed: {e}")))??;
+            self.poke();
+        }
+        result
+    }
+
+    /// Applies whatever time has made due in one pipeline.
+    pub async fn tick(&self, key: &PipelineKey) -> Result<(), AwsError> {
+        self.with_machine(key, None, |m| {
+            m.tick();
+            Ok(())
+        })
+        .await
+    }
+
+    /// Drops a deleted pipeline's in-memory state.
+    pub async fn forget(&self, key: &PipelineKey) {
+        self.runs.lock().await.remove(key);
+    }
+
+    /// Drops all in-memory state (the control plane's reset).
+    pub async fn clear(&self) {
+        self.runs.lock().await.clear();
+        self.poke();
+    }
+}
+
+fn log_change(key: &PipelineKey, e: &Execution) {
+    tracing::info!(
+        pipeline = %key.name,
+        account = %key.account,
+        region = %key.region,
+        execution = %e.id,
+        status = ?e.status,
+        position = ?e.position,
+        "execution changed"
+    );
+}

@@ -1,0 +1,230 @@
+//! Typed records on top of the key-value store: pipelines (current and numbered versions),
+//! tags, custom action types and executions, with their load and write helpers.
+
+use serde::{Deserialize, Serialize};
+
+use super::{decode, encode, Keys, Store, Write, FORMAT_VERSION};
+use crate::domain::action_types::CustomActionType;
+use crate::domain::execution::model::{Execution, PipelineRuntime};
+use crate::domain::pipeline::PipelineDeclaration;
+use crate::domain::tags::Tag;
+use crate::error::AwsError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineRecord {
+    pub format_version: u32,
+    pub arn: String,
+    pub declaration: PipelineDeclaration,
+    pub created: f64,
+    pub updated: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagsRecord {
+    pub format_version: u32,
+    pub tags: Vec<Tag>,
+}
+
+pub fn load_pipeline(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> Result<Option<PipelineRecord>, AwsError> {
+    Ok(match store.get(&Keys::pipeline(account, region, name))? {
+        Some(bytes) => Some(decode(&bytes)?),
+        None => None,
+    })
+}
+
+/// The writes that store `record` as the current declaration and as its numbered version.
+pub fn pipeline_writes(
+    account: &str,
+    region: &str,
+    record: &PipelineRecord,
+) -> Result<Vec<Write>, AwsError> {
+    let name = &record.declaration.name;
+    let version = record.declaration.version.unwrap_or(1);
+    Ok(vec![
+        Write::put(Keys::pipeline(account, region, name), encode(record)?),
+        Write::put(
+            Keys::pipeline_version(account, region, name, version),
+            encode(&record.declaration)?,
+        ),
+    ])
+}
+
+pub fn load_pipeline_version(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    name: &str,
+    version: i64,
+) -> Result<Option<PipelineDeclaration>, AwsError> {
+    Ok(
+        match store.get(&Keys::pipeline_version(account, region, name, version))? {
+            Some(bytes) => Some(decode(&bytes)?),
+            None => None,
+        },
+    )
+}
+
+pub fn load_tags(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    arn: &str,
+) -> Result<Vec<Tag>, AwsError> {
+    Ok(match store.get(&Keys::tags(account, region, arn))? {
+        Some(bytes) => decode::<TagsRecord>(&bytes)?.tags,
+        None => Vec::new(),
+    })
+}
+
+pub fn tags_write(
+    account: &str,
+    region: &str,
+    arn: &str,
+    tags: Vec<Tag>,
+) -> Result<Write, AwsError> {
+    let key = Keys::tags(account, region, arn);
+    if tags.is_empty() {
+        return Ok(Write::delete(key));
+    }
+    Ok(Write::put(
+        key,
+        encode(&TagsRecord {
+            format_version: FORMAT_VERSION,
+            tags,
+        })?,
+    ))
+}
+
+pub fn load_custom_action_types(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+) -> Result<Vec<CustomActionType>, AwsError> {
+    store
+        .scan(
+            &Keys::custom_action_types(account, region),
+            None,
+            usize::MAX,
+        )?
+        .into_iter()
+        .map(|(_, bytes)| decode(&bytes).map_err(AwsError::from))
+        .collect()
+}
+
+pub fn load_execution(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    pipeline: &str,
+    id: &str,
+) -> Result<Option<Execution>, AwsError> {
+    Ok(
+        match store.get(&Keys::execution(account, region, pipeline, id))? {
+            Some(bytes) => Some(decode(&bytes)?),
+            None => None,
+        },
+    )
+}
+
+pub fn load_runtime(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    pipeline: &str,
+) -> Result<PipelineRuntime, AwsError> {
+    Ok(
+        match store.get(&Keys::runtime(account, region, pipeline))? {
+            Some(bytes) => decode(&bytes)?,
+            None => PipelineRuntime {
+                format_version: FORMAT_VERSION,
+                ..PipelineRuntime::default()
+            },
+        },
+    )
+}
+
+/// The unfinished executions of a pipeline, oldest first.
+pub fn load_active(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    pipeline: &str,
+) -> Result<Vec<Execution>, AwsError> {
+    let mut out = Vec::new();
+    for (key, _) in store.scan(
+        &Keys::actives_of(account, region, pipeline),
+        None,
+        usize::MAX,
+    )? {
+        let id = key.rsplit('/').next().unwrap_or_default();
+        if let Some(e) = load_execution(store, account, region, pipeline, id)? {
+            out.push(e);
+        }
+    }
+    out.sort_by_key(|e| e.seq);
+    Ok(out)
+}
+
+/// The writes that store an execution and keep its order and active-index entries right.
+pub fn execution_writes(
+    account: &str,
+    region: &str,
+    e: &Execution,
+) -> Result<Vec<Write>, AwsError> {
+    let p = &e.pipeline_name;
+    let active = Keys::active(account, region, p, &e.id);
+    Ok(vec![
+        Write::put(Keys::execution(account, region, p, &e.id), encode(e)?),
+        Write::put(
+            Keys::execution_order(account, region, p, e.seq),
+            e.id.clone().into_bytes(),
+        ),
+        if e.status.is_finished() {
+            Write::delete(active)
+        } else {
+            Write::put(active, Vec::new())
+        },
+    ])
+}
+
+pub fn runtime_write(
+    account: &str,
+    region: &str,
+    pipeline: &str,
+    r: &PipelineRuntime,
+) -> Result<Write, AwsError> {
+    Ok(Write::put(
+        Keys::runtime(account, region, pipeline),
+        encode(r)?,
+    ))
+}
+
+/// Every record of a pipeline's executions and runtime, for `DeletePipeline`.
+pub fn execution_deletes(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    pipeline: &str,
+) -> Result<Vec<Write>, AwsError> {
+    let mut writes = vec![Write::delete(Keys::runtime(account, region, pipeline))];
+    for prefix in [
+        Keys::executions(account, region, pipeline),
+        Keys::execution_orders(account, region, pipeline),
+        Keys::actives_of(account, region, pipeline),
+    ] {
+        writes.extend(
+            store
+                .scan(&prefix, None, usize::MAX)?
+                .into_iter()
+                .map(|(k, _)| Write::delete(k)),
+        );
+    }
+    Ok(writes)
+}
