@@ -233,6 +233,19 @@ impl Drop for Server {
     }
 }
 
+/// Calls `check` until it returns `Some`, for at most 20 s; panics naming `what` otherwise.
+/// Waits are polls with a deadline, never fixed sleeps standing in for synchronisation.
+pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out after 20 s waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The fixture file's path, for `--cli-input-json file://...`.
 pub fn fixture(name: &str) -> String {
     format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
