@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,17 @@ use serde_json::{json, Value};
 use crate::domain::providers::{Fault, FaultKind, Selector};
 use crate::engine::clock::parse_duration;
 use crate::state::AppState;
+
+/// Control endpoints take JSON whatever the content type, so `curl -d '{...}'` works as typed.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    let text = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| bad_request(format!("the body is not the JSON this endpoint takes: {e}")))
+}
 
 fn bad_request(message: impl Into<String>) -> Response {
     (
@@ -49,7 +61,11 @@ pub async fn get_config(State(state): State<Arc<AppState>>) -> Response {
 
 /// `{"defaultDuration": "0s", "providerDurations": {"CodeBuild": "5s"}}`; a provider set to null
 /// goes back to the default.
-pub async fn set_config(State(state): State<Arc<AppState>>, Json(body): Json<Value>) -> Response {
+pub async fn set_config(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let body: Value = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let default = match body.get("defaultDuration").map(seconds).transpose() {
         Ok(d) => d,
         Err(e) => return bad_request(e),
@@ -106,10 +122,11 @@ pub async fn list_faults(State(state): State<Arc<AppState>>) -> Response {
     Json(json!({ "faults": faults })).into_response()
 }
 
-pub async fn add_fault(
-    State(state): State<Arc<AppState>>,
-    Json(req): Json<FaultRequest>,
-) -> Response {
+pub async fn add_fault(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req: FaultRequest = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let kind = match req.kind.as_deref().unwrap_or("fail") {
         "fail" => FaultKind::Fail {
             message: req.message.unwrap_or_else(|| "Injected failure".to_owned()),
@@ -140,10 +157,11 @@ pub async fn get_clock(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `{"advance": "7d"}` or `{"advanceSeconds": 604800}`: moves the engine clock forward.
-pub async fn advance_clock(
-    State(state): State<Arc<AppState>>,
-    Json(body): Json<Value>,
-) -> Response {
+pub async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let body: Value = match json_body(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let amount = body.get("advanceSeconds").or_else(|| body.get("advance"));
     let Some(amount) = amount else {
         return bad_request("give advance (\"90s\", \"2h\") or advanceSeconds (a number)");

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::action_types::Catalog;
+use super::execution::variables;
 use super::pipeline::{ActionDeclaration, PipelineDeclaration};
 use crate::error::AwsError;
 
@@ -49,6 +50,7 @@ pub fn check(p: &PipelineDeclaration, catalog: &Catalog, region: &str) -> Result
     inputs_produced_upstream(p)?;
     namespaces_unique(p)?;
     variables_unique(p)?;
+    variable_references(p)?;
     triggers_name_source_actions(p)?;
     Ok(())
 }
@@ -422,4 +424,79 @@ pub fn triggers_name_source_actions(p: &PipelineDeclaration) -> Result<(), AwsEr
         }
     }
     Ok(())
+}
+
+/// Every `#{namespace.Key}` in an action's configuration names `codepipeline`, a declared pipeline
+/// variable (V2), or the namespace of an action that runs before it.
+pub fn variable_references(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let declared: HashSet<&str> = p
+        .variables
+        .iter()
+        .flatten()
+        .map(|v| v.name.as_str())
+        .collect();
+    let mut upstream: HashSet<&str> = HashSet::new();
+    for stage in &p.stages {
+        for a in &stage.actions {
+            let earlier_in_stage: HashSet<&str> = stage
+                .actions
+                .iter()
+                .filter(|b| b.run_order() < a.run_order())
+                .filter_map(|b| b.namespace.as_deref())
+                .collect();
+            for value in a.configuration.iter().flat_map(|c| c.values()) {
+                for (ns, key) in variables::references(value) {
+                    let known = match ns.as_str() {
+                        "codepipeline" => key == "PipelineExecutionId",
+                        "variables" => p.is_v2() && declared.contains(key.as_str()),
+                        other => upstream.contains(other) || earlier_in_stage.contains(other),
+                    };
+                    if !known {
+                        return Err(action_error(format!(
+                            "Action '{}' in stage '{}' references #{{{ns}.{key}}}, which is not a variable produced before it \
+                             (an upstream action's namespace, a declared pipeline variable, or codepipeline.PipelineExecutionId)",
+                            a.name, stage.name
+                        )));
+                    }
+                }
+            }
+        }
+        upstream.extend(stage.actions.iter().filter_map(|a| a.namespace.as_deref()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn decl(build_config: serde_json::Value, v2: bool) -> PipelineDeclaration {
+        serde_json::from_value(json!({
+            "name": "p", "roleArn": "arn:aws:iam::123456789012:role/r",
+            "pipelineType": if v2 { "V2" } else { "V1" },
+            "variables": if v2 { json!([{"name": "env", "defaultValue": "dev"}]) } else { json!(null) },
+            "artifactStore": {"type": "S3", "location": "bucket"},
+            "stages": [
+                {"name": "Source", "actions": [{"name": "Src", "namespace": "SourceVars",
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}}]},
+                {"name": "Build", "actions": [{"name": "Build", "configuration": build_config,
+                    "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}}]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn references_must_be_produced_upstream() {
+        let ok = json!({"ProjectName": "#{SourceVars.ETag}-#{codepipeline.PipelineExecutionId}-#{variables.env}"});
+        assert!(variable_references(&decl(ok, true)).is_ok());
+        for bad in ["#{Nope.X}", "#{variables.other}", "#{codepipeline.Unknown}"] {
+            let e = variable_references(&decl(json!({"ProjectName": bad}), true)).unwrap_err();
+            assert_eq!(e.code, "InvalidActionDeclarationException", "{bad}");
+        }
+        let v1 = variable_references(&decl(json!({"ProjectName": "#{variables.env}"}), false))
+            .unwrap_err();
+        assert_eq!(v1.code, "InvalidActionDeclarationException");
+    }
 }

@@ -70,12 +70,8 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
             ]);
             r.summary = Some(format!("Amazon S3 version id: {version}"));
             r.external_execution_id = Some(version.clone());
-            r.revision = Some(revision(
-                s,
-                version,
-                format!("Amazon S3 version id: {}", get("S3ObjectKey")),
-                None,
-            ));
+            let summary = format!("Amazon S3 version id: {version}");
+            r.revision = Some(revision(s, version, summary, None));
         }
         ("Source", "CodeCommit" | "CodeStarSourceConnection" | "GitHub") => {
             let commit = hex(40);
