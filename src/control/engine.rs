@@ -64,7 +64,7 @@ pub async fn get_config(State(state): State<Arc<AppState>>) -> Response {
 pub async fn set_config(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let body: Value = match json_body(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let default = match body.get("defaultDuration").map(seconds).transpose() {
         Ok(d) => d,
@@ -125,7 +125,7 @@ pub async fn list_faults(State(state): State<Arc<AppState>>) -> Response {
 pub async fn add_fault(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: FaultRequest = match json_body(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let kind = match req.kind.as_deref().unwrap_or("fail") {
         "fail" => FaultKind::Fail {
@@ -160,7 +160,7 @@ pub async fn get_clock(State(state): State<Arc<AppState>>) -> Response {
 pub async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let body: Value = match json_body(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let amount = body.get("advanceSeconds").or_else(|| body.get("advance"));
     let Some(amount) = amount else {
