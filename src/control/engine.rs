@@ -16,14 +16,14 @@ use crate::engine::clock::parse_duration;
 use crate::state::AppState;
 
 /// Control endpoints take JSON whatever the content type, so `curl -d '{...}'` works as typed.
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     let text = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
         body
     };
     serde_json::from_slice(text)
-        .map_err(|e| bad_request(format!("the body is not the JSON this endpoint takes: {e}")))
+        .map_err(|e| format!("the body is not the JSON this endpoint takes: {e}"))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
