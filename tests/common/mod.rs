@@ -227,6 +227,57 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A server with a fresh data folder and extra flags, e.g. `&["--action-duration", "0s"]`.
+    pub fn start_with(flags: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut args = vec!["--data-dir", temp.path().to_str().expect("utf-8 path")];
+        args.extend_from_slice(flags);
+        let mut s = Server::spawn(&args, temp.path().to_path_buf());
+        s._temp = Some(temp);
+        s
+    }
+
+    /// A server on an existing data folder with extra flags (restart tests with durations).
+    pub fn start_in_with(dir: &Path, flags: &[&str]) -> Server {
+        let mut args = vec!["--data-dir", dir.to_str().expect("utf-8 path")];
+        args.extend_from_slice(flags);
+        Server::spawn(&args, dir.to_path_buf())
+    }
+
+    /// POSTs a JSON body to a control endpoint (`/_local/faults`, `/_local/clock`, `/_local/config`).
+    pub fn control(&self, path: &str, body: Value) -> Value {
+        match ureq::post(&format!("{}{path}", self.url)).send_json(body) {
+            Ok(r) => r.into_json().expect("json"),
+            Err(ureq::Error::Status(_, r)) => r.into_json().expect("json"),
+            Err(e) => panic!("control request failed: {e}"),
+        }
+    }
+
+    /// Polls `GetPipelineExecution` until the execution reaches `status`, or panics after 20 s.
+    pub fn wait_for_execution(&self, pipeline: &str, id: &str, status: &str) -> Value {
+        poll(&format!("execution {id} to be {status}"), || {
+            let body = serde_json::json!({"pipelineName": pipeline, "pipelineExecutionId": id});
+            let (_, reply) = self.call("GetPipelineExecution", body);
+            (reply["pipelineExecution"]["status"] == status)
+                .then(|| reply["pipelineExecution"].clone())
+        })
+    }
+
+    /// The id of the newest execution of `pipeline` (polls until there is one).
+    pub fn latest_execution(&self, pipeline: &str) -> String {
+        poll("an execution to exist", || {
+            let (_, reply) = self.call(
+                "ListPipelineExecutions",
+                serde_json::json!({"pipelineName": pipeline}),
+            );
+            reply["pipelineExecutionSummaries"][0]["pipelineExecutionId"]
+                .as_str()
+                .map(str::to_owned)
+        })
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
@@ -241,7 +292,10 @@ pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = check() {
             return v;
         }
-        assert!(std::time::Instant::now() < deadline, "timed out after 20 s waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after 20 s waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
