@@ -4,6 +4,7 @@
 mod action_types;
 mod approvals;
 pub mod executions;
+mod jobs;
 mod pipelines;
 mod present;
 mod tags;
@@ -18,6 +19,8 @@ use crate::wire::Context;
 /// The operations this build implements; every other operation of the model answers
 /// `NotImplementedException` naming it.
 pub const IMPLEMENTED: &[&str] = &[
+    "AcknowledgeJob",
+    "AcknowledgeThirdPartyJob",
     "CreateCustomActionType",
     "CreatePipeline",
     "DeleteCustomActionType",
@@ -25,15 +28,23 @@ pub const IMPLEMENTED: &[&str] = &[
     "DisableStageTransition",
     "EnableStageTransition",
     "GetActionType",
+    "GetJobDetails",
     "GetPipeline",
     "GetPipelineExecution",
     "GetPipelineState",
+    "GetThirdPartyJobDetails",
     "ListActionExecutions",
     "ListActionTypes",
     "ListPipelineExecutions",
     "ListPipelines",
     "ListTagsForResource",
+    "PollForJobs",
+    "PollForThirdPartyJobs",
     "PutApprovalResult",
+    "PutJobFailureResult",
+    "PutJobSuccessResult",
+    "PutThirdPartyJobFailureResult",
+    "PutThirdPartyJobSuccessResult",
     "RetryStageExecution",
     "StartPipelineExecution",
     "StopPipelineExecution",
@@ -72,6 +83,20 @@ pub async fn dispatch(
         "EnableStageTransition" => approvals::set_transition(state, ctx, parse(input)?, true).await,
         "DisableStageTransition" => {
             approvals::set_transition(state, ctx, parse(input)?, false).await
+        }
+        "PollForJobs" => jobs::poll_for_jobs(state, ctx, parse(input)?).await,
+        "PollForThirdPartyJobs" => jobs::poll_for_third_party_jobs(state, ctx, parse(input)?).await,
+        "GetJobDetails" | "GetThirdPartyJobDetails" => {
+            jobs::get_job_details(state, ctx, parse(input)?).await
+        }
+        "AcknowledgeJob" | "AcknowledgeThirdPartyJob" => {
+            jobs::acknowledge(state, ctx, parse(input)?).await
+        }
+        "PutJobSuccessResult" | "PutThirdPartyJobSuccessResult" => {
+            jobs::put_success(state, ctx, parse(input)?).await
+        }
+        "PutJobFailureResult" | "PutThirdPartyJobFailureResult" => {
+            jobs::put_failure(state, ctx, parse(input)?).await
         }
         other => Err(AwsError::new(
             "NotImplementedException",

@@ -121,7 +121,8 @@ pub fn action_execution(run: &ActionRun) -> Value {
     let mut m = Map::new();
     put(&mut m, "actionExecutionId", json!(run.action_execution_id));
     put(&mut m, "status", json!(run.status));
-    let result = run.result.as_ref();
+    // A running job worker's interim details show until the action has its result.
+    let result = run.result.as_ref().or(run.progress.as_ref());
     put(
         &mut m,
         "summary",
@@ -142,6 +143,7 @@ pub fn action_execution(run: &ActionRun) -> Value {
         "externalExecutionUrl",
         json!(result.and_then(|r| r.external_execution_url.clone())),
     );
+    put(&mut m, "percentComplete", json!(run.percent_complete));
     if let Some(e) = result.and_then(|r| r.error.as_ref()) {
         put(&mut m, "errorDetails", error(e));
     }

@@ -228,6 +228,12 @@ impl Engine {
             )?];
             for e in run.active.iter().filter(|e| changed.contains(&e.id)) {
                 writes.extend(repo::execution_writes(account, region, e)?);
+                writes.extend(repo::job_writes(
+                    account,
+                    region,
+                    e,
+                    run.declarations.get(&e.pipeline_version),
+                )?);
                 log_change(key, e);
             }
             store.apply(writes)?;

@@ -1,5 +1,7 @@
 //! The key layout, in one place. Every key starts with its record kind, then account and region.
 
+use crate::domain::pipeline::ActionTypeId;
+
 pub struct Keys;
 
 impl Keys {
@@ -73,5 +75,25 @@ impl Keys {
 
     pub fn all_active() -> String {
         "active/".to_owned()
+    }
+
+    /// Which execution and action a job belongs to.
+    pub fn job(account: &str, region: &str, job_id: &str) -> String {
+        format!("job/{account}/{region}/{job_id}")
+    }
+
+    /// Jobs waiting for a worker of one action type.
+    pub fn job_queue(account: &str, region: &str, type_id: &ActionTypeId) -> String {
+        let ActionTypeId {
+            category,
+            owner,
+            provider,
+            version,
+        } = type_id;
+        format!("job-queue/{account}/{region}/{owner}/{category}/{provider}/{version}/")
+    }
+
+    pub fn queued_job(account: &str, region: &str, type_id: &ActionTypeId, job_id: &str) -> String {
+        format!("{}{job_id}", Keys::job_queue(account, region, type_id))
     }
 }

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{decode, encode, Keys, Store, Write, FORMAT_VERSION};
 use crate::domain::action_types::CustomActionType;
-use crate::domain::execution::model::{Execution, PipelineRuntime};
-use crate::domain::pipeline::PipelineDeclaration;
+use crate::domain::execution::model::{ActionStatus, Execution, JobStatus, PipelineRuntime};
+use crate::domain::pipeline::{ActionTypeId, PipelineDeclaration};
 use crate::domain::tags::Tag;
 use crate::error::AwsError;
 
@@ -225,6 +225,74 @@ pub fn execution_deletes(
                 .into_iter()
                 .map(|(k, _)| Write::delete(k)),
         );
+    }
+    Ok(writes)
+}
+
+/// Where a job belongs: stored when the job is issued, read by every job operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobIndex {
+    pub format_version: u32,
+    pub pipeline: String,
+    pub execution_id: String,
+    pub stage: String,
+    pub action: String,
+    pub action_type_id: ActionTypeId,
+}
+
+pub fn load_job_index(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    job_id: &str,
+) -> Result<Option<JobIndex>, AwsError> {
+    Ok(match store.get(&Keys::job(account, region, job_id))? {
+        Some(bytes) => Some(decode(&bytes)?),
+        None => None,
+    })
+}
+
+/// The writes that keep each job of `e` findable, and queued exactly while a worker may take it.
+pub fn job_writes(
+    account: &str,
+    region: &str,
+    e: &Execution,
+    decl: Option<&PipelineDeclaration>,
+) -> Result<Vec<Write>, AwsError> {
+    let mut writes = Vec::new();
+    for stage in &e.stages {
+        for run in &stage.actions {
+            let Some(job) = &run.job else { continue };
+            let Some(action) = decl
+                .and_then(|d| d.stages.iter().find(|s| s.name == stage.name))
+                .and_then(|s| s.actions.iter().find(|a| a.name == run.name))
+            else {
+                continue;
+            };
+            let index = JobIndex {
+                format_version: FORMAT_VERSION,
+                pipeline: e.pipeline_name.clone(),
+                execution_id: e.id.clone(),
+                stage: stage.name.clone(),
+                action: run.name.clone(),
+                action_type_id: action.action_type_id.clone(),
+            };
+            writes.push(Write::put(
+                Keys::job(account, region, &job.id),
+                encode(&index)?,
+            ));
+            let queued = Keys::queued_job(account, region, &action.action_type_id, &job.id);
+            let waiting = job.status == JobStatus::Queued
+                && run.status == Some(ActionStatus::InProgress)
+                && e.stop.is_none()
+                && !e.status.is_finished();
+            writes.push(if waiting {
+                Write::put(queued, Vec::new())
+            } else {
+                Write::delete(queued)
+            });
+        }
     }
     Ok(writes)
 }

@@ -28,6 +28,34 @@ pub enum Start {
     Approval,
     /// Never finish by itself (fault injection "hang"; stop it to end it).
     Hang,
+    /// Wait for a job worker: custom actions (`PollForJobs`) or third-party ones
+    /// (`PollForThirdPartyJobs`, when `third_party`).
+    Job { third_party: bool },
+}
+
+/// What a job worker reported with `PutJobSuccessResult` or `PutJobFailureResult`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    Success {
+        summary: Option<String>,
+        external_execution_id: Option<String>,
+        percent_complete: Option<i64>,
+        output_variables: BTreeMap<String, String>,
+        continuation_token: Option<String>,
+        revision: Option<Revision>,
+    },
+    Failure {
+        code: String,
+        message: String,
+        external_execution_id: Option<String>,
+    },
+}
+
+fn job_not_found(job_id: &str) -> AwsError {
+    AwsError::new(
+        "JobNotFoundException",
+        format!("Job {job_id} was not found"),
+    )
 }
 
 /// Everything a provider may look at when an action starts.
@@ -366,6 +394,132 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
+    /// Where the running action with job `job_id` is: `(execution, stage, action)` indexes.
+    fn find_job(&self, job_id: &str) -> Option<(usize, usize, usize)> {
+        self.executions.iter().enumerate().find_map(|(i, e)| {
+            e.stages.iter().enumerate().find_map(|(s, st)| {
+                st.actions
+                    .iter()
+                    .position(|a| a.job.as_ref().is_some_and(|j| j.id == job_id))
+                    .map(|k| (i, s, k))
+            })
+        })
+    }
+
+    fn job_mut(&mut self, job_id: &str) -> Result<(usize, &mut ActionRun), AwsError> {
+        let (i, s, k) = self.find_job(job_id).ok_or_else(|| job_not_found(job_id))?;
+        Ok((i, &mut self.executions[i].stages[s].actions[k]))
+    }
+
+    /// A worker took the job from the queue: it is not handed out again.
+    pub fn dispatch_job(&mut self, job_id: &str) -> Result<(), AwsError> {
+        let (i, run) = self.job_mut(job_id)?;
+        if let Some(job) = run.job.as_mut().filter(|j| j.status == JobStatus::Queued) {
+            job.status = JobStatus::Dispatched;
+            let id = self.executions[i].id.clone();
+            self.changed.insert(id);
+        }
+        Ok(())
+    }
+
+    /// `AcknowledgeJob`: the worker confirms it has the job, proving it with the nonce.
+    pub fn acknowledge_job(&mut self, job_id: &str, nonce: &str) -> Result<JobStatus, AwsError> {
+        let (i, run) = self.job_mut(job_id)?;
+        let job = run.job.as_mut().ok_or_else(|| job_not_found(job_id))?;
+        if job.nonce != nonce {
+            return Err(AwsError::new(
+                "InvalidNonceException",
+                format!("The nonce {nonce} is not valid for job {job_id}"),
+            ));
+        }
+        if matches!(job.status, JobStatus::Queued | JobStatus::Dispatched) {
+            job.status = JobStatus::InProgress;
+        }
+        let status = job.status;
+        let id = self.executions[i].id.clone();
+        self.changed.insert(id);
+        Ok(status)
+    }
+
+    /// `PutJobSuccessResult` / `PutJobFailureResult`. A continuation token keeps the action
+    /// running and issues a new job that carries the token.
+    pub fn job_result(&mut self, job_id: &str, outcome: JobOutcome) -> Result<(), AwsError> {
+        let now = self.now;
+        let next_job_id = (self.new_id)();
+        let next_nonce = (self.new_id)();
+        let (i, run) = self.job_mut(job_id)?;
+        let job = run.job.as_mut().ok_or_else(|| job_not_found(job_id))?;
+        if matches!(job.status, JobStatus::Succeeded | JobStatus::Failed)
+            || run.status != Some(ActionStatus::InProgress)
+        {
+            return Err(AwsError::new(
+                "InvalidJobStateException",
+                format!(
+                    "Job {job_id} is in state {:?} and cannot take a result",
+                    job.status
+                ),
+            ));
+        }
+        run.last_update = Some(now);
+        match outcome {
+            JobOutcome::Success {
+                summary,
+                external_execution_id,
+                percent_complete,
+                output_variables,
+                continuation_token,
+                revision,
+            } => {
+                job.status = JobStatus::Succeeded;
+                let result = ActionResult {
+                    summary,
+                    external_execution_id,
+                    external_execution_url: None,
+                    output_variables,
+                    revision,
+                    error: None,
+                };
+                match continuation_token {
+                    Some(token) => {
+                        let client_id = job.client_id.as_ref().map(|_| next_job_id.clone());
+                        run.job = Some(Job {
+                            id: next_job_id,
+                            nonce: next_nonce,
+                            status: JobStatus::Queued,
+                            continuation_token: Some(token),
+                            client_id,
+                        });
+                        run.progress = Some(result);
+                        run.percent_complete = percent_complete;
+                    }
+                    None => {
+                        run.percent_complete = percent_complete.or(Some(100));
+                        run.due = Some(now);
+                        run.pending = Some(result);
+                    }
+                }
+            }
+            JobOutcome::Failure {
+                code,
+                message,
+                external_execution_id,
+            } => {
+                job.status = JobStatus::Failed;
+                run.due = Some(now);
+                run.pending = Some(ActionResult {
+                    external_execution_id,
+                    summary: Some(message.clone()),
+                    error: Some(ErrorDetails { code, message }),
+                    ..ActionResult::default()
+                });
+            }
+        }
+        let id = self.executions[i].id.clone();
+        self.changed.insert(id);
+        self.advance();
+        Ok(())
+    }
+
     /// Runs every execution as far as it can go at `now`.
     fn advance(&mut self) {
         // Each pass either changes something or ends the loop; the bound guards against a bug looping.
@@ -668,6 +822,16 @@ impl<'a> Machine<'a> {
         };
         let action_execution_id = (self.new_id)();
         let token = matches!(start, Start::Approval).then(|| (self.new_id)());
+        let job = match start {
+            Start::Job { third_party } => Some(Job {
+                id: (self.new_id)(),
+                nonce: (self.new_id)(),
+                status: JobStatus::Queued,
+                continuation_token: None,
+                client_id: third_party.then(|| (self.new_id)()),
+            }),
+            _ => None,
+        };
         let exec = &mut self.executions[i];
         let run = &mut exec.stages[s].actions[k];
         run.status = Some(ActionStatus::InProgress);
@@ -678,6 +842,9 @@ impl<'a> Machine<'a> {
         run.input_artifacts = inputs;
         run.output_artifacts = outputs;
         run.result = None;
+        run.job = job;
+        run.progress = None;
+        run.percent_complete = None;
         match start {
             Start::After { seconds, result } => {
                 run.due = Some(now + seconds.max(0.0));
@@ -687,7 +854,7 @@ impl<'a> Machine<'a> {
                 run.token = token;
                 run.expires = Some(now + APPROVAL_TIMEOUT_SECS);
             }
-            Start::Hang => {}
+            Start::Hang | Start::Job { .. } => {}
         }
         exec.last_update = now;
         let id = exec.id.clone();

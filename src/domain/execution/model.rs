@@ -104,6 +104,35 @@ pub struct ActionRun {
     pub input_artifacts: Vec<ArtifactLocation>,
     #[serde(default)]
     pub output_artifacts: Vec<ArtifactLocation>,
+    /// Custom and third-party actions: the job a worker does for this run.
+    #[serde(default)]
+    pub job: Option<Job>,
+    /// What a worker reported so far (`executionDetails` of a result with a continuation token).
+    #[serde(default)]
+    pub progress: Option<ActionResult>,
+    #[serde(default)]
+    pub percent_complete: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobStatus {
+    Queued,
+    Dispatched,
+    InProgress,
+    Succeeded,
+    Failed,
+}
+
+/// A job handed to workers through `PollForJobs` (or `PollForThirdPartyJobs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: String,
+    pub nonce: String,
+    pub status: JobStatus,
+    pub continuation_token: Option<String>,
+    /// Third-party jobs only: the client id workers see and must prove with `clientToken`.
+    pub client_id: Option<String>,
 }
 
 impl ActionRun {
@@ -124,6 +153,9 @@ impl ActionRun {
             resolved_configuration: BTreeMap::new(),
             input_artifacts: Vec::new(),
             output_artifacts: Vec::new(),
+            job: None,
+            progress: None,
+            percent_complete: None,
         }
     }
 }

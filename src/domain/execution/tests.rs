@@ -450,3 +450,97 @@ fn unanswered_approvals_expire_after_seven_days() {
         Some(ActionStatus::Failed)
     );
 }
+
+fn job_of(w: &World, e: &str) -> Job {
+    w.action(e, "Build", "Build").job.clone().unwrap()
+}
+
+#[test]
+fn a_job_runs_through_acknowledge_continuation_and_success() {
+    use super::machine::JobOutcome;
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    w.script
+        .by_action
+        .insert("Build".into(), Start::Job { third_party: false });
+    let e = w.start();
+    w.at(1.0);
+    let job = job_of(&w, &e);
+    assert_eq!(job.status, JobStatus::Queued);
+    let bad = w.with(|m| m.acknowledge_job(&job.id, "wrong")).unwrap_err();
+    assert_eq!(bad.code, "InvalidNonceException");
+    assert_eq!(
+        w.with(|m| m.acknowledge_job(&job.id, &job.nonce)).unwrap(),
+        JobStatus::InProgress
+    );
+    let progress = JobOutcome::Success {
+        summary: Some("half way".into()),
+        external_execution_id: Some("ext-1".into()),
+        percent_complete: Some(50),
+        output_variables: BTreeMap::new(),
+        continuation_token: Some("step-2".into()),
+        revision: None,
+    };
+    w.with(|m| m.job_result(&job.id, progress)).unwrap();
+    let next = job_of(&w, &e);
+    assert_ne!(next.id, job.id);
+    assert_eq!(next.continuation_token.as_deref(), Some("step-2"));
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::InProgress)
+    );
+    let stale = JobOutcome::Failure {
+        code: "JobFailed".into(),
+        message: "late".into(),
+        external_execution_id: None,
+    };
+    assert_eq!(
+        w.with(|m| m.job_result(&job.id, stale)).unwrap_err().code,
+        "JobNotFoundException"
+    );
+    let done = JobOutcome::Success {
+        summary: Some("built".into()),
+        external_execution_id: Some("ext-2".into()),
+        percent_complete: None,
+        output_variables: BTreeMap::from([("Version".into(), "7".into())]),
+        continuation_token: None,
+        revision: None,
+    };
+    w.with(|m| m.job_result(&next.id, done)).unwrap();
+    let run = w.action(&e, "Build", "Build");
+    assert_eq!(run.status, Some(ActionStatus::Succeeded));
+    assert_eq!(
+        run.result.as_ref().unwrap().output_variables["Version"],
+        "7"
+    );
+    assert_eq!(w.stage(&e, "Approve"), Some(StageStatus::InProgress));
+}
+
+#[test]
+fn a_job_failure_fails_the_action() {
+    use super::machine::JobOutcome;
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    w.script
+        .by_action
+        .insert("Build".into(), Start::Job { third_party: true });
+    let e = w.start();
+    w.at(1.0);
+    let job = job_of(&w, &e);
+    assert!(job.client_id.is_some());
+    let failure = JobOutcome::Failure {
+        code: "JobFailed".into(),
+        message: "worker said no".into(),
+        external_execution_id: None,
+    };
+    w.with(|m| m.job_result(&job.id, failure)).unwrap();
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    assert_eq!(w.exec(&e).status_summary.as_deref(), Some("worker said no"));
+    let again = JobOutcome::Failure {
+        code: "JobFailed".into(),
+        message: "x".into(),
+        external_execution_id: None,
+    };
+    assert_eq!(
+        w.with(|m| m.job_result(&job.id, again)).unwrap_err().code,
+        "InvalidJobStateException"
+    );
+}

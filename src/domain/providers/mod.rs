@@ -72,8 +72,10 @@ impl ActionRunner for StubRunner<'_> {
             return Start::Approval;
         }
         if id.owner == "Custom" {
-            // Custom actions are finished by job workers (PollForJobs and friends).
-            return Start::Hang;
+            return Start::Job { third_party: false };
+        }
+        if id.owner == "ThirdParty" && id.provider != "GitHub" {
+            return Start::Job { third_party: true };
         }
         let region = s.action.region.as_deref().unwrap_or(self.region);
         Start::After {
