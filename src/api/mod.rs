@@ -7,6 +7,7 @@ pub mod executions;
 mod jobs;
 mod pipelines;
 mod present;
+mod revisions;
 mod tags;
 
 use serde::de::DeserializeOwned;
@@ -40,6 +41,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ListTagsForResource",
     "PollForJobs",
     "PollForThirdPartyJobs",
+    "PutActionRevision",
     "PutApprovalResult",
     "PutJobFailureResult",
     "PutJobSuccessResult",
@@ -84,6 +86,7 @@ pub async fn dispatch(
         "DisableStageTransition" => {
             approvals::set_transition(state, ctx, parse(input)?, false).await
         }
+        "PutActionRevision" => revisions::put_action_revision(state, ctx, parse(input)?).await,
         "PollForJobs" => jobs::poll_for_jobs(state, ctx, parse(input)?).await,
         "PollForThirdPartyJobs" => jobs::poll_for_third_party_jobs(state, ctx, parse(input)?).await,
         "GetJobDetails" | "GetThirdPartyJobDetails" => {
