@@ -70,9 +70,12 @@ async fn main() -> ExitCode {
         "codepipeline-local ready on {url} (store: {})",
         state.store.describe()
     );
-    let served = axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     if let Err(e) = state.flush().await {
         eprintln!("codepipeline-local: final flush failed: {e}");
         return ExitCode::from(1);

@@ -131,23 +131,39 @@ fn execution(
     })
 }
 
-/// Starts an execution of the pipeline's current version (also used by CreatePipeline).
+/// What starts an execution, and with what.
+#[derive(Default)]
+pub struct StartRequest {
+    pub trigger_type: &'static str,
+    /// Defaults to the caller's ARN.
+    pub trigger_detail: Option<String>,
+    pub variables: Vec<(String, String)>,
+    pub overrides: Vec<SourceRevisionOverride>,
+    pub client_token: Option<String>,
+}
+
+/// Starts an execution of the pipeline's current version (CreatePipeline, StartPipelineExecution,
+/// PutActionRevision and webhooks all start through here).
 pub async fn start_execution(
     state: &AppState,
     ctx: &Context,
     record: &PipelineRecord,
-    trigger_type: &str,
-    variables: &[(String, String)],
-    overrides: Vec<SourceRevisionOverride>,
-    client_token: Option<String>,
+    req: StartRequest,
 ) -> Result<String, AwsError> {
+    let StartRequest {
+        trigger_type,
+        trigger_detail,
+        variables,
+        overrides,
+        client_token,
+    } = req;
     let decl = &record.declaration;
-    let resolved = start::resolve_variables(decl, variables)?;
+    let resolved = start::resolve_variables(decl, &variables)?;
     start::check_source_overrides(decl, &overrides)?;
     let version = decl.version.unwrap_or(1);
     let trigger = Trigger {
         trigger_type: trigger_type.to_owned(),
-        trigger_detail: caller(ctx),
+        trigger_detail: trigger_detail.unwrap_or_else(|| caller(ctx)),
     };
     let key = PipelineKey::new(&ctx.account, &ctx.region, &decl.name);
     state
@@ -175,16 +191,14 @@ pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result
         .into_iter()
         .map(|v| (v.name, v.value))
         .collect();
-    let id = start_execution(
-        state,
-        ctx,
-        &record,
-        "StartPipelineExecution",
-        &variables,
-        input.source_revisions,
-        input.client_request_token,
-    )
-    .await?;
+    let req = StartRequest {
+        trigger_type: "StartPipelineExecution",
+        variables,
+        overrides: input.source_revisions,
+        client_token: input.client_request_token,
+        ..StartRequest::default()
+    };
+    let id = start_execution(state, ctx, &record, req).await?;
     Ok(json!({ "pipelineExecutionId": id }))
 }
 

@@ -9,6 +9,7 @@ mod pipelines;
 mod present;
 mod revisions;
 mod tags;
+pub mod webhooks;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -26,6 +27,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "CreatePipeline",
     "DeleteCustomActionType",
     "DeletePipeline",
+    "DeleteWebhook",
+    "DeregisterWebhookWithThirdParty",
     "DisableStageTransition",
     "EnableStageTransition",
     "GetActionType",
@@ -39,6 +42,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ListPipelineExecutions",
     "ListPipelines",
     "ListTagsForResource",
+    "ListWebhooks",
     "PollForJobs",
     "PollForThirdPartyJobs",
     "PutActionRevision",
@@ -47,6 +51,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "PutJobSuccessResult",
     "PutThirdPartyJobFailureResult",
     "PutThirdPartyJobSuccessResult",
+    "PutWebhook",
+    "RegisterWebhookWithThirdParty",
     "RetryStageExecution",
     "StartPipelineExecution",
     "StopPipelineExecution",
@@ -87,6 +93,15 @@ pub async fn dispatch(
             approvals::set_transition(state, ctx, parse(input)?, false).await
         }
         "PutActionRevision" => revisions::put_action_revision(state, ctx, parse(input)?).await,
+        "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
+        "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
+        "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,
+        "RegisterWebhookWithThirdParty" => {
+            webhooks::set_registered(state, ctx, parse(input)?, true).await
+        }
+        "DeregisterWebhookWithThirdParty" => {
+            webhooks::set_registered(state, ctx, parse(input)?, false).await
+        }
         "PollForJobs" => jobs::poll_for_jobs(state, ctx, parse(input)?).await,
         "PollForThirdPartyJobs" => jobs::poll_for_third_party_jobs(state, ctx, parse(input)?).await,
         "GetJobDetails" | "GetThirdPartyJobDetails" => {

@@ -127,16 +127,11 @@ pub async fn create(
         })
         .await?;
     // AWS starts a first execution as soon as a pipeline is created.
-    super::executions::start_execution(
-        state,
-        ctx,
-        &record,
-        "CreatePipeline",
-        &[],
-        Vec::new(),
-        None,
-    )
-    .await?;
+    let first = super::executions::StartRequest {
+        trigger_type: "CreatePipeline",
+        ..Default::default()
+    };
+    super::executions::start_execution(state, ctx, &record, first).await?;
     let mut reply = json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? });
     if !tags.is_empty() {
         reply["tags"] = json!(tags);

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{pipeline, stage_not_found, start_execution};
+use super::executions::{pipeline, stage_not_found, start_execution, StartRequest};
 use crate::domain::execution::model::SourceRevisionOverride;
 use crate::error::AwsError;
 use crate::state::AppState;
@@ -86,15 +86,11 @@ pub async fn put_action_revision(
         revision_type: revision_type(&action.action_type_id.provider).to_owned(),
         revision_value: revision,
     }];
-    let id = start_execution(
-        state,
-        ctx,
-        &record,
-        "PutActionRevision",
-        &[],
+    let req = StartRequest {
+        trigger_type: "PutActionRevision",
         overrides,
-        None,
-    )
-    .await?;
+        ..StartRequest::default()
+    };
+    let id = start_execution(state, ctx, &record, req).await?;
     Ok(json!({ "newRevision": true, "pipelineExecutionId": id }))
 }

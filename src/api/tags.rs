@@ -54,7 +54,7 @@ fn existing(store: &dyn Store, ctx: &Context, resource_arn: &str) -> Result<(), 
             provider,
             version,
         } => Keys::custom_action_type(&ctx.account, &ctx.region, category, provider, version),
-        Resource::Webhook(name) => format!("webhook/{}/{}/{name}", ctx.account, ctx.region),
+        Resource::Webhook(name) => Keys::webhook(&ctx.account, &ctx.region, name),
     };
     match store.get(&key)? {
         Some(_) => Ok(()),

@@ -7,3 +7,4 @@ pub mod pipeline;
 pub mod providers;
 pub mod rules;
 pub mod tags;
+pub mod webhooks;

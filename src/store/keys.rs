@@ -77,6 +77,19 @@ impl Keys {
         "active/".to_owned()
     }
 
+    pub fn webhooks(account: &str, region: &str) -> String {
+        format!("webhook/{account}/{region}/")
+    }
+
+    pub fn webhook(account: &str, region: &str, name: &str) -> String {
+        format!("webhook/{account}/{region}/{name}")
+    }
+
+    /// Webhook calls carry no signature: their URL id alone leads to the webhook.
+    pub fn webhook_url(url_id: &str) -> String {
+        format!("webhook-url/{url_id}")
+    }
+
     /// Which execution and action a job belongs to.
     pub fn job(account: &str, region: &str, job_id: &str) -> String {
         format!("job/{account}/{region}/{job_id}")

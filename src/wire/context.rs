@@ -12,6 +12,8 @@ pub struct Context {
     pub account: String,
     pub region: String,
     pub request_id: String,
+    /// The `Host` the caller reached us at, for URLs we hand back (webhook URLs).
+    pub host: Option<String>,
 }
 
 impl Context {
@@ -20,6 +22,7 @@ impl Context {
             account: account.into(),
             region: region.into(),
             request_id: new_request_id(),
+            host: None,
         }
     }
 
@@ -42,8 +45,22 @@ impl Context {
         } else {
             DEFAULT_ACCOUNT
         };
-        Context::new(account, region)
+        let mut ctx = Context::new(account, region);
+        ctx.host = headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| is_host_like(h))
+            .map(str::to_owned);
+        ctx
     }
+}
+
+/// Hosts are echoed into URLs, so only `name[:port]` made of plain characters is taken.
+fn is_host_like(host: &str) -> bool {
+    (1..=255).contains(&host.len())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 fn credential_scope(authorization: &str) -> Option<String> {

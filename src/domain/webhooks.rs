@@ -1,0 +1,322 @@
+//! Webhooks (V1 GitHub source): definition rules, the secret that never leaves the server,
+//! the JSONPath subset filters use, `{Property}` references to the target action's
+//! configuration, GitHub HMAC signatures and IP ranges.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Filter {
+    pub json_path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_equals: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthConfig {
+    #[serde(
+        rename = "AllowedIPRange",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_ip_range: Option<String>,
+    #[serde(
+        rename = "SecretToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secret_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookDefinition {
+    pub name: String,
+    pub target_pipeline: String,
+    pub target_action: String,
+    pub filters: Vec<Filter>,
+    pub authentication: String,
+    pub authentication_configuration: AuthConfig,
+}
+
+fn auth_error(message: String) -> AwsError {
+    AwsError::new("InvalidWebhookAuthenticationParametersException", message)
+}
+
+/// Checks authentication parameters and filter patterns, as `PutWebhook` does.
+pub fn check(def: &WebhookDefinition) -> Result<(), AwsError> {
+    let config = &def.authentication_configuration;
+    match def.authentication.as_str() {
+        "GITHUB_HMAC" if config.secret_token.as_deref().is_none_or(str::is_empty) => {
+            return Err(auth_error(
+                "GITHUB_HMAC authentication requires SecretToken".to_owned(),
+            ))
+        }
+        "IP" => {
+            let range = config.allowed_ip_range.as_deref().unwrap_or_default();
+            if parse_range(range).is_none() {
+                return Err(auth_error(format!(
+                    "IP authentication requires AllowedIPRange in CIDR notation, not '{range}'"
+                )));
+            }
+        }
+        _ => {}
+    }
+    for f in &def.filters {
+        if parse_path(&f.json_path).is_none() {
+            return Err(AwsError::new(
+                "InvalidWebhookFilterPatternException",
+                format!("The JsonPath '{}' is not valid", f.json_path),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The definition as every reply shows it: without the secret.
+pub fn without_secret(def: &WebhookDefinition) -> WebhookDefinition {
+    let mut shown = def.clone();
+    shown.authentication_configuration.secret_token = None;
+    shown
+}
+
+#[derive(Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses the JSONPath subset GitHub filters use: `$`, `.key`, `['key']`, `["key"]`, `[N]`.
+fn parse_path(path: &str) -> Option<Vec<Step>> {
+    let mut rest = path.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return None;
+            }
+            steps.push(Step::Key(r[..end].to_owned()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let inner = &r[..end];
+            let quoted = inner
+                .strip_prefix('\'')
+                .and_then(|s| s.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')));
+            steps.push(match quoted {
+                Some(key) => Step::Key(key.to_owned()),
+                None => Step::Index(inner.parse().ok()?),
+            });
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+/// The value at `path` in `value`.
+pub fn json_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    parse_path(path)?
+        .iter()
+        .try_fold(value, |v, step| match step {
+            Step::Key(k) => v.get(k.as_str()),
+            Step::Index(i) => v.get(*i),
+        })
+}
+
+/// `{Property}` references in `matchEquals` replaced with the target action's configuration.
+fn expand(pattern: &str, config: &BTreeMap<String, String>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}')? + start;
+        out.push_str(config.get(&rest[start + 1..end])?);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Every filter passes: its path resolves and, when given, equals the expanded `matchEquals`.
+/// On a miss, says which filter did not match.
+pub fn filters_match(
+    def: &WebhookDefinition,
+    body: &Value,
+    config: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    for f in &def.filters {
+        let found = json_path(body, &f.json_path)
+            .ok_or_else(|| format!("{} is not in the payload", f.json_path))?;
+        if let Some(pattern) = &f.match_equals {
+            let wanted = expand(pattern, config)
+                .ok_or_else(|| format!("{pattern} names a property the action does not have"))?;
+            let actual = match found {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if actual != wanted {
+                return Err(format!("{} is '{actual}', not '{wanted}'", f.json_path));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// GitHub's signature headers: `X-Hub-Signature-256: sha256=HEX` (preferred) or
+/// `X-Hub-Signature: sha1=HEX`, an HMAC of the body with the secret, compared in constant time.
+pub fn github_signature_valid(
+    secret: &str,
+    body: &[u8],
+    sha256: Option<&str>,
+    sha1: Option<&str>,
+) -> bool {
+    if let Some(sig) = sha256
+        .and_then(|s| s.strip_prefix("sha256="))
+        .and_then(hex_decode)
+    {
+        return Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+            .map(|mut m| {
+                m.update(body);
+                m.verify_slice(&sig).is_ok()
+            })
+            .unwrap_or(false);
+    }
+    if let Some(sig) = sha1
+        .and_then(|s| s.strip_prefix("sha1="))
+        .and_then(hex_decode)
+    {
+        return Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes())
+            .map(|mut m| {
+                m.update(body);
+                m.verify_slice(&sig).is_ok()
+            })
+            .unwrap_or(false);
+    }
+    false
+}
+
+/// An address and prefix length from `10.0.0.0/8`, `192.0.2.7` or `2001:db8::/32`.
+fn parse_range(range: &str) -> Option<(IpAddr, u32)> {
+    let (addr, bits) = match range.split_once('/') {
+        Some((a, b)) => (a.parse::<IpAddr>().ok()?, b.parse::<u32>().ok()?),
+        None => {
+            let a = range.parse::<IpAddr>().ok()?;
+            (a, if a.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((addr, bits))
+}
+
+pub fn ip_allowed(range: &str, ip: IpAddr) -> bool {
+    let Some((net, bits)) = parse_range(range) else {
+        return false;
+    };
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_paths_and_filters() {
+        let body = json!({"ref": "refs/heads/main", "commits": [{"id": "abc"}], "repository": {"name": "app"}});
+        assert_eq!(json_path(&body, "$.ref"), Some(&json!("refs/heads/main")));
+        assert_eq!(json_path(&body, "$.commits[0].id"), Some(&json!("abc")));
+        assert_eq!(
+            json_path(&body, "$['repository']['name']"),
+            Some(&json!("app"))
+        );
+        assert!(parse_path("ref").is_none());
+        let def = WebhookDefinition {
+            name: "w".into(),
+            target_pipeline: "p".into(),
+            target_action: "Source".into(),
+            filters: vec![Filter {
+                json_path: "$.ref".into(),
+                match_equals: Some("refs/heads/{Branch}".into()),
+            }],
+            authentication: "UNAUTHENTICATED".into(),
+            authentication_configuration: AuthConfig::default(),
+        };
+        let main = BTreeMap::from([("Branch".to_owned(), "main".to_owned())]);
+        let dev = BTreeMap::from([("Branch".to_owned(), "dev".to_owned())]);
+        assert!(filters_match(&def, &body, &main).is_ok());
+        assert!(filters_match(&def, &body, &dev).is_err());
+    }
+
+    #[test]
+    fn github_signatures() {
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        m.update(b"{}");
+        let hex: String = m
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(github_signature_valid(
+            "s3cret",
+            b"{}",
+            Some(&format!("sha256={hex}")),
+            None
+        ));
+        assert!(!github_signature_valid(
+            "other",
+            b"{}",
+            Some(&format!("sha256={hex}")),
+            None
+        ));
+        assert!(!github_signature_valid("s3cret", b"{}", None, None));
+    }
+
+    #[test]
+    fn ip_ranges() {
+        assert!(ip_allowed("10.0.0.0/8", "10.1.2.3".parse().unwrap()));
+        assert!(!ip_allowed("10.0.0.0/8", "11.1.2.3".parse().unwrap()));
+        assert!(ip_allowed("127.0.0.1", "127.0.0.1".parse().unwrap()));
+        assert!(ip_allowed("::1/128", "::1".parse().unwrap()));
+        assert!(parse_range("nonsense").is_none());
+    }
+}
