@@ -5,7 +5,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{page_token, present};
-use crate::domain::execution::model::{Execution, SourceRevisionOverride, StageStatus, Trigger};
+use crate::domain::action_types::Catalog;
+use crate::domain::execution::model::{
+    ActionRun, Execution, SourceRevisionOverride, StageStatus, Trigger,
+};
 use crate::domain::execution::start;
 use crate::engine::PipelineKey;
 use crate::error::AwsError;
@@ -335,6 +338,8 @@ pub async fn state_of(
     let runtime = repo::load_runtime(store, &ctx.account, &ctx.region, &input.name)?;
     let active = repo::load_active(store, &ctx.account, &ctx.region, &input.name)?;
     let decl = &record.declaration;
+    let custom = repo::load_custom_action_types(store, &ctx.account, &ctx.region)?;
+    let catalog = Catalog::new(&custom);
     let mut stages = Vec::new();
     for (i, stage) in decl.stages.iter().enumerate() {
         let mut s = json!({ "stageName": stage.name });
@@ -351,6 +356,13 @@ pub async fn state_of(
             .iter()
             .map(|a| {
                 let mut v = json!({ "actionName": a.name });
+                let config = a.configuration.clone().unwrap_or_default();
+                if let Some(url) = catalog
+                    .find(&a.action_type_id)
+                    .and_then(|t| t.entity_url(&config, &ctx.region))
+                {
+                    v["entityUrl"] = json!(url);
+                }
                 if let Some(latest) = runtime
                     .action_latest
                     .get(&format!("{}/{}", stage.name, a.name))
@@ -418,22 +430,30 @@ pub async fn list_actions(
             &input.pipeline_name,
             e.pipeline_version,
         )?;
-        let mut runs: Vec<(&str, &crate::domain::execution::model::ActionRun)> = e
+        // Every attempt (retries keep earlier ones), newest first; actions that started at the
+        // same moment are listed in reverse pipeline order, as AWS lists them.
+        let mut runs: Vec<(usize, &str, &ActionRun)> = e
             .stages
             .iter()
-            .flat_map(|s| {
-                s.actions
+            .enumerate()
+            .flat_map(|(i, s)| {
+                s.history
                     .iter()
+                    .chain(s.actions.iter())
                     .filter(|a| a.status.is_some())
-                    .map(move |a| (s.name.as_str(), a))
+                    .map(move |a| (i, s.name.as_str(), a))
             })
             .collect();
         runs.sort_by(|a, b| {
-            b.1.start_time
-                .unwrap_or(0.0)
-                .total_cmp(&a.1.start_time.unwrap_or(0.0))
+            let newer =
+                b.2.start_time
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.2.start_time.unwrap_or(0.0));
+            newer
+                .then(b.0.cmp(&a.0))
+                .then(b.2.run_order.cmp(&a.2.run_order))
         });
-        for (stage, run) in runs {
+        for (_, stage, run) in runs {
             let action = decl
                 .as_ref()
                 .and_then(|d| present::find_action(d, stage, &run.name));

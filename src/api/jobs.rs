@@ -100,6 +100,25 @@ fn job_not_found(job_id: &str) -> AwsError {
     )
 }
 
+/// Whether the job still takes an acknowledgement or a result: not once it has its result,
+/// its action ended, or a continuation replaced it.
+fn is_open(job_id: &str, run: &ActionRun) -> bool {
+    run.status == Some(ActionStatus::InProgress)
+        && run.job.as_ref().is_some_and(|j| {
+            j.id == job_id && !matches!(j.status, JobStatus::Succeeded | JobStatus::Failed)
+        })
+}
+
+fn still_open(job_id: &str, run: &ActionRun) -> Result<(), AwsError> {
+    if is_open(job_id, run) {
+        return Ok(());
+    }
+    Err(AwsError::new(
+        "InvalidJobStateException",
+        format!("Job {job_id} has already ended and takes no more results"),
+    ))
+}
+
 /// The job's index, execution and run, checking a third-party caller's client token.
 fn load_job(
     state: &AppState,
@@ -282,7 +301,26 @@ pub async fn acknowledge(
     ctx: &Context,
     input: AckInput,
 ) -> Result<Value, AwsError> {
-    let (index, _, _) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
+    let (index, _, run) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
+    if !is_open(&input.job_id, &run) {
+        // An ended job answers with the state it ended in, as AcknowledgeJob's reply allows.
+        let job = run.job.as_ref().filter(|j| j.id == input.job_id);
+        if job.is_some_and(|j| j.nonce != input.nonce) {
+            return Err(AwsError::new(
+                "InvalidNonceException",
+                format!(
+                    "The nonce {} is not valid for job {}",
+                    input.nonce, input.job_id
+                ),
+            ));
+        }
+        let ended = match job.map(|j| j.status) {
+            Some(JobStatus::Failed) => JobStatus::Failed,
+            _ if run.status == Some(ActionStatus::Failed) => JobStatus::Failed,
+            _ => JobStatus::Succeeded,
+        };
+        return Ok(json!({ "status": ended }));
+    }
     let key = PipelineKey::new(&ctx.account, &ctx.region, &index.pipeline);
     let status = state
         .engine
@@ -298,7 +336,8 @@ pub async fn put_success(
     ctx: &Context,
     input: SuccessInput,
 ) -> Result<Value, AwsError> {
-    let (index, _, _) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
+    let (index, _, run) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
+    still_open(&input.job_id, &run)?;
     let size: usize = input
         .output_variables
         .iter()
@@ -343,7 +382,8 @@ pub async fn put_failure(
     ctx: &Context,
     input: FailureInput,
 ) -> Result<Value, AwsError> {
-    let (index, _, _) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
+    let (index, _, run) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
+    still_open(&input.job_id, &run)?;
     let f = input.failure_details;
     let outcome = JobOutcome::Failure {
         code: f.kind,

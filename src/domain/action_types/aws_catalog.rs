@@ -173,6 +173,14 @@ const CODEBUILD_PROPS: &[PropertySpec] = &[
     ),
 ];
 
+/// The S3 source's console link, as `GetPipelineState`'s documented example shows it.
+const S3_SOURCE_SETTINGS: SettingsSpec = SettingsSpec {
+    third_party_configuration_url: None,
+    entity_url_template: Some("https://console.aws.amazon.com/s3/home?#"),
+    execution_url_template: None,
+    revision_url_template: None,
+};
+
 const CODEBUILD_SETTINGS: SettingsSpec = SettingsSpec {
     third_party_configuration_url: None,
     entity_url_template: Some(
@@ -893,7 +901,14 @@ const MANUAL_APPROVAL_PROPS: &[PropertySpec] = &[
 /// operates (GitHub version 1 and Alexa Skills Kit). One entry per (category, provider).
 pub static AWS_ACTION_TYPES: &[ActionTypeSpec] = &[
     // --- Source ---
-    aws("Source", "S3", (0, 0), (1, 1), S3_SOURCE_PROPS, NO_SETTINGS),
+    aws(
+        "Source",
+        "S3",
+        (0, 0),
+        (1, 1),
+        S3_SOURCE_PROPS,
+        S3_SOURCE_SETTINGS,
+    ),
     aws(
         "Source",
         "CodeCommit",

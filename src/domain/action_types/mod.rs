@@ -78,6 +78,31 @@ impl ActionTypeInfo {
         }
     }
 
+    /// The console link of an action: `entityUrlTemplate` with `{Config:Key}` filled in from the
+    /// action's configuration (and `{Config:Region}` from the region when not configured).
+    pub fn entity_url(
+        &self,
+        config: &std::collections::BTreeMap<String, String>,
+        region: &str,
+    ) -> Option<String> {
+        let template = self.settings.get("entityUrlTemplate")?.as_str()?;
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find("{Config:") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}')? + start;
+            let key = &rest[start + "{Config:".len()..end];
+            let value = config
+                .get(key)
+                .map(String::as_str)
+                .or((key == "Region").then_some(region))?;
+            out.push_str(value);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
     /// The `ActionType` shape `ListActionTypes` returns.
     pub fn to_api(&self) -> Value {
         let properties: Vec<Value> = self

@@ -159,6 +159,7 @@ impl<'a> Machine<'a> {
                         .iter()
                         .map(|a| ActionRun::new(&a.name, a.run_order()))
                         .collect(),
+                    history: Vec::new(),
                 })
                 .collect(),
             namespaces: BTreeMap::new(),
@@ -268,45 +269,45 @@ impl<'a> Machine<'a> {
         summary: &str,
         by: &str,
     ) -> Result<f64, AwsError> {
-        let key = format!("{stage}/{action}");
-        let latest = self.runtime.action_latest.get(&key).ok_or_else(|| {
+        let invalid = || {
             AwsError::new(
-                "InvalidApprovalTokenException",
-                format!("Approval token {token} is not valid for action '{action}'"),
-            )
-        })?;
-        if latest.run.token.as_deref() != Some(token) {
-            return Err(AwsError::new(
                 "InvalidApprovalTokenException",
                 format!(
                     "Approval token {token} is not valid for action '{action}' in stage '{stage}'"
                 ),
-            ));
-        }
-        if latest.run.status != Some(ActionStatus::InProgress) {
-            return Err(AwsError::new(
+            )
+        };
+        let completed = || {
+            AwsError::new(
                 "ApprovalAlreadyCompletedException",
                 format!("The approval for action '{action}' in stage '{stage}' has already been completed"),
-            ));
-        }
-        let execution_id = latest.pipeline_execution_id.clone();
+            )
+        };
         let now = self.now;
-        let exec = self
-            .executions
-            .iter_mut()
-            .find(|e| e.id == execution_id)
-            .ok_or_else(|| {
-                AwsError::new(
-                    "ApprovalAlreadyCompletedException",
-                    "The approval has already been completed",
-                )
-            })?;
-        let run = exec
-            .stages
-            .iter_mut()
-            .find(|s| s.name == stage)
-            .and_then(|s| s.actions.iter_mut().find(|a| a.name == action))
-            .ok_or_else(|| stage_not_found(stage))?;
+        // Several executions can wait at one approval (PARALLEL mode): the token says which.
+        let found = self.executions.iter_mut().find_map(|e| {
+            let id = e.id.clone();
+            e.stages
+                .iter_mut()
+                .find(|s| s.name == stage)
+                .and_then(|s| {
+                    s.actions
+                        .iter_mut()
+                        .find(|a| a.name == action && a.token.as_deref() == Some(token))
+                })
+                .map(|run| (id, run))
+        });
+        let Some((execution_id, run)) = found else {
+            let answered = self
+                .runtime
+                .action_latest
+                .get(&format!("{stage}/{action}"))
+                .is_some_and(|l| l.run.token.as_deref() == Some(token));
+            return Err(if answered { completed() } else { invalid() });
+        };
+        if run.status != Some(ActionStatus::InProgress) || run.pending.is_some() {
+            return Err(completed());
+        }
         run.updated_by = Some(by.to_owned());
         let result = ActionResult {
             summary: Some(summary.to_owned()),
@@ -372,13 +373,18 @@ impl<'a> Machine<'a> {
                 format!("Stage '{stage}' of pipeline execution {execution_id} did not fail and cannot be retried"),
             ));
         }
-        for a in exec.stages[s].actions.iter_mut() {
+        let stage_run = &mut exec.stages[s];
+        for a in stage_run.actions.iter_mut() {
             let rerun = all_actions
                 || matches!(
                     a.status,
                     Some(ActionStatus::Failed | ActionStatus::Abandoned)
                 );
             if rerun || a.status.is_none() {
+                if a.status.is_some() {
+                    // The earlier attempt stays in the action execution history.
+                    stage_run.history.push(a.clone());
+                }
                 *a = ActionRun::new(&a.name, a.run_order);
             }
         }
@@ -418,6 +424,7 @@ impl<'a> Machine<'a> {
             job.status = JobStatus::Dispatched;
             let id = self.executions[i].id.clone();
             self.changed.insert(id);
+            self.sync_changed();
         }
         Ok(())
     }
@@ -438,6 +445,7 @@ impl<'a> Machine<'a> {
         let status = job.status;
         let id = self.executions[i].id.clone();
         self.changed.insert(id);
+        self.sync_changed();
         Ok(status)
     }
 
@@ -533,6 +541,16 @@ impl<'a> Machine<'a> {
             if !progressed {
                 break;
             }
+        }
+        self.sync_changed();
+    }
+
+    /// Brings `runtime`'s latest-stage and latest-action views up to date with every
+    /// execution this call changed.
+    fn sync_changed(&mut self) {
+        let ids: Vec<String> = self.changed.iter().cloned().collect();
+        for id in ids {
+            self.sync_latest_of(&id);
         }
     }
 
@@ -782,7 +800,7 @@ impl<'a> Machine<'a> {
             .outputs()
             .iter()
             .map(|o| {
-                let short: String = o.name.chars().take(20).collect();
+                let short: String = o.name.chars().take(10).collect();
                 let random: String = (self.new_id)()
                     .chars()
                     .filter(char::is_ascii_alphanumeric)

@@ -166,6 +166,9 @@ pub struct StageRun {
     pub name: String,
     pub status: Option<StageStatus>,
     pub actions: Vec<ActionRun>,
+    /// Earlier attempts of actions that a retry ran again.
+    #[serde(default)]
+    pub history: Vec<ActionRun>,
 }
 
 /// Where an unfinished execution is: waiting to enter a stage, or running in one.
