@@ -3,6 +3,7 @@
 
 mod action_types;
 mod approvals;
+mod deploy_targets;
 pub mod executions;
 mod jobs;
 mod pipelines;
@@ -39,6 +40,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetThirdPartyJobDetails",
     "ListActionExecutions",
     "ListActionTypes",
+    "ListDeployActionExecutionTargets",
     "ListPipelineExecutions",
     "ListPipelines",
     "ListTagsForResource",
@@ -93,6 +95,7 @@ pub async fn dispatch(
             approvals::set_transition(state, ctx, parse(input)?, false).await
         }
         "PutActionRevision" => revisions::put_action_revision(state, ctx, parse(input)?).await,
+        "ListDeployActionExecutionTargets" => deploy_targets::list(state, ctx, parse(input)?).await,
         "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
         "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
         "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,

@@ -90,6 +90,11 @@ impl Keys {
         format!("webhook-url/{url_id}")
     }
 
+    /// Which pipeline and execution an action execution id belongs to.
+    pub fn action_execution(account: &str, region: &str, action_execution_id: &str) -> String {
+        format!("action-execution/{account}/{region}/{action_execution_id}")
+    }
+
     /// Which execution and action a job belongs to.
     pub fn job(account: &str, region: &str, job_id: &str) -> String {
         format!("job/{account}/{region}/{job_id}")

@@ -180,7 +180,7 @@ pub fn execution_writes(
 ) -> Result<Vec<Write>, AwsError> {
     let p = &e.pipeline_name;
     let active = Keys::active(account, region, p, &e.id);
-    Ok(vec![
+    let mut writes = vec![
         Write::put(Keys::execution(account, region, p, &e.id), encode(e)?),
         Write::put(
             Keys::execution_order(account, region, p, e.seq),
@@ -191,7 +191,24 @@ pub fn execution_writes(
         } else {
             Write::put(active, Vec::new())
         },
-    ])
+    ];
+    let index = encode(&ActionExecutionIndex {
+        pipeline: p.clone(),
+        execution_id: e.id.clone(),
+    })?;
+    for run in e
+        .stages
+        .iter()
+        .flat_map(|s| s.actions.iter().chain(&s.history))
+    {
+        if let Some(id) = &run.action_execution_id {
+            writes.push(Write::put(
+                Keys::action_execution(account, region, id),
+                index.clone(),
+            ));
+        }
+    }
+    Ok(writes)
 }
 
 pub fn runtime_write(
@@ -295,4 +312,30 @@ pub fn job_writes(
         }
     }
     Ok(writes)
+}
+
+/// Where an action execution id leads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionExecutionIndex {
+    pub pipeline: String,
+    pub execution_id: String,
+}
+
+pub fn load_action_execution_index(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    action_execution_id: &str,
+) -> Result<Option<ActionExecutionIndex>, AwsError> {
+    Ok(
+        match store.get(&Keys::action_execution(
+            account,
+            region,
+            action_execution_id,
+        ))? {
+            Some(bytes) => Some(decode(&bytes)?),
+            None => None,
+        },
+    )
 }

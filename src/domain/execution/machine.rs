@@ -485,7 +485,7 @@ impl<'a> Machine<'a> {
                     external_execution_url: None,
                     output_variables,
                     revision,
-                    error: None,
+                    ..ActionResult::default()
                 };
                 match continuation_token {
                     Some(token) => {

@@ -68,6 +68,29 @@ pub struct ActionResult {
     pub revision: Option<Revision>,
     /// `Some` fails the action.
     pub error: Option<ErrorDetails>,
+    /// Deploy actions: where they deployed (`ListDeployActionExecutionTargets`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<DeployTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployTargetEvent {
+    pub name: String,
+    pub status: String,
+    pub start_time: f64,
+    pub end_time: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployTarget {
+    pub target_id: String,
+    pub target_type: String,
+    pub status: String,
+    pub start_time: f64,
+    pub end_time: f64,
+    pub events: Vec<DeployTargetEvent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

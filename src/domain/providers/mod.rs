@@ -78,9 +78,12 @@ impl ActionRunner for StubRunner<'_> {
             return Start::Job { third_party: true };
         }
         let region = s.action.region.as_deref().unwrap_or(self.region);
+        let seconds = self.settings.duration(&id.provider);
+        let mut result = outputs::result(s, self.account, region);
+        result.targets = outputs::deploy_targets(s, seconds);
         Start::After {
-            seconds: self.settings.duration(&id.provider),
-            result: Box::new(outputs::result(s, self.account, region)),
+            seconds,
+            result: Box::new(result),
         }
     }
 }

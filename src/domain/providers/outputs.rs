@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::execution::machine::ActionStart;
-use crate::domain::execution::model::{ActionResult, Revision};
+use crate::domain::execution::model::{ActionResult, DeployTarget, DeployTargetEvent, Revision};
 
 fn hex(n: usize) -> String {
     let mut s = String::new();
@@ -244,6 +244,73 @@ fn exported_variables(setting: Option<&String>) -> BTreeMap<String, String> {
                 v.get("name")?.as_str()?.to_owned(),
                 v.get("value")?.as_str()?.to_owned(),
             ))
+        })
+        .collect()
+}
+
+/// The lifecycle events a deployment to one target goes through, spread over the action's time.
+fn events(names: &[&str], start: f64, seconds: f64) -> Vec<DeployTargetEvent> {
+    let step = seconds / names.len().max(1) as f64;
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| DeployTargetEvent {
+            name: (*name).to_owned(),
+            status: "Succeeded".to_owned(),
+            start_time: start + step * i as f64,
+            end_time: start + step * (i + 1) as f64,
+        })
+        .collect()
+}
+
+/// Where CodeDeploy, EC2 and ECS deploy actions deploy to: two instances, or the ECS service.
+pub fn deploy_targets(s: &ActionStart, seconds: f64) -> Vec<DeployTarget> {
+    let id = &s.action.action_type_id;
+    if id.category != "Deploy" {
+        return Vec::new();
+    }
+    let (kind, lifecycle): (&str, &[&str]) = match id.provider.as_str() {
+        "CodeDeploy" => (
+            "Instance",
+            &[
+                "ApplicationStop",
+                "DownloadBundle",
+                "BeforeInstall",
+                "Install",
+                "AfterInstall",
+                "ApplicationStart",
+                "ValidateService",
+            ],
+        ),
+        "EC2" => ("Instance", &["DownloadBundle", "PreScript", "PostScript"]),
+        "ECS" | "CodeDeployToECS" => (
+            "ECSService",
+            &[
+                "RegisterTaskDefinition",
+                "UpdateService",
+                "WaitForStability",
+            ],
+        ),
+        _ => return Vec::new(),
+    };
+    let names: Vec<String> = if kind == "ECSService" {
+        vec![s
+            .resolved_configuration
+            .get("ServiceName")
+            .cloned()
+            .unwrap_or_else(|| "service".to_owned())]
+    } else {
+        (0..2).map(|_| format!("i-{}", hex(17))).collect()
+    };
+    names
+        .into_iter()
+        .map(|target_id| DeployTarget {
+            target_id,
+            target_type: kind.to_owned(),
+            status: "Succeeded".to_owned(),
+            start_time: s.now,
+            end_time: s.now + seconds,
+            events: events(lifecycle, s.now, seconds),
         })
         .collect()
 }
