@@ -2,6 +2,7 @@
 //! and reset; engine controls (durations, faults, clock) in `engine`.
 
 mod engine;
+mod source_events;
 mod webhook_trigger;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_localstack/health", get(localstack_health))
         .route("/_local/reset", post(reset))
         .route("/_webhooks/trigger", post(webhook_trigger::trigger))
+        .route("/_local/source-events", post(source_events::post))
         .route(
             "/_local/config",
             get(engine::get_config).post(engine::set_config),

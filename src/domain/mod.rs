@@ -7,4 +7,5 @@ pub mod pipeline;
 pub mod providers;
 pub mod rules;
 pub mod tags;
+pub mod triggers;
 pub mod webhooks;

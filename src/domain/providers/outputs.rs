@@ -74,7 +74,10 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
             r.revision = Some(revision(s, version, summary, None));
         }
         ("Source", "CodeCommit" | "CodeStarSourceConnection" | "GitHub") => {
-            let commit = hex(40);
+            let commit = s
+                .source_override
+                .map(|o| o.revision_value.clone())
+                .unwrap_or_else(|| hex(40));
             let branch = if id.provider == "GitHub" {
                 get("Branch")
             } else {
