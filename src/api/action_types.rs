@@ -237,3 +237,28 @@ pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Val
     })?;
     Ok(json!({ "actionType": found.to_declaration() }))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleTypesInput {
+    rule_owner_filter: Option<String>,
+}
+
+/// `ListRuleTypes`: the rule types of the catalog (all owned by AWS, in every region).
+pub async fn list_rule_types(
+    _state: &AppState,
+    _ctx: &Context,
+    input: RuleTypesInput,
+) -> Result<Value, AwsError> {
+    let types: Vec<Value> = crate::domain::rule_types::RULE_TYPES
+        .iter()
+        .filter(|_| {
+            input
+                .rule_owner_filter
+                .as_deref()
+                .is_none_or(|o| o == "AWS")
+        })
+        .map(|t| t.to_api())
+        .collect();
+    Ok(json!({ "ruleTypes": types }))
+}

@@ -43,6 +43,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ListDeployActionExecutionTargets",
     "ListPipelineExecutions",
     "ListPipelines",
+    "ListRuleTypes",
     "ListTagsForResource",
     "ListWebhooks",
     "PollForJobs",
@@ -96,6 +97,7 @@ pub async fn dispatch(
         }
         "PutActionRevision" => revisions::put_action_revision(state, ctx, parse(input)?).await,
         "ListDeployActionExecutionTargets" => deploy_targets::list(state, ctx, parse(input)?).await,
+        "ListRuleTypes" => action_types::list_rule_types(state, ctx, parse(input)?).await,
         "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
         "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
         "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,

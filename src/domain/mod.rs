@@ -5,6 +5,7 @@ pub mod arn;
 pub mod execution;
 pub mod pipeline;
 pub mod providers;
+pub mod rule_types;
 pub mod rules;
 pub mod tags;
 pub mod triggers;
