@@ -70,7 +70,7 @@ async fn run(
         Some(bytes) => decode(&bytes)?,
         None => return Err(not_found()),
     };
-    let mut record =
+    let record =
         api::load(store, &index.account, &index.region, &index.name)?.ok_or_else(not_found)?;
     let def = &record.definition;
     let denied = |why: &str| {
@@ -134,11 +134,24 @@ async fn run(
         ..StartRequest::default()
     };
     let id = start_execution(state, &ctx, &pipeline, req).await?;
-    record.last_triggered = Some(state.engine.clock.now());
-    let key = Keys::webhook(&index.account, &index.region, &index.name);
-    let bytes = encode(&record)?;
+    // Only lastTriggered changes, on the webhook as it is now: a PutWebhook or DeleteWebhook
+    // that ran meanwhile is neither undone nor resurrected.
+    let now = state.engine.clock.now();
+    let url_id = record.url_id.clone();
     state
-        .mutate(|s| Ok(s.apply(vec![Write::put(key, bytes)])?))
+        .mutate(|s| {
+            let Some(mut current) = api::load(s, &index.account, &index.region, &index.name)?
+            else {
+                return Ok(());
+            };
+            if current.url_id != url_id {
+                return Ok(());
+            }
+            current.last_triggered = Some(now);
+            let key = Keys::webhook(&index.account, &index.region, &index.name);
+            s.apply(vec![Write::put(key, encode(&current)?)])?;
+            Ok(())
+        })
         .await?;
     Ok(reply(
         StatusCode::OK,
