@@ -9,6 +9,7 @@ mod jobs;
 mod pipelines;
 mod present;
 mod revisions;
+mod rollback;
 mod tags;
 pub mod webhooks;
 
@@ -57,6 +58,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "PutWebhook",
     "RegisterWebhookWithThirdParty",
     "RetryStageExecution",
+    "RollbackStage",
     "StartPipelineExecution",
     "StopPipelineExecution",
     "TagResource",
@@ -98,6 +100,7 @@ pub async fn dispatch(
         "PutActionRevision" => revisions::put_action_revision(state, ctx, parse(input)?).await,
         "ListDeployActionExecutionTargets" => deploy_targets::list(state, ctx, parse(input)?).await,
         "ListRuleTypes" => action_types::list_rule_types(state, ctx, parse(input)?).await,
+        "RollbackStage" => rollback::rollback_stage(state, ctx, parse(input)?).await,
         "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
         "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
         "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,

@@ -81,7 +81,14 @@ pub fn execution(e: &Execution) -> Value {
     }
     put(&mut m, "trigger", trigger(e));
     put(&mut m, "executionMode", json!(e.execution_mode));
-    put(&mut m, "executionType", json!("STANDARD"));
+    put(&mut m, "executionType", json!(e.execution_type));
+    if let Some(target) = &e.rollback_target {
+        put(
+            &mut m,
+            "rollbackMetadata",
+            json!({ "rollbackTargetPipelineExecutionId": target }),
+        );
+    }
     Value::Object(m)
 }
 
@@ -112,7 +119,14 @@ pub fn summary(e: &Execution) -> Value {
         put(&mut m, "stopTrigger", Value::Object(s));
     }
     put(&mut m, "executionMode", json!(e.execution_mode));
-    put(&mut m, "executionType", json!("STANDARD"));
+    put(&mut m, "executionType", json!(e.execution_type));
+    if let Some(target) = &e.rollback_target {
+        put(
+            &mut m,
+            "rollbackMetadata",
+            json!({ "rollbackTargetPipelineExecutionId": target }),
+        );
+    }
     Value::Object(m)
 }
 

@@ -165,7 +165,86 @@ impl<'a> Machine<'a> {
             namespaces: BTreeMap::new(),
             artifacts: BTreeMap::new(),
             revisions: BTreeMap::new(),
+            execution_type: "STANDARD".to_owned(),
+            rollback_target: None,
+            only_stage: None,
         };
+        self.executions.push(execution);
+        self.changed.insert(id.clone());
+        self.advance();
+        Ok(id)
+    }
+
+    /// `RollbackStage`: runs `stage` again with the artifacts, variables and revisions of
+    /// `target`, an earlier execution that succeeded there, as a new `ROLLBACK` execution.
+    pub fn rollback(
+        &mut self,
+        version: i64,
+        stage: &str,
+        target: &Execution,
+        trigger: Trigger,
+    ) -> Result<String, AwsError> {
+        let unable = |why: String| AwsError::new("UnableToRollbackStageException", why);
+        if target.pipeline_version != version {
+            return Err(unable(format!(
+                "Pipeline execution {} ran pipeline version {}, and the pipeline is now at version {version}",
+                target.id, target.pipeline_version
+            )));
+        }
+        let decl = self.declarations.get(&version).ok_or_else(|| {
+            AwsError::internal(format!("pipeline version {version} is not loaded"))
+        })?;
+        let s = decl
+            .stages
+            .iter()
+            .position(|st| st.name == stage)
+            .ok_or_else(|| stage_not_found(stage))?;
+        if target.stage(stage).and_then(|st| st.status) != Some(StageStatus::Succeeded) {
+            return Err(unable(format!(
+                "Pipeline execution {} did not succeed in stage {stage}",
+                target.id
+            )));
+        }
+        if self.stage_busy(stage) {
+            return Err(unable(format!(
+                "Stage {stage} is running; roll back once it has finished"
+            )));
+        }
+        if self.runtime.deployed.get(stage) == Some(&target.id) {
+            return Err(unable(format!(
+                "Stage {stage} already runs pipeline execution {}",
+                target.id
+            )));
+        }
+        self.runtime.last_seq += 1;
+        let id = (self.new_id)();
+        let mut execution = target.clone();
+        execution.id = id.clone();
+        execution.seq = self.runtime.last_seq;
+        execution.status = ExecStatus::InProgress;
+        execution.status_summary = None;
+        execution.trigger = trigger;
+        execution.start_time = self.now;
+        execution.last_update = self.now;
+        execution.position = Position::Waiting(s);
+        execution.stop = None;
+        execution.stages = decl
+            .stages
+            .iter()
+            .map(|st| StageRun {
+                name: st.name.clone(),
+                status: None,
+                actions: st
+                    .actions
+                    .iter()
+                    .map(|a| ActionRun::new(&a.name, a.run_order()))
+                    .collect(),
+                history: Vec::new(),
+            })
+            .collect();
+        execution.execution_type = "ROLLBACK".to_owned();
+        execution.rollback_target = Some(target.id.clone());
+        execution.only_stage = Some(s);
         self.executions.push(execution);
         self.changed.insert(id.clone());
         self.advance();
@@ -647,7 +726,14 @@ impl<'a> Machine<'a> {
                 }
             }
             None => {
-                let last = s + 1 == exec.stages.len();
+                let last = s + 1 == exec.stages.len() || exec.only_stage == Some(s);
+                let artifacts_of = exec
+                    .rollback_target
+                    .clone()
+                    .unwrap_or_else(|| exec.id.clone());
+                self.runtime
+                    .deployed
+                    .insert(exec.stages[s].name.clone(), artifacts_of);
                 self.set_stage_status(i, s, StageStatus::Succeeded);
                 let exec = &mut self.executions[i];
                 exec.last_update = now;

@@ -255,6 +255,19 @@ pub struct Execution {
     /// Source revisions by source action name.
     #[serde(default)]
     pub revisions: BTreeMap<String, Revision>,
+    /// `STANDARD`, or `ROLLBACK` for an execution `RollbackStage` started.
+    #[serde(default = "standard")]
+    pub execution_type: String,
+    /// Rollbacks: the execution whose artifacts the stage runs again.
+    #[serde(default)]
+    pub rollback_target: Option<String>,
+    /// Rollbacks run one stage only: its index.
+    #[serde(default)]
+    pub only_stage: Option<usize>,
+}
+
+fn standard() -> String {
+    "STANDARD".to_owned()
 }
 
 impl Execution {
@@ -298,6 +311,10 @@ pub struct PipelineRuntime {
     /// Latest run of each action, keyed `STAGE/ACTION`.
     #[serde(default)]
     pub action_latest: BTreeMap<String, LatestAction>,
+    /// The execution whose artifacts each stage last succeeded with (a rollback's target for
+    /// a rollback), so a rollback to what a stage already runs is refused.
+    #[serde(default)]
+    pub deployed: BTreeMap<String, String>,
     /// `clientRequestToken` → execution id, for idempotent starts.
     #[serde(default)]
     pub client_tokens: BTreeMap<String, String>,

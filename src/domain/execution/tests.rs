@@ -544,3 +544,52 @@ fn a_job_failure_fails_the_action() {
         "InvalidJobStateException"
     );
 }
+
+#[test]
+fn rollback_runs_one_stage_again_with_an_earlier_executions_artifacts() {
+    let mut w = World::new(four_stages("PARALLEL"));
+    w.script.by_action.insert(
+        "Approve".into(),
+        Start::After {
+            seconds: 1.0,
+            result: Box::default(),
+        },
+    );
+    let e1 = w.start();
+    w.at(4.0);
+    assert_eq!(w.status(&e1), ExecStatus::Succeeded);
+    let e2 = w.start();
+    w.at(8.0);
+    assert_eq!(w.status(&e2), ExecStatus::Succeeded);
+    let target = w.exec(&e1).clone();
+    let trigger = Trigger {
+        trigger_type: "ManualRollback".into(),
+        trigger_detail: "t".into(),
+    };
+    let r = w
+        .with(|m| m.rollback(1, "Deploy", &target, trigger.clone()))
+        .unwrap();
+    let rollback = w.exec(&r);
+    assert_eq!(rollback.execution_type, "ROLLBACK");
+    assert_eq!(rollback.rollback_target.as_deref(), Some(e1.as_str()));
+    assert_eq!(rollback.artifacts, target.artifacts);
+    assert_eq!(
+        w.stage(&r, "Source"),
+        None,
+        "only the rolled-back stage runs"
+    );
+    w.at(9.0);
+    assert_eq!(w.status(&r), ExecStatus::Succeeded);
+    assert_eq!(w.stage(&r, "Deploy"), Some(StageStatus::Succeeded));
+    // Deploy now runs e1's artifacts again: rolling back to it once more has nothing to do.
+    let again = w
+        .with(|m| m.rollback(1, "Deploy", &target, trigger.clone()))
+        .unwrap_err();
+    assert_eq!(again.code, "UnableToRollbackStageException");
+    let mut other_version = target.clone();
+    other_version.pipeline_version = 2;
+    let err = w
+        .with(|m| m.rollback(1, "Deploy", &other_version, trigger))
+        .unwrap_err();
+    assert_eq!(err.code, "UnableToRollbackStageException");
+}

@@ -1,0 +1,65 @@
+//! RollbackStage: run a stage again with an earlier successful execution's artifacts.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::executions::{caller, pipeline, stage_not_found};
+use crate::domain::execution::model::Trigger;
+use crate::engine::PipelineKey;
+use crate::error::AwsError;
+use crate::state::AppState;
+use crate::store::repo;
+use crate::wire::Context;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackInput {
+    pipeline_name: String,
+    stage_name: String,
+    target_pipeline_execution_id: String,
+}
+
+pub async fn rollback_stage(
+    state: &AppState,
+    ctx: &Context,
+    input: RollbackInput,
+) -> Result<Value, AwsError> {
+    let record = pipeline(state, ctx, &input.pipeline_name)?;
+    if !record
+        .declaration
+        .stages
+        .iter()
+        .any(|s| s.name == input.stage_name)
+    {
+        return Err(stage_not_found(&input.stage_name, &input.pipeline_name));
+    }
+    let target = repo::load_execution(
+        state.store.as_ref(),
+        &ctx.account,
+        &ctx.region,
+        &input.pipeline_name,
+        &input.target_pipeline_execution_id,
+    )?
+    .ok_or_else(|| {
+        AwsError::new(
+            "PipelineExecutionNotFoundException",
+            format!(
+                "Pipeline Execution with ID {} does not exist in pipeline {}",
+                input.target_pipeline_execution_id, input.pipeline_name
+            ),
+        )
+    })?;
+    let version = record.declaration.version.unwrap_or(1);
+    let trigger = Trigger {
+        trigger_type: "ManualRollback".to_owned(),
+        trigger_detail: caller(ctx),
+    };
+    let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
+    let id = state
+        .engine
+        .with_machine(&key, None, |m| {
+            m.rollback(version, &input.stage_name, &target, trigger)
+        })
+        .await?;
+    Ok(json!({ "pipelineExecutionId": id }))
+}
