@@ -127,6 +127,7 @@ pub async fn create(
             &input.provider,
             &input.version,
         ),
+        declaration: None,
     };
     let key = Keys::custom_action_type(
         account,
@@ -232,10 +233,74 @@ pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Val
     };
     let custom =
         records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
-    let found = Catalog::new(&custom).find(&id).ok_or_else(|| {
+    let catalog = Catalog::new(&custom);
+    let found = catalog.find(&id).ok_or_else(|| {
         AwsError::new("ActionTypeNotFoundException", format!("{id} was not found"))
     })?;
-    Ok(json!({ "actionType": found.to_declaration() }))
+    let declaration = catalog
+        .stored(&id)
+        .and_then(|c| c.declaration.clone())
+        .unwrap_or_else(|| found.to_declaration());
+    Ok(json!({ "actionType": declaration }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateInput {
+    action_type: Value,
+}
+
+/// `UpdateActionType`: a third-party provider changes its action type. AWS-owned types cannot
+/// be changed; the type must exist. The new declaration drives validation and `GetActionType`.
+pub async fn update(
+    state: &AppState,
+    ctx: &Context,
+    input: UpdateInput,
+) -> Result<Value, AwsError> {
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let id: ActionTypeId = serde_json::from_value(input.action_type["id"].clone())
+        .map_err(|e| AwsError::serialization(e.to_string()))?;
+    if id.owner == "AWS" {
+        return Err(AwsError::new(
+            "RequestFailedException",
+            format!("{id} is owned by AWS and cannot be updated"),
+        ));
+    }
+    let record = crate::domain::action_types::from_declaration(
+        &input.action_type,
+        arn::action_type_of(region, account, &id),
+    )
+    .ok_or_else(|| AwsError::validation("The action type declaration is incomplete"))?;
+    let (min_in, max_in) = (
+        record.input_artifact_details.minimum_count,
+        record.input_artifact_details.maximum_count,
+    );
+    let (min_out, max_out) = (
+        record.output_artifact_details.minimum_count,
+        record.output_artifact_details.maximum_count,
+    );
+    if min_in > max_in || min_out > max_out {
+        return Err(AwsError::validation(
+            "A minimum artifact count is greater than its maximum",
+        ));
+    }
+    state
+        .mutate(|store| {
+            let custom = records::load_custom_action_types(store, account, region)?;
+            if Catalog::new(&custom).find(&id).is_none() {
+                return Err(AwsError::new(
+                    "ActionTypeNotFoundException",
+                    format!("{id} was not found"),
+                ));
+            }
+            store.apply(vec![Write::put(
+                Keys::declared_action_type(account, region, &id),
+                encode(&record)?,
+            )])?;
+            Ok(())
+        })
+        .await?;
+    Ok(json!({}))
 }
 
 #[derive(Deserialize)]

@@ -63,6 +63,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "StopPipelineExecution",
     "TagResource",
     "UntagResource",
+    "UpdateActionType",
     "UpdatePipeline",
 ];
 
@@ -101,6 +102,7 @@ pub async fn dispatch(
         "ListDeployActionExecutionTargets" => deploy_targets::list(state, ctx, parse(input)?).await,
         "ListRuleTypes" => action_types::list_rule_types(state, ctx, parse(input)?).await,
         "RollbackStage" => rollback::rollback_stage(state, ctx, parse(input)?).await,
+        "UpdateActionType" => action_types::update(state, ctx, parse(input)?).await,
         "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
         "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
         "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,

@@ -38,6 +38,18 @@ pub fn action_type(
     )
 }
 
+/// The ARN of an action type of any owner (`Custom` types are the ones that can be tagged).
+pub fn action_type_of(
+    region: &str,
+    account: &str,
+    id: &crate::domain::pipeline::ActionTypeId,
+) -> String {
+    format!(
+        "arn:aws:codepipeline:{region}:{account}:actiontype:{}/{}/{}/{}",
+        id.owner, id.category, id.provider, id.version
+    )
+}
+
 pub fn webhook(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:codepipeline:{region}:{account}:webhook:{name}")
 }

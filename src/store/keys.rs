@@ -30,6 +30,21 @@ impl Keys {
         format!("action-type/{account}/{region}/")
     }
 
+    /// Third-party action types changed by `UpdateActionType`.
+    pub fn declared_action_types(account: &str, region: &str) -> String {
+        format!("action-type-declared/{account}/{region}/")
+    }
+
+    pub fn declared_action_type(account: &str, region: &str, id: &ActionTypeId) -> String {
+        let ActionTypeId {
+            category,
+            owner,
+            provider,
+            version,
+        } = id;
+        format!("action-type-declared/{account}/{region}/{owner}/{category}/{provider}/{version}")
+    }
+
     pub fn custom_action_type(
         account: &str,
         region: &str,

@@ -102,20 +102,23 @@ pub fn tags_write(
     ))
 }
 
+/// Custom action types and third-party types changed by `UpdateActionType`: the stored part
+/// of one account and region's catalog.
 pub fn load_custom_action_types(
     store: &dyn Store,
     account: &str,
     region: &str,
 ) -> Result<Vec<CustomActionType>, AwsError> {
-    store
-        .scan(
-            &Keys::custom_action_types(account, region),
-            None,
-            usize::MAX,
-        )?
-        .into_iter()
-        .map(|(_, bytes)| decode(&bytes).map_err(AwsError::from))
-        .collect()
+    let mut out = Vec::new();
+    for prefix in [
+        Keys::custom_action_types(account, region),
+        Keys::declared_action_types(account, region),
+    ] {
+        for (_, bytes) in store.scan(&prefix, None, usize::MAX)? {
+            out.push(decode(&bytes)?);
+        }
+    }
+    Ok(out)
 }
 
 pub fn load_execution(

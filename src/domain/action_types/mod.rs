@@ -6,7 +6,7 @@ mod custom;
 pub mod spec;
 
 pub use aws_catalog::AWS_ACTION_TYPES;
-pub use custom::{ArtifactDetails, ConfigurationProperty, CustomActionType};
+pub use custom::{from_declaration, ArtifactDetails, ConfigurationProperty, CustomActionType};
 
 use serde_json::{json, Value};
 
@@ -173,13 +173,14 @@ impl<'a> Catalog<'a> {
         Catalog { custom }
     }
 
+    /// A stored type (custom, or a third-party type changed by `UpdateActionType`) wins over
+    /// the compiled-in catalog.
     pub fn find(&self, id: &ActionTypeId) -> Option<ActionTypeInfo> {
+        if let Some(stored) = self.custom.iter().find(|c| &c.id == id) {
+            return Some(stored.info());
+        }
         if id.owner == "Custom" {
-            return self
-                .custom
-                .iter()
-                .find(|c| &c.id == id)
-                .map(CustomActionType::info);
+            return None;
         }
         AWS_ACTION_TYPES
             .iter()
@@ -192,11 +193,17 @@ impl<'a> Catalog<'a> {
             .map(ActionTypeInfo::from_spec)
     }
 
+    /// The stored record of `id`, for its full declaration.
+    pub fn stored(&self, id: &ActionTypeId) -> Option<&'a CustomActionType> {
+        self.custom.iter().find(|c| &c.id == id)
+    }
+
     /// Every type, AWS-owned first, optionally of one owner.
     pub fn all(&self, owner: Option<&str>) -> Vec<ActionTypeInfo> {
         AWS_ACTION_TYPES
             .iter()
             .map(ActionTypeInfo::from_spec)
+            .filter(|t| !self.custom.iter().any(|c| c.id == t.id))
             .chain(self.custom.iter().map(CustomActionType::info))
             .filter(|t| owner.is_none_or(|o| t.id.owner == o))
             .collect()
