@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{caller, pipeline, stage_not_found};
+use super::executions::{caller, declared_action, pipeline, stage_not_found};
 use crate::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
@@ -40,21 +40,7 @@ pub async fn put_approval_result(
     input: ApprovalInput,
 ) -> Result<Value, AwsError> {
     let record = pipeline(state, ctx, &input.pipeline_name)?;
-    let stage = record
-        .declaration
-        .stages
-        .iter()
-        .find(|s| s.name == input.stage_name)
-        .ok_or_else(|| stage_not_found(&input.stage_name, &input.pipeline_name))?;
-    if !stage.actions.iter().any(|a| a.name == input.action_name) {
-        return Err(AwsError::new(
-            "ActionNotFoundException",
-            format!(
-                "Action {} does not exist in stage {}",
-                input.action_name, input.stage_name
-            ),
-        ));
-    }
+    declared_action(&record, &input.stage_name, &input.action_name)?;
     let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
     let by = caller(ctx);
     let approved = input.result.status == "Approved";

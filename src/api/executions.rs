@@ -10,6 +10,7 @@ use crate::domain::execution::model::{
     ActionRun, Execution, SourceRevisionOverride, StageStatus, Trigger,
 };
 use crate::domain::execution::start;
+use crate::domain::pipeline::ActionDeclaration;
 use crate::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
@@ -319,6 +320,31 @@ pub async fn retry(state: &AppState, ctx: &Context, input: RetryInput) -> Result
         .with_machine(&key, Some(&id), |m| m.retry(&id, &input.stage_name, all))
         .await?;
     Ok(json!({ "pipelineExecutionId": input.pipeline_execution_id }))
+}
+
+/// The declaration of `stage`/`action` in the pipeline's current version, or the AWS error
+/// naming what is missing.
+pub fn declared_action<'a>(
+    record: &'a PipelineRecord,
+    stage: &str,
+    action: &str,
+) -> Result<&'a ActionDeclaration, AwsError> {
+    let decl = &record.declaration;
+    let found = decl
+        .stages
+        .iter()
+        .find(|s| s.name == stage)
+        .ok_or_else(|| stage_not_found(stage, &decl.name))?;
+    found
+        .actions
+        .iter()
+        .find(|a| a.name == action)
+        .ok_or_else(|| {
+            AwsError::new(
+                "ActionNotFoundException",
+                format!("Action {action} does not exist in stage {stage}"),
+            )
+        })
 }
 
 pub fn stage_not_found(stage: &str, pipeline: &str) -> AwsError {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{pipeline, stage_not_found, start_execution, StartRequest};
+use super::executions::{declared_action, pipeline, start_execution, StartRequest};
 use crate::domain::execution::model::SourceRevisionOverride;
 use crate::error::AwsError;
 use crate::state::AppState;
@@ -41,25 +41,7 @@ pub async fn put_action_revision(
     input: RevisionInput,
 ) -> Result<Value, AwsError> {
     let record = pipeline(state, ctx, &input.pipeline_name)?;
-    let stage = record
-        .declaration
-        .stages
-        .iter()
-        .find(|s| s.name == input.stage_name)
-        .ok_or_else(|| stage_not_found(&input.stage_name, &input.pipeline_name))?;
-    let action = stage
-        .actions
-        .iter()
-        .find(|a| a.name == input.action_name)
-        .ok_or_else(|| {
-            AwsError::new(
-                "ActionNotFoundException",
-                format!(
-                    "Action {} does not exist in stage {}",
-                    input.action_name, input.stage_name
-                ),
-            )
-        })?;
+    let action = declared_action(&record, &input.stage_name, &input.action_name)?;
     if action.action_type_id.category != "Source" {
         return Err(AwsError::validation(format!(
             "Action {} is not a source action; only source actions take revisions",

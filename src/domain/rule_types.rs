@@ -4,19 +4,11 @@
 
 use serde_json::{json, Value};
 
-use super::action_types::spec::{prop, PropertySpec, PropertyType};
+use super::action_types::spec::{optional as opt, required as req, PropertySpec, PropertyType};
 
 const STR: PropertyType = PropertyType::String;
 const NUM: PropertyType = PropertyType::Number;
 const BOOL: PropertyType = PropertyType::Boolean;
-
-const fn req(name: &'static str, kind: PropertyType, description: &'static str) -> PropertySpec {
-    prop(name, true, true, false, false, kind, description)
-}
-
-const fn opt(name: &'static str, kind: PropertyType, description: &'static str) -> PropertySpec {
-    prop(name, false, false, false, false, kind, description)
-}
 
 pub struct RuleTypeSpec {
     pub provider: &'static str,

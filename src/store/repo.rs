@@ -236,9 +236,17 @@ pub fn execution_deletes(
     let mut writes = vec![Write::delete(Keys::runtime(account, region, pipeline))];
     // The indexes that lead from action execution and job ids into these executions go too.
     // (Queued-job entries are skipped lazily by pollers once their job is gone.)
-    for (_, bytes) in store.scan(&Keys::executions(account, region, pipeline), None, usize::MAX)? {
+    for (_, bytes) in store.scan(
+        &Keys::executions(account, region, pipeline),
+        None,
+        usize::MAX,
+    )? {
         let e: Execution = decode(&bytes)?;
-        for run in e.stages.iter().flat_map(|s| s.actions.iter().chain(&s.history)) {
+        for run in e
+            .stages
+            .iter()
+            .flat_map(|s| s.actions.iter().chain(&s.history))
+        {
             if let Some(id) = &run.action_execution_id {
                 writes.push(Write::delete(Keys::action_execution(account, region, id)));
             }

@@ -8,21 +8,14 @@
 //! Parameters the guide marks "Conditional" are not `required` here, since the service only
 //! enforces them for some combinations. URL templates are filled in only where a real one is known.
 
-use super::spec::{prop, ActionTypeSpec, PropertySpec, PropertyType, SettingsSpec};
+use super::spec::{
+    optional as opt, prop, required as req, ActionTypeSpec, PropertySpec, PropertyType,
+    SettingsSpec,
+};
 
 const STR: PropertyType = PropertyType::String;
 const NUM: PropertyType = PropertyType::Number;
 const BOOL: PropertyType = PropertyType::Boolean;
-
-/// A required, key, non-secret property.
-const fn req(name: &'static str, kind: PropertyType, description: &'static str) -> PropertySpec {
-    prop(name, true, true, false, false, kind, description)
-}
-
-/// An optional, non-key, non-secret property.
-const fn opt(name: &'static str, kind: PropertyType, description: &'static str) -> PropertySpec {
-    prop(name, false, false, false, false, kind, description)
-}
 
 /// A required secret property (masked as `****` by `GetPipeline`).
 const fn secret(name: &'static str, description: &'static str) -> PropertySpec {

@@ -77,3 +77,21 @@ pub const fn prop(
         kind,
     }
 }
+
+/// A required, key, non-secret property.
+pub const fn required(
+    name: &'static str,
+    kind: PropertyType,
+    description: &'static str,
+) -> PropertySpec {
+    prop(name, true, true, false, false, kind, description)
+}
+
+/// An optional, non-key, non-secret property.
+pub const fn optional(
+    name: &'static str,
+    kind: PropertyType,
+    description: &'static str,
+) -> PropertySpec {
+    prop(name, false, false, false, false, kind, description)
+}
