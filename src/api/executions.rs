@@ -402,6 +402,14 @@ pub async fn state_of(
             })
             .collect();
         s["actionStates"] = json!(actions);
+        if let Some((id, _)) = runtime.stage_latest.get(&stage.name) {
+            // Condition states come from the execution that last entered the stage.
+            if let Some(e) =
+                repo::load_execution(store, &ctx.account, &ctx.region, &input.name, id)?
+            {
+                super::conditions::condition_states(&e, &stage.name, &mut s);
+            }
+        }
         if let Some((id, status)) = runtime.stage_latest.get(&stage.name) {
             s["latestExecution"] =
                 json!({ "pipelineExecutionId": id, "status": status, "type": "STANDARD" });

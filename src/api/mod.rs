@@ -3,6 +3,7 @@
 
 mod action_types;
 mod approvals;
+mod conditions;
 mod deploy_targets;
 pub mod executions;
 mod jobs;
@@ -44,9 +45,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "ListDeployActionExecutionTargets",
     "ListPipelineExecutions",
     "ListPipelines",
+    "ListRuleExecutions",
     "ListRuleTypes",
     "ListTagsForResource",
     "ListWebhooks",
+    "OverrideStageCondition",
     "PollForJobs",
     "PollForThirdPartyJobs",
     "PutActionRevision",
@@ -103,6 +106,10 @@ pub async fn dispatch(
         "ListRuleTypes" => action_types::list_rule_types(state, ctx, parse(input)?).await,
         "RollbackStage" => rollback::rollback_stage(state, ctx, parse(input)?).await,
         "UpdateActionType" => action_types::update(state, ctx, parse(input)?).await,
+        "OverrideStageCondition" => {
+            conditions::override_stage_condition(state, ctx, parse(input)?).await
+        }
+        "ListRuleExecutions" => conditions::list_rule_executions(state, ctx, parse(input)?).await,
         "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
         "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
         "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use tokio::sync::{Mutex, Notify};
 
 use crate::domain::execution::machine::Machine;
-use crate::domain::execution::model::{Execution, PipelineRuntime};
+use crate::domain::execution::model::{Execution, PipelineRuntime, Trigger};
 use crate::domain::pipeline::PipelineDeclaration;
 use crate::domain::providers::{Settings, StubRunner};
 use crate::error::AwsError;
@@ -185,8 +185,10 @@ impl Engine {
         }
         // Every version an execution runs, plus the current one for new executions.
         let mut versions: Vec<i64> = run.active.iter().map(|e| e.pipeline_version).collect();
+        let mut current_version = 1;
         if let Some(record) = repo::load_pipeline(store, account, region, &key.name)? {
-            versions.push(record.declaration.version.unwrap_or(1));
+            current_version = record.declaration.version.unwrap_or(1);
+            versions.push(current_version);
         }
         for v in versions {
             if let std::collections::btree_map::Entry::Vacant(slot) = run.declarations.entry(v) {
@@ -217,7 +219,38 @@ impl Engine {
                 now,
             );
             let result = f(&mut machine);
-            (result, std::mem::take(&mut machine.changed))
+            let rollbacks = std::mem::take(&mut machine.rollback_requests);
+            let mut changed = std::mem::take(&mut machine.changed);
+            // ROLLBACK results: roll each stage back to what it last deployed.
+            for (stage, target_id) in rollbacks {
+                let Some(target) =
+                    repo::load_execution(store, account, region, &key.name, &target_id)?
+                else {
+                    continue;
+                };
+                let trigger = Trigger {
+                    trigger_type: "AutomatedRollback".to_owned(),
+                    trigger_detail: target_id.clone(),
+                };
+                let mut m = Machine::new(
+                    &mut run.runtime,
+                    &mut run.active,
+                    &run.declarations,
+                    &mut runner,
+                    &mut new_id,
+                    now,
+                );
+                match m.rollback(current_version, &stage, &target, trigger) {
+                    Ok(id) => {
+                        tracing::info!(pipeline = %key.name, stage = %stage, execution = %id, "automated rollback started")
+                    }
+                    Err(e) => {
+                        tracing::warn!(pipeline = %key.name, stage = %stage, error = %e, "automated rollback not started")
+                    }
+                }
+                changed.extend(m.changed);
+            }
+            (result, changed)
         };
         if !changed.is_empty() || result.is_ok() {
             let mut writes = vec![repo::runtime_write(

@@ -3,6 +3,7 @@
 
 pub mod machine;
 pub mod model;
+pub mod rule_eval;
 pub mod start;
 pub mod variables;
 

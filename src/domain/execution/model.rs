@@ -192,6 +192,74 @@ pub struct StageRun {
     /// Earlier attempts of actions that a retry ran again.
     #[serde(default)]
     pub history: Vec<ActionRun>,
+    /// Stage conditions checked so far in this stage run.
+    #[serde(default)]
+    pub conditions: Vec<ConditionRun>,
+    /// How often an `onFailure` RETRY result retried this stage.
+    #[serde(default)]
+    pub auto_retries: u32,
+}
+
+impl StageRun {
+    /// A stage of a new execution: nothing has run yet.
+    pub fn fresh(stage: &crate::domain::pipeline::StageDeclaration) -> Self {
+        StageRun {
+            name: stage.name.clone(),
+            status: None,
+            actions: stage
+                .actions
+                .iter()
+                .map(|a| ActionRun::new(&a.name, a.run_order()))
+                .collect(),
+            history: Vec::new(),
+            conditions: Vec::new(),
+            auto_retries: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConditionKind {
+    BeforeEntry,
+    OnSuccess,
+    OnFailure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConditionStatus {
+    InProgress,
+    Failed,
+    Errored,
+    Succeeded,
+    Cancelled,
+    Abandoned,
+    Overridden,
+}
+
+/// One rule of a condition, as it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleRun {
+    pub name: String,
+    pub rule_execution_id: String,
+    pub status: ActionStatus,
+    pub start_time: f64,
+    pub last_update: f64,
+    pub summary: Option<String>,
+    pub error: Option<ErrorDetails>,
+    #[serde(default)]
+    pub resolved_configuration: BTreeMap<String, String>,
+}
+
+/// One condition of a stage (`beforeEntry`, `onSuccess` or `onFailure`), as it was checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionRun {
+    pub kind: ConditionKind,
+    pub status: ConditionStatus,
+    pub summary: Option<String>,
+    pub last_change: f64,
+    pub rules: Vec<RuleRun>,
 }
 
 /// Where an unfinished execution is: waiting to enter a stage, or running in one.

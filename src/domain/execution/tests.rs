@@ -13,10 +13,27 @@ use crate::domain::pipeline::PipelineDeclaration;
 #[derive(Default)]
 struct Script {
     by_action: BTreeMap<String, Start>,
+    /// Actions that fail the first time they run only.
+    fail_once: BTreeMap<String, String>,
+    /// Rule outcomes that replace evaluation, by rule name.
+    rules: BTreeMap<String, super::rule_eval::RuleOutcome>,
 }
 
 impl ActionRunner for Script {
+    fn rule(
+        &mut self,
+        _p: &str,
+        _s: &str,
+        rule: &str,
+        _provider: &str,
+    ) -> Option<super::rule_eval::RuleOutcome> {
+        self.rules.get(rule).cloned()
+    }
+
     fn start(&mut self, s: &ActionStart) -> Start {
+        if let Some(message) = self.fail_once.remove(&s.action.name) {
+            return fail(&message, 1.0);
+        }
         if let Some(start) = self.by_action.get(&s.action.name) {
             return start.clone();
         }
@@ -69,6 +86,8 @@ struct World {
     script: Script,
     counter: u64,
     now: f64,
+    /// Rollbacks ROLLBACK results asked for, across calls.
+    rollbacks: Vec<(String, String)>,
 }
 
 fn action(name: &str, category: &str, provider: &str, run_order: i64) -> serde_json::Value {
@@ -106,6 +125,7 @@ impl World {
             script: Script::default(),
             counter: 0,
             now: 0.0,
+            rollbacks: Vec::new(),
         }
     }
 
@@ -117,13 +137,16 @@ impl World {
             script,
             counter,
             now,
+            rollbacks,
         } = self;
         let mut ids = || {
             *counter += 1;
             format!("id{counter}")
         };
         let mut machine = Machine::new(runtime, executions, decls, script, &mut ids, *now);
-        f(&mut machine)
+        let out = f(&mut machine);
+        rollbacks.append(&mut machine.rollback_requests);
+        out
     }
 
     fn start(&mut self) -> String {
@@ -592,4 +615,130 @@ fn rollback_runs_one_stage_again_with_an_earlier_executions_artifacts() {
         .with(|m| m.rollback(1, "Deploy", &other_version, trigger))
         .unwrap_err();
     assert_eq!(err.code, "UnableToRollbackStageException");
+}
+
+/// `four_stages` with `block` (a `beforeEntry`/`onSuccess`/`onFailure` JSON) on the Build stage.
+fn with_condition(key: &str, block: serde_json::Value) -> PipelineDeclaration {
+    let mut d = four_stages("SUPERSEDED");
+    let v = Some(block);
+    match key {
+        "beforeEntry" => d.stages[1].before_entry = v,
+        "onSuccess" => d.stages[1].on_success = v,
+        _ => d.stages[1].on_failure = v,
+    }
+    d
+}
+
+fn variable_rule(name: &str, value: &str) -> serde_json::Value {
+    json!({"name": name, "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "VariableCheck", "version": "1"},
+           "configuration": {"Variable": "#{SourceVars.Config}", "Value": value, "Operator": "EQ"}})
+}
+
+#[test]
+fn before_entry_conditions_gate_fail_or_skip_the_stage() {
+    let pass =
+        json!({"conditions": [{"result": "FAIL", "rules": [variable_rule("Check", "b,k")]}]});
+    let mut w = World::new(with_condition("beforeEntry", pass));
+    let e = w.start();
+    w.at(1.0);
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::InProgress)
+    );
+    let runs = &w.exec(&e).stage("Build").unwrap().conditions;
+    assert_eq!(
+        (runs.len(), runs[0].status),
+        (1, ConditionStatus::Succeeded)
+    );
+
+    let fail =
+        json!({"conditions": [{"result": "FAIL", "rules": [variable_rule("Check", "other")]}]});
+    let mut w = World::new(with_condition("beforeEntry", fail));
+    let e = w.start();
+    w.at(1.0);
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Failed));
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    assert!(w
+        .exec(&e)
+        .status_summary
+        .as_deref()
+        .unwrap()
+        .contains("Variable check failed"));
+    assert_eq!(w.action(&e, "Build", "Build").status, None);
+
+    let skip =
+        json!({"conditions": [{"result": "SKIP", "rules": [variable_rule("Check", "other")]}]});
+    let mut w = World::new(with_condition("beforeEntry", skip));
+    let e = w.start();
+    w.at(1.0);
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Skipped));
+    assert_eq!(w.stage(&e, "Approve"), Some(StageStatus::InProgress));
+}
+
+#[test]
+fn a_hanging_rule_waits_until_the_condition_is_overridden() {
+    use super::model::ConditionKind;
+    let block = json!({"conditions": [{"result": "FAIL", "rules": [variable_rule("Alarm", "x")]}]});
+    let mut w = World::new(with_condition("beforeEntry", block));
+    w.script
+        .rules
+        .insert("Alarm".into(), super::rule_eval::RuleOutcome::Hang);
+    let e = w.start();
+    w.at(5.0);
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::InProgress));
+    assert_eq!(w.action(&e, "Build", "Build").status, None);
+    let wrong = w
+        .with(|m| m.override_condition("Build", &e, ConditionKind::OnSuccess))
+        .unwrap_err();
+    assert_eq!(wrong.code, "ConditionNotOverridableException");
+    w.with(|m| m.override_condition("Build", &e, ConditionKind::BeforeEntry))
+        .unwrap();
+    assert_eq!(
+        w.exec(&e).stage("Build").unwrap().conditions[0].status,
+        ConditionStatus::Overridden
+    );
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::InProgress)
+    );
+}
+
+#[test]
+fn on_failure_retry_retries_once_and_rollback_asks_for_the_last_deployment() {
+    let retry = json!({"result": "RETRY", "retryConfiguration": {"retryMode": "FAILED_ACTIONS"}});
+    let mut w = World::new(with_condition("onFailure", retry));
+    w.script.fail_once.insert("Build".into(), "flaky".into());
+    let e = w.start();
+    w.at(3.0);
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Succeeded));
+    let stage = w.exec(&e).stage("Build").unwrap();
+    assert_eq!((stage.auto_retries, stage.history.len()), (1, 1));
+
+    let rollback = json!({"result": "ROLLBACK"});
+    let mut w = World::new(with_condition("onFailure", rollback));
+    let first = w.start();
+    w.at(2.0);
+    assert_eq!(w.stage(&first, "Build"), Some(StageStatus::Succeeded));
+    w.script
+        .by_action
+        .insert("Build".into(), fail("broken", 1.0));
+    let second = w.start();
+    w.at(10.0);
+    assert_eq!(w.status(&second), ExecStatus::Failed);
+    assert_eq!(w.rollbacks, vec![("Build".to_owned(), first)]);
+}
+
+#[test]
+fn on_success_conditions_can_fail_a_succeeded_stage() {
+    let block =
+        json!({"conditions": [{"result": "FAIL", "rules": [variable_rule("Check", "nope")]}]});
+    let mut w = World::new(with_condition("onSuccess", block));
+    let e = w.start();
+    w.at(2.0);
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::Succeeded)
+    );
+    assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Failed));
+    assert_eq!(w.status(&e), ExecStatus::Failed);
 }

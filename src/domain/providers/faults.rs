@@ -36,20 +36,34 @@ fn matches(wanted: &Option<String>, actual: &str) -> bool {
     wanted.as_deref().is_none_or(|w| w == actual)
 }
 
-impl Selector {
-    pub fn matches(&self, s: &ActionStart) -> bool {
-        matches(&self.pipeline, s.pipeline)
-            && matches(&self.stage, s.stage)
-            && matches(&self.action, &s.action.name)
-            && matches(&self.provider, &s.action.action_type_id.provider)
-    }
-}
-
 /// Consumes one use of the first fault matching `s`, dropping it when used up.
 pub fn take(faults: &mut Vec<Fault>, s: &ActionStart) -> Option<FaultKind> {
-    let i = faults
-        .iter()
-        .position(|f| f.remaining > 0 && f.selector.matches(s))?;
+    take_for(
+        faults,
+        s.pipeline,
+        s.stage,
+        &s.action.name,
+        &s.action.action_type_id.provider,
+    )
+}
+
+/// The same for anything named in a stage: an action, or a condition's rule (`action` selects
+/// the rule's name, `provider` its rule provider).
+pub fn take_for(
+    faults: &mut Vec<Fault>,
+    pipeline: &str,
+    stage: &str,
+    name: &str,
+    provider: &str,
+) -> Option<FaultKind> {
+    let i = faults.iter().position(|f| {
+        let sel = &f.selector;
+        f.remaining > 0
+            && matches(&sel.pipeline, pipeline)
+            && matches(&sel.stage, stage)
+            && matches(&sel.action, name)
+            && matches(&sel.provider, provider)
+    })?;
     let kind = faults[i].kind.clone();
     faults[i].remaining -= 1;
     if faults[i].remaining == 0 {

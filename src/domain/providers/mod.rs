@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::execution::machine::{ActionRunner, ActionStart, Start};
 use super::execution::model::{ActionResult, ErrorDetails};
+use super::execution::rule_eval::RuleOutcome;
 
 /// Durations and faults, changed at run time through `/_local/config` and `/_local/faults`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -51,6 +52,21 @@ pub struct StubRunner<'a> {
 }
 
 impl ActionRunner for StubRunner<'_> {
+    fn rule(
+        &mut self,
+        pipeline: &str,
+        stage: &str,
+        rule: &str,
+        provider: &str,
+    ) -> Option<RuleOutcome> {
+        faults::take_for(&mut self.settings.faults, pipeline, stage, rule, provider).map(|kind| {
+            match kind {
+                FaultKind::Hang => RuleOutcome::Hang,
+                FaultKind::Fail { message } => RuleOutcome::Fail(message),
+            }
+        })
+    }
+
     fn start(&mut self, s: &ActionStart) -> Start {
         let id = &s.action.action_type_id;
         if let Some(kind) = faults::take(&mut self.settings.faults, s) {

@@ -9,6 +9,7 @@
 //! This file moves executions through stages and actions; `requests` holds the events API
 //! callers send, `jobs` the job-worker events, `locking` who may enter a stage.
 
+mod conditions;
 mod jobs;
 mod locking;
 mod requests;
@@ -80,6 +81,17 @@ pub struct ActionStart<'a> {
 /// server, a script in unit tests.
 pub trait ActionRunner {
     fn start(&mut self, start: &ActionStart) -> Start;
+
+    /// A fault for a condition's rule, if one is injected; `None` lets the rule be evaluated.
+    fn rule(
+        &mut self,
+        _pipeline: &str,
+        _stage: &str,
+        _rule: &str,
+        _provider: &str,
+    ) -> Option<crate::domain::execution::rule_eval::RuleOutcome> {
+        None
+    }
 }
 
 /// One pipeline's executions and runtime, borrowed for one event.
@@ -94,6 +106,9 @@ pub struct Machine<'a> {
     pub now: f64,
     /// Ids of executions this call changed: the driver persists exactly these.
     pub changed: BTreeSet<String>,
+    /// `(stage, target execution)` rollbacks that ROLLBACK results asked for; the driver
+    /// starts them (it can load the target execution, which may have finished long ago).
+    pub rollback_requests: Vec<(String, String)>,
 }
 
 fn stage_not_found(stage: &str) -> AwsError {
@@ -120,6 +135,7 @@ impl<'a> Machine<'a> {
             new_id,
             now,
             changed: BTreeSet::new(),
+            rollback_requests: Vec::new(),
         }
     }
 
@@ -155,20 +171,7 @@ impl<'a> Machine<'a> {
             last_update: self.now,
             position: Position::Waiting(0),
             stop: None,
-            stages: decl
-                .stages
-                .iter()
-                .map(|s| StageRun {
-                    name: s.name.clone(),
-                    status: None,
-                    actions: s
-                        .actions
-                        .iter()
-                        .map(|a| ActionRun::new(&a.name, a.run_order()))
-                        .collect(),
-                    history: Vec::new(),
-                })
-                .collect(),
+            stages: decl.stages.iter().map(StageRun::fresh).collect(),
             namespaces: BTreeMap::new(),
             artifacts: BTreeMap::new(),
             revisions: BTreeMap::new(),
@@ -252,7 +255,26 @@ impl<'a> Machine<'a> {
             }
             Position::Running(s) => s,
         };
-        let mut progressed = false;
+        // beforeEntry conditions gate the stage's actions.
+        let (gate, checked) = self.check_conditions(i, s, ConditionKind::BeforeEntry);
+        match gate {
+            conditions::Gate::Wait if self.executions[i].stop.is_some() => {
+                self.finish_stage(i, s, StageStatus::Stopped, ExecStatus::Stopped);
+                return true;
+            }
+            conditions::Gate::Wait => return checked,
+            conditions::Gate::Fail { result, message } => {
+                if result == "SKIP" {
+                    self.skip_stage(i, s);
+                } else {
+                    self.fail_stage(i, s, message);
+                }
+                return true;
+            }
+            conditions::Gate::Pass => {}
+        }
+        let mut progressed = checked;
+        let exec = &self.executions[i];
         // Finish what is due.
         let due: Vec<usize> = exec.stages[s]
             .actions
@@ -297,8 +319,7 @@ impl<'a> Machine<'a> {
             return true;
         }
         if failed {
-            self.finish_stage(i, s, StageStatus::Failed, ExecStatus::Failed);
-            return true;
+            return self.on_failure(i, s) || progressed;
         }
         let next_order = actions
             .iter()
@@ -318,6 +339,19 @@ impl<'a> Machine<'a> {
                 }
             }
             None => {
+                let (gate, checked) = self.check_conditions(i, s, ConditionKind::OnSuccess);
+                match gate {
+                    conditions::Gate::Wait => return checked || progressed,
+                    conditions::Gate::Fail { result, message } => {
+                        self.fail_stage(i, s, message);
+                        if result == "ROLLBACK" {
+                            self.request_rollback(i, s);
+                        }
+                        return true;
+                    }
+                    conditions::Gate::Pass => {}
+                }
+                let exec = &self.executions[i];
                 let last = s + 1 == exec.stages.len() || exec.only_stage == Some(s);
                 let artifacts_of = exec
                     .rollback_target

@@ -38,7 +38,14 @@ impl Machine<'_> {
                 "Stage {stage} is running; roll back once it has finished"
             )));
         }
-        if self.runtime.deployed.get(stage) == Some(&target.id) {
+        // Rolling back to what a healthy stage already runs would change nothing; after a failure
+        // in the stage, going back to the last good execution is the point.
+        let healthy = self
+            .runtime
+            .stage_latest
+            .get(stage)
+            .is_some_and(|(_, status)| *status == StageStatus::Succeeded);
+        if healthy && self.runtime.deployed.get(stage) == Some(&target.id) {
             return Err(unable(format!(
                 "Stage {stage} already runs pipeline execution {}",
                 target.id
@@ -56,20 +63,7 @@ impl Machine<'_> {
         execution.last_update = self.now;
         execution.position = Position::Waiting(s);
         execution.stop = None;
-        execution.stages = decl
-            .stages
-            .iter()
-            .map(|st| StageRun {
-                name: st.name.clone(),
-                status: None,
-                actions: st
-                    .actions
-                    .iter()
-                    .map(|a| ActionRun::new(&a.name, a.run_order()))
-                    .collect(),
-                history: Vec::new(),
-            })
-            .collect();
+        execution.stages = decl.stages.iter().map(StageRun::fresh).collect();
         execution.execution_type = "ROLLBACK".to_owned();
         execution.rollback_target = Some(target.id.clone());
         execution.only_stage = Some(s);
