@@ -333,3 +333,57 @@ pub fn two_stage(name: &str) -> Value {
         ]
     })
 }
+
+/// Every member of a documented output (an aws CLI example) is in `got`, with the same JSON
+/// kind, recursively: object members by name, list items by position. `got` may carry more
+/// members. Lists every difference at once.
+pub fn assert_shape(documented: &Value, got: &Value, path: &str) {
+    let mut problems = Vec::new();
+    shape_differences(documented, got, path, &mut problems);
+    assert!(
+        problems.is_empty(),
+        "reply differs from the documented output:\n  {}\nreply: {got:#}",
+        problems.join("\n  ")
+    );
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "object",
+    }
+}
+
+fn shape_differences(documented: &Value, got: &Value, path: &str, problems: &mut Vec<String>) {
+    match (documented, got) {
+        (Value::Object(doc), Value::Object(have)) => {
+            for (key, doc_value) in doc {
+                match have.get(key) {
+                    Some(v) => shape_differences(doc_value, v, &format!("{path}.{key}"), problems),
+                    None => problems.push(format!("{path}.{key} is missing")),
+                }
+            }
+        }
+        (Value::Array(doc), Value::Array(have)) => {
+            if have.len() < doc.len() {
+                problems.push(format!(
+                    "{path}: documented {} items, got {}",
+                    doc.len(),
+                    have.len()
+                ));
+            }
+            for (i, (d, h)) in doc.iter().zip(have).enumerate() {
+                shape_differences(d, h, &format!("{path}[{i}]"), problems);
+            }
+        }
+        _ if json_kind(documented) != json_kind(got) => problems.push(format!(
+            "{path}: documented a {} ({documented}), got {got}",
+            json_kind(documented)
+        )),
+        _ => {}
+    }
+}
