@@ -13,7 +13,7 @@ use crate::domain::pipeline::PipelineDeclaration;
 use crate::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
-use crate::store::{repo, Keys};
+use crate::store::repo;
 use crate::wire::Context;
 
 #[derive(Deserialize)]
@@ -192,35 +192,9 @@ pub async fn list_rule_executions(
         ctx.region.as_str(),
         input.pipeline_name.as_str(),
     );
-    let executions: Vec<Execution> = match input.filter.and_then(|f| f.pipeline_execution_id) {
-        Some(id) => vec![
-            repo::load_execution(store, account, region, name, &id)?.ok_or_else(|| {
-                AwsError::new(
-                    "PipelineExecutionNotFoundException",
-                    format!("Pipeline Execution with ID {id} does not exist in pipeline {name}"),
-                )
-            })?,
-        ],
-        None => {
-            let mut out = Vec::new();
-            for (_, id) in store.scan(
-                &Keys::execution_orders(account, region, name),
-                None,
-                usize::MAX,
-            )? {
-                if let Some(e) = repo::load_execution(
-                    store,
-                    account,
-                    region,
-                    name,
-                    &String::from_utf8_lossy(&id),
-                )? {
-                    out.push(e);
-                }
-            }
-            out
-        }
-    };
+    let only = input.filter.and_then(|f| f.pipeline_execution_id);
+    let executions = super::executions::executions_of(state, ctx, name, only)?;
+
     let mut details = Vec::new();
     for e in &executions {
         let decl = repo::load_pipeline_version(store, account, region, name, e.pipeline_version)?;

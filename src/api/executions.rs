@@ -188,6 +188,37 @@ pub async fn start_execution(
         .await
 }
 
+/// One execution (when `only` names it) or every execution of the pipeline, newest first:
+/// what ListActionExecutions and ListRuleExecutions read.
+pub fn executions_of(
+    state: &AppState,
+    ctx: &Context,
+    pipeline: &str,
+    only: Option<String>,
+) -> Result<Vec<Execution>, AwsError> {
+    if let Some(id) = only {
+        return Ok(vec![execution(state, ctx, pipeline, &id)?]);
+    }
+    let store = state.store.as_ref();
+    let mut out = Vec::new();
+    for (_, id) in store.scan(
+        &Keys::execution_orders(&ctx.account, &ctx.region, pipeline),
+        None,
+        usize::MAX,
+    )? {
+        if let Some(e) = repo::load_execution(
+            store,
+            &ctx.account,
+            &ctx.region,
+            pipeline,
+            &String::from_utf8_lossy(&id),
+        )? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result<Value, AwsError> {
     let record = pipeline(state, ctx, &input.name)?;
     let variables: Vec<(String, String)> = input
@@ -439,22 +470,8 @@ pub async fn list_actions(
         })?,
         None => 0,
     };
-    let executions: Vec<Execution> = match input.filter.and_then(|f| f.pipeline_execution_id) {
-        Some(id) => vec![execution(state, ctx, &input.pipeline_name, &id)?],
-        None => store
-            .scan(
-                &Keys::execution_orders(&ctx.account, &ctx.region, &input.pipeline_name),
-                None,
-                usize::MAX,
-            )?
-            .into_iter()
-            .filter_map(|(_, id)| {
-                let id = String::from_utf8_lossy(&id).into_owned();
-                repo::load_execution(store, &ctx.account, &ctx.region, &input.pipeline_name, &id)
-                    .transpose()
-            })
-            .collect::<Result<_, _>>()?,
-    };
+    let only = input.filter.and_then(|f| f.pipeline_execution_id);
+    let executions = executions_of(state, ctx, &input.pipeline_name, only)?;
     let mut details = Vec::new();
     'all: for e in &executions {
         let decl = repo::load_pipeline_version(
