@@ -1,6 +1,7 @@
 //! Command-line flags, each also readable from `CODEPIPELINE_LOCAL_<NAME>`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
@@ -39,6 +40,9 @@ pub struct Config {
     /// How long each stub action runs (`0s`, `250ms`, `1s`, `2m`); `/_local/config` changes it at run time.
     #[arg(long, env = "CODEPIPELINE_LOCAL_ACTION_DURATION", default_value = "1s", value_parser = parse_duration_flag)]
     pub action_duration: f64,
+    /// Close a connection whose request headers have not all arrived within this time.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_timeout_flag)]
+    pub header_read_timeout: Duration,
     /// Test aid: check every reply against the model's output shape; a mismatch answers 500.
     #[arg(
         long,
@@ -60,10 +64,19 @@ impl Config {
             log_format: LogFormat::Text,
             check_replies: false,
             action_duration: 1.0,
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }
 
 fn parse_duration_flag(text: &str) -> Result<f64, String> {
     crate::engine::clock::parse_duration(text)
+}
+
+fn parse_timeout_flag(text: &str) -> Result<Duration, String> {
+    let seconds = crate::engine::clock::parse_duration(text)?;
+    if seconds <= 0.0 {
+        return Err("the timeout must be more than zero".to_owned());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{text}' is too long"))
 }

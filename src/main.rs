@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use codepipeline_local::config::LogFormat;
+use codepipeline_local::wire::serve::serve;
 use codepipeline_local::{app, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -70,21 +71,16 @@ async fn main() -> ExitCode {
         "codepipeline-local ready on {url} (store: {})",
         state.store.describe()
     );
-    let served = axum::serve(
+    serve(
         listener,
-        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state.clone()),
+        config.header_read_timeout,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await;
     if let Err(e) = state.flush().await {
         eprintln!("codepipeline-local: final flush failed: {e}");
         return ExitCode::from(1);
     }
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("codepipeline-local: server error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    ExitCode::SUCCESS
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     write_lock: tokio::sync::Mutex<()>,
     /// Check every reply against the model (`--check-replies`, for tests).
     pub check_replies: bool,
+    /// A request body that has not fully arrived within this time is refused.
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl From<StoreError> for AwsError {
@@ -40,6 +42,7 @@ impl AppState {
             engine,
             write_lock: tokio::sync::Mutex::new(()),
             check_replies: config.check_replies,
+            body_read_timeout: config.header_read_timeout,
         }))
     }
 

@@ -38,13 +38,23 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         .and_then(|t| t.strip_prefix('.'))
         .unwrap_or_default()
         .to_owned();
-    let result = match to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+    let body = tokio::time::timeout(
+        state.body_read_timeout,
+        to_bytes(request.into_body(), MAX_BODY_BYTES),
+    )
+    .await;
+    let result = match body {
         Err(_) => Err(AwsError::new(
+            "RequestTimeoutException",
+            "The request body was not received in time",
+        )
+        .with_status(StatusCode::REQUEST_TIMEOUT)),
+        Ok(Err(_)) => Err(AwsError::new(
             "RequestEntityTooLargeException",
             format!("Request body is larger than the maximum of {MAX_BODY_BYTES} bytes"),
         )
         .with_status(StatusCode::PAYLOAD_TOO_LARGE)),
-        Ok(body) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
+        Ok(Ok(body)) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
     };
     let (status, body) = match result {
         Ok(value) => (StatusCode::OK, value.to_string()),

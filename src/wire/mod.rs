@@ -5,6 +5,7 @@ pub mod conformance;
 pub mod context;
 pub mod http;
 pub mod model;
+pub mod serve;
 pub mod validate;
 
 pub use crate::error::{AwsError, AwsResult};
