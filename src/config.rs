@@ -40,6 +40,17 @@ pub struct Config {
     /// How long each stub action runs (`0s`, `250ms`, `1s`, `2m`); `/_local/config` changes it at run time.
     #[arg(long, env = "CODEPIPELINE_LOCAL_ACTION_DURATION", default_value = "1s", value_parser = parse_duration_flag)]
     pub action_duration: f64,
+    /// Check every request's SigV4 signature and refuse the ones AWS would refuse.
+    #[arg(
+        long,
+        env = "CODEPIPELINE_LOCAL_VERIFY_SIGNATURES",
+        default_value_t = false
+    )]
+    pub verify_signatures: bool,
+    /// Access keys to accept besides `test`/`test`, in the `~/.aws/credentials` format; a profile
+    /// may set `account_id` to choose the account its requests act in.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
     /// Close a connection whose request headers have not all arrived within this time.
     #[arg(long, env = "CODEPIPELINE_LOCAL_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_timeout_flag)]
     pub header_read_timeout: Duration,
@@ -65,6 +76,8 @@ impl Config {
             check_replies: false,
             action_duration: 1.0,
             header_read_timeout: Duration::from_secs(30),
+            verify_signatures: false,
+            credentials_file: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::domain::providers::Settings;
 use crate::engine::Engine;
 use crate::error::AwsError;
 use crate::store::{SledStore, Store, StoreError};
+use crate::wire::credentials::Credentials;
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -15,6 +16,10 @@ pub struct AppState {
     write_lock: tokio::sync::Mutex<()>,
     /// Check every reply against the model (`--check-replies`, for tests).
     pub check_replies: bool,
+    /// The access keys accepted and the account each acts in.
+    pub credentials: Credentials,
+    /// Refuse requests whose SigV4 signature does not check out (`--verify-signatures`).
+    pub verify_signatures: bool,
     /// A request body that has not fully arrived within this time is refused.
     pub body_read_timeout: std::time::Duration,
 }
@@ -27,7 +32,16 @@ impl From<StoreError> for AwsError {
 }
 
 impl AppState {
-    pub fn open(config: &Config) -> Result<Arc<Self>, StoreError> {
+    /// Opens the store and reads the credentials file; the error says which failed and why.
+    pub fn open(config: &Config) -> Result<Arc<Self>, String> {
+        let credentials = match &config.credentials_file {
+            Some(path) => Credentials::load(path)?,
+            None => Credentials::default_pair(),
+        };
+        Self::open_store(config, credentials).map_err(|e| e.to_string())
+    }
+
+    fn open_store(config: &Config, credentials: Credentials) -> Result<Arc<Self>, StoreError> {
         let store: Arc<dyn Store> = if config.in_memory {
             Arc::new(SledStore::temporary()?)
         } else {
@@ -43,6 +57,8 @@ impl AppState {
             write_lock: tokio::sync::Mutex::new(()),
             check_replies: config.check_replies,
             body_read_timeout: config.header_read_timeout,
+            credentials,
+            verify_signatures: config.verify_signatures,
         }))
     }
 

@@ -1,8 +1,11 @@
 //! Who is calling and where: the account (from the access key id) and region (from the SigV4
 //! credential scope) every resource is scoped to, plus the request id every reply carries.
-//! Only parsing happens here; signature verification is a separate, optional layer.
+//! Only reading happens here; signature verification is `sigv4`, an optional layer.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
+
+use super::credentials::Credentials;
+use super::sigv4::Scope;
 
 pub const DEFAULT_ACCOUNT: &str = "000000000000";
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -26,25 +29,20 @@ impl Context {
         }
     }
 
-    /// Reads `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
-    /// A 12-digit access key id is the account id; any other key, or none, is the default account.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        let scope = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(credential_scope)
-            .unwrap_or_default();
-        let mut parts = scope.split('/');
-        let access_key = parts.next().unwrap_or_default();
-        let region = parts
-            .nth(1)
+    /// The account comes from the access key of the credential scope (through the credentials
+    /// file, else a 12-digit key id is the account), the region from the scope; a request
+    /// without a readable scope acts in the default account and region.
+    pub fn for_request(headers: &HeaderMap, uri: &Uri, credentials: &Credentials) -> Self {
+        let scope = Scope::of_request(headers, uri);
+        let account = match &scope {
+            Some(s) => credentials.account_of(&s.access_key),
+            None => DEFAULT_ACCOUNT.to_owned(),
+        };
+        let region = scope
+            .as_ref()
+            .map(|s| s.region.as_str())
             .filter(|r| is_region_like(r))
             .unwrap_or(DEFAULT_REGION);
-        let account = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
-            access_key
-        } else {
-            DEFAULT_ACCOUNT
-        };
         let mut ctx = Context::new(account, region);
         ctx.host = headers
             .get("host")
@@ -61,13 +59,6 @@ fn is_host_like(host: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-}
-
-fn credential_scope(authorization: &str) -> Option<String> {
-    let start = authorization.find("Credential=")? + "Credential=".len();
-    let rest = &authorization[start..];
-    let end = rest.find([',', ' ']).unwrap_or(rest.len());
-    Some(rest[..end].to_owned())
 }
 
 /// Region names become part of store keys and ARNs, so only plain names are taken from a request.
@@ -89,7 +80,7 @@ mod tests {
     fn ctx(auth: &str) -> Context {
         let mut h = HeaderMap::new();
         h.insert("authorization", auth.parse().unwrap());
-        Context::from_headers(&h)
+        Context::for_request(&h, &Uri::from_static("/"), &Credentials::default_pair())
     }
 
     #[test]
@@ -108,7 +99,11 @@ mod tests {
             (c.account.as_str(), c.region.as_str()),
             (DEFAULT_ACCOUNT, "us-west-2")
         );
-        let c = Context::from_headers(&HeaderMap::new());
+        let c = Context::for_request(
+            &HeaderMap::new(),
+            &Uri::from_static("/"),
+            &Credentials::default_pair(),
+        );
         assert_eq!(
             (c.account.as_str(), c.region.as_str()),
             (DEFAULT_ACCOUNT, DEFAULT_REGION)

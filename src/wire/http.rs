@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::conformance::check_reply;
 use super::context::Context;
 use super::model::{Model, TARGET_PREFIX};
+use super::sigv4;
 use super::validate::validate_input;
 use crate::api;
 use crate::error::AwsError;
@@ -26,9 +27,10 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
-    let ctx = Context::from_headers(request.headers());
-    let target = request
-        .headers()
+    let (parts, body) = request.into_parts();
+    let ctx = Context::for_request(&parts.headers, &parts.uri, &state.credentials);
+    let target = parts
+        .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
@@ -38,11 +40,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         .and_then(|t| t.strip_prefix('.'))
         .unwrap_or_default()
         .to_owned();
-    let body = tokio::time::timeout(
-        state.body_read_timeout,
-        to_bytes(request.into_body(), MAX_BODY_BYTES),
-    )
-    .await;
+    let body = tokio::time::timeout(state.body_read_timeout, to_bytes(body, MAX_BODY_BYTES)).await;
     let result = match body {
         Err(_) => Err(AwsError::new(
             "RequestTimeoutException",
@@ -54,11 +52,14 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             format!("Request body is larger than the maximum of {MAX_BODY_BYTES} bytes"),
         )
         .with_status(StatusCode::PAYLOAD_TOO_LARGE)),
-        Ok(Ok(body)) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
+        Ok(Ok(body)) => match authenticate(&state, &parts, &body) {
+            Ok(()) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
+            Err(e) => Err(e),
+        },
     };
-    let (status, body) = match result {
-        Ok(value) => (StatusCode::OK, value.to_string()),
-        Err(e) => (e.status, e.body()),
+    let (status, body, error_type) = match result {
+        Ok(value) => (StatusCode::OK, value.to_string(), None),
+        Err(e) => (e.status, e.body(), Some(e.code)),
     };
     let code = status.as_u16();
     tracing::info!(
@@ -70,15 +71,46 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
-    respond(status, body, &ctx.request_id)
+    respond(status, body, &ctx.request_id, error_type)
 }
 
-pub fn respond(status: StatusCode, body: String, request_id: &str) -> Response {
+/// With `--verify-signatures`, refuses what AWS would refuse. The account was already taken
+/// from the same access key, so a request that passes acts where its key says.
+fn authenticate(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+) -> Result<(), AwsError> {
+    if !state.verify_signatures {
+        return Ok(());
+    }
+    sigv4::verify(
+        &state.credentials,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        body,
+        std::time::SystemTime::now(),
+    )
+    .map(|_| ())
+}
+
+/// The reply with AWS's headers; errors also name their type in `x-amzn-ErrorType`, as AWS's
+/// front end does.
+fn respond(
+    status: StatusCode,
+    body: String,
+    request_id: &str,
+    error_type: Option<&'static str>,
+) -> Response {
     let mut response = (status, Body::from(body)).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
+    }
+    if let Some(code) = error_type {
+        headers.insert("x-amzn-errortype", HeaderValue::from_static(code));
     }
     response
 }

@@ -3,9 +3,11 @@
 
 pub mod conformance;
 pub mod context;
+pub mod credentials;
 pub mod http;
 pub mod model;
 pub mod serve;
+pub mod sigv4;
 pub mod validate;
 
 pub use crate::error::{AwsError, AwsResult};

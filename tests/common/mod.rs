@@ -123,6 +123,11 @@ impl Server {
     }
 
     pub fn aws_as(&self, access_key: &str, region: &str, args: &[&str]) -> Cli {
+        self.aws_signed(access_key, "test", region, args)
+    }
+
+    /// `aws codepipeline ARGS...` signed with this key pair.
+    pub fn aws_signed(&self, access_key: &str, secret: &str, region: &str, args: &[&str]) -> Cli {
         let out = Command::new("aws")
             .args([
                 "--endpoint-url",
@@ -135,7 +140,8 @@ impl Server {
             ])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", access_key)
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env_remove("AWS_SESSION_TOKEN")
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_MAX_ATTEMPTS", "1")
@@ -213,12 +219,27 @@ impl Server {
     }
 
     pub fn sdk_as(&self, access_key: &str, region: &str) -> aws_sdk_codepipeline::Client {
+        self.sdk_signed(access_key, "test", None, region)
+    }
+
+    /// An SDK client signing with this key pair (and session token).
+    pub fn sdk_signed(
+        &self,
+        access_key: &str,
+        secret: &str,
+        session_token: Option<&str>,
+        region: &str,
+    ) -> aws_sdk_codepipeline::Client {
         let config = aws_sdk_codepipeline::Config::builder()
             .behavior_version(aws_sdk_codepipeline::config::BehaviorVersion::latest())
             .endpoint_url(&self.url)
             .region(aws_sdk_codepipeline::config::Region::new(region.to_owned()))
             .credentials_provider(aws_sdk_codepipeline::config::Credentials::new(
-                access_key, "test", None, None, "tests",
+                access_key,
+                secret,
+                session_token.map(str::to_owned),
+                None,
+                "tests",
             ))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(aws_sdk_codepipeline::config::retry::RetryConfig::disabled())
