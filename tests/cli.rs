@@ -866,7 +866,7 @@ fn one_stage_is_not_a_pipeline() {
     assert_create_rejected(
         &decl,
         "InvalidStructureException",
-        "Pipeline has only 1 stage(s). There should be a minimum of 2 stages in a pipeline",
+        "Pipeline has only 1 stages. There should be a minimum of 2 stages in a pipeline",
     );
 }
 

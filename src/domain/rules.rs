@@ -12,6 +12,7 @@ use crate::error::AwsError;
 pub const MIN_STAGES: usize = 2;
 pub const MAX_STAGES: usize = 50;
 pub const MAX_ACTIONS_PER_STAGE: usize = 50;
+pub const MAX_ACTIONS_PER_PIPELINE: usize = 500;
 
 fn structure(msg: String) -> AwsError {
     AwsError::new("InvalidStructureException", msg)
@@ -39,6 +40,7 @@ pub fn check(p: &PipelineDeclaration, catalog: &Catalog, region: &str) -> Result
         actions_per_stage(&stage.name, stage.actions.len())?;
         action_names_unique(&stage.name, &stage.actions)?;
     }
+    actions_per_pipeline(p)?;
     source_actions_only_first(p)?;
     for action in p.stages.iter().flat_map(|s| &s.actions) {
         action_type_available(action, catalog, region)?;
@@ -92,7 +94,7 @@ pub fn stage_count(p: &PipelineDeclaration) -> Result<(), AwsError> {
     let n = p.stages.len();
     if n < MIN_STAGES {
         return Err(structure(format!(
-            "Pipeline has only {n} stage(s). There should be a minimum of {MIN_STAGES} stages in a pipeline"
+            "Pipeline has only {n} stages. There should be a minimum of {MIN_STAGES} stages in a pipeline"
         )));
     }
     if n > MAX_STAGES {
@@ -147,7 +149,17 @@ pub fn actions_per_stage(stage: &str, n: usize) -> Result<(), AwsError> {
     }
     if n > MAX_ACTIONS_PER_STAGE {
         return Err(stage_error(format!(
-            "Stage '{stage}' has {n} actions. There should be a maximum of {MAX_ACTIONS_PER_STAGE} actions in a stage"
+            "Pipeline stage '{stage}' has too many actions. There can only be up to {MAX_ACTIONS_PER_STAGE} actions in a pipeline stage"
+        )));
+    }
+    Ok(())
+}
+
+pub fn actions_per_pipeline(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    let n: usize = p.stages.iter().map(|s| s.actions.len()).sum();
+    if n > MAX_ACTIONS_PER_PIPELINE {
+        return Err(structure(format!(
+            "Pipeline has {n} actions. There can only be up to {MAX_ACTIONS_PER_PIPELINE} actions in a pipeline"
         )));
     }
     Ok(())
