@@ -5,6 +5,7 @@
 //! the store, so their timers are re-armed from the state itself.
 
 pub mod clock;
+pub mod events;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as SyncMutex};
@@ -63,6 +64,8 @@ pub struct Engine {
     pub settings: SyncMutex<Settings>,
     pub clock: Clock,
     wake: Notify,
+    /// Every execution, stage and action start and finish, for live views.
+    pub events: tokio::sync::broadcast::Sender<events::EngineEvent>,
 }
 
 impl Engine {
@@ -73,6 +76,7 @@ impl Engine {
             settings: SyncMutex::new(settings),
             clock: Clock::default(),
             wake: Notify::new(),
+            events: tokio::sync::broadcast::channel(1024).0,
         })
     }
 
@@ -199,6 +203,7 @@ impl Engine {
             }
         }
         let now = self.clock.now();
+        let before = events::Before::of(&run.active);
         let (result, changed) = {
             let mut settings = self
                 .settings
@@ -252,6 +257,7 @@ impl Engine {
             }
             (result, changed)
         };
+        let mut happened = Vec::new();
         if !changed.is_empty() || result.is_ok() {
             let mut writes = vec![repo::runtime_write(
                 account,
@@ -267,7 +273,7 @@ impl Engine {
                     e,
                     run.declarations.get(&e.pipeline_version),
                 )?);
-                log_change(key, e);
+                happened.extend(events::between(key, &before, e));
             }
             store.apply(writes)?;
         }
@@ -279,6 +285,11 @@ impl Engine {
                 .await
                 .map_err(|e| AwsError::internal(format!("flush task failed: {e}")))??;
             self.poke();
+        }
+        // Announced only once on disk, so nothing reports a state a restart could lose.
+        for event in happened {
+            events::log(&event);
+            let _ = self.events.send(event);
         }
         result
     }
@@ -302,16 +313,4 @@ impl Engine {
         self.runs.lock().await.clear();
         self.poke();
     }
-}
-
-fn log_change(key: &PipelineKey, e: &Execution) {
-    tracing::info!(
-        pipeline = %key.name,
-        account = %key.account,
-        region = %key.region,
-        execution = %e.id,
-        status = ?e.status,
-        position = ?e.position,
-        "execution changed"
-    );
 }
