@@ -4,15 +4,13 @@
 //! sent too late or too early, presigned, or not signed at all. Every refusal leaves state as
 //! it was. Without the flag, any signature is accepted.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
+use crate::common::{self, two_stage, Server};
 use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
 };
 use aws_sigv4::sign::v4::SigningParams;
-use common::{two_stage, Server};
 use serde_json::{json, Value};
 
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -238,7 +236,7 @@ async fn the_sdk_is_accepted_with_the_right_secret_and_refused_otherwise() {
     let (server, _dir) = verifying_server();
     let good = server.sdk_signed("test", "test", None, "us-east-1");
     good.create_pipeline()
-        .pipeline(sdk_pipeline("signed"))
+        .pipeline(crate::sdk_pipeline("signed"))
         .send()
         .await
         .expect("a correctly signed CreatePipeline succeeds");
@@ -282,76 +280,6 @@ async fn the_sdk_is_accepted_with_the_right_secret_and_refused_otherwise() {
     assert_eq!(code, "UnrecognizedClientException");
 
     assert_eq!(pipeline_names(&server), vec!["signed".to_owned()]);
-}
-
-fn sdk_pipeline(name: &str) -> aws_sdk_codepipeline::types::PipelineDeclaration {
-    use aws_sdk_codepipeline::types::*;
-    let action = |name: &str,
-                  category,
-                  provider: &str,
-                  config: &[(&str, &str)],
-                  out: Option<&str>,
-                  input: Option<&str>| {
-        let mut b = ActionDeclaration::builder().name(name).action_type_id(
-            ActionTypeId::builder()
-                .category(category)
-                .owner(ActionOwner::Aws)
-                .provider(provider)
-                .version("1")
-                .build()
-                .expect("type id"),
-        );
-        for (k, v) in config {
-            b = b.configuration(*k, *v);
-        }
-        if let Some(o) = out {
-            b = b.output_artifacts(OutputArtifact::builder().name(o).build().expect("out"));
-        }
-        if let Some(i) = input {
-            b = b.input_artifacts(InputArtifact::builder().name(i).build().expect("in"));
-        }
-        b.build().expect("action")
-    };
-    PipelineDeclaration::builder()
-        .name(name)
-        .role_arn("arn:aws:iam::000000000000:role/pipeline")
-        .artifact_store(
-            ArtifactStore::builder()
-                .r#type(ArtifactStoreType::S3)
-                .location("bucket")
-                .build()
-                .expect("store"),
-        )
-        .stages(
-            StageDeclaration::builder()
-                .name("Source")
-                .actions(action(
-                    "Source",
-                    ActionCategory::Source,
-                    "S3",
-                    &[("S3Bucket", "bucket"), ("S3ObjectKey", "app.zip")],
-                    Some("Src"),
-                    None,
-                ))
-                .build()
-                .expect("stage"),
-        )
-        .stages(
-            StageDeclaration::builder()
-                .name("Build")
-                .actions(action(
-                    "Build",
-                    ActionCategory::Build,
-                    "CodeBuild",
-                    &[("ProjectName", "app")],
-                    None,
-                    Some("Src"),
-                ))
-                .build()
-                .expect("stage"),
-        )
-        .build()
-        .expect("pipeline")
 }
 
 #[test]
