@@ -149,20 +149,30 @@ async fn run(
     }
     let name = op.name.clone();
     let check_replies = state.check_replies;
-    let task = tokio::spawn(async move { api::dispatch(&state, &ctx, &name, input).await });
-    match task.await {
-        Ok(Ok(reply)) if check_replies => {
-            let problems = check_reply(&operation, &reply);
-            if problems.is_empty() {
-                Ok(reply)
-            } else {
-                tracing::error!(operation = %operation, ?problems, "reply does not conform to the model");
-                Err(AwsError::internal(format!(
-                    "reply does not conform to the model: {}",
-                    problems.join("; ")
-                )))
-            }
+    let reply = guarded(&operation, async move {
+        api::dispatch(&state, &ctx, &name, input).await
+    })
+    .await?;
+    if check_replies {
+        let problems = check_reply(&operation, &reply);
+        if !problems.is_empty() {
+            tracing::error!(operation = %operation, ?problems, "reply does not conform to the model");
+            return Err(AwsError::internal(format!(
+                "reply does not conform to the model: {}",
+                problems.join("; ")
+            )));
         }
+    }
+    Ok(reply)
+}
+
+/// Runs a handler in a task of its own, so that a bug that panics answers `500 InternalFailure`
+/// to its caller instead of taking the connection (or the server) down.
+async fn guarded(
+    operation: &str,
+    handler: impl std::future::Future<Output = Result<Value, AwsError>> + Send + 'static,
+) -> Result<Value, AwsError> {
+    match tokio::spawn(handler).await {
         Ok(result) => result,
         Err(e) => {
             tracing::error!(operation = %operation, error = %e, "handler panicked");
@@ -170,5 +180,22 @@ async fn run(
                 "The server encountered an internal error",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal_failure() {
+        let answer = guarded("Boom", async { panic!("a bug") }).await;
+        let error = answer.expect_err("a panic is an error reply");
+        assert_eq!(
+            (error.code, error.status.as_u16()),
+            ("InternalFailure", 500)
+        );
+        let after = guarded("Fine", async { Ok(Value::Null) }).await;
+        assert_eq!(after, Ok(Value::Null));
     }
 }
