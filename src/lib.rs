@@ -23,7 +23,10 @@ pub use state::AppState;
 /// The whole HTTP surface: the AWS protocol at `POST /` and the control plane under `/_local/`.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", post(wire::http::handle))
+        .route(
+            "/",
+            post(wire::http::handle).fallback(wire::http::not_routable),
+        )
         .merge(control::routes())
         // The protocol handler enforces its own limit so it can answer with an AWS error.
         .layer(DefaultBodyLimit::disable())

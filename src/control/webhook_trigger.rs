@@ -18,7 +18,7 @@ use crate::domain::webhooks;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::{decode, encode, repo, Keys, Write};
-use crate::wire::http::MAX_BODY_BYTES;
+use crate::wire::body::MAX_BODY_BYTES;
 use crate::wire::Context;
 
 fn reply(status: StatusCode, body: Value) -> Response {

@@ -5,23 +5,22 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::body;
 use super::conformance::check_reply;
-use super::context::Context;
+use super::context::{new_request_id, Context};
 use super::model::{Model, TARGET_PREFIX};
+use super::normalize::normalize;
 use super::sigv4;
 use super::validate::validate_input;
 use crate::api;
 use crate::error::AwsError;
 use crate::state::AppState;
-
-/// Largest request body accepted; larger ones are refused before they are read in full.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
@@ -40,19 +39,9 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         .and_then(|t| t.strip_prefix('.'))
         .unwrap_or_default()
         .to_owned();
-    let body = tokio::time::timeout(state.body_read_timeout, to_bytes(body, MAX_BODY_BYTES)).await;
-    let result = match body {
-        Err(_) => Err(AwsError::new(
-            "RequestTimeoutException",
-            "The request body was not received in time",
-        )
-        .with_status(StatusCode::REQUEST_TIMEOUT)),
-        Ok(Err(_)) => Err(AwsError::new(
-            "RequestEntityTooLargeException",
-            format!("Request body is larger than the maximum of {MAX_BODY_BYTES} bytes"),
-        )
-        .with_status(StatusCode::PAYLOAD_TOO_LARGE)),
-        Ok(Ok(body)) => match authenticate(&state, &parts, &body) {
+    let result = match body::read(body, state.body_read_timeout).await {
+        Err(e) => Err(e),
+        Ok(body) => match authenticate(&state, &parts, &body) {
             Ok(()) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
             Err(e) => Err(e),
         },
@@ -72,6 +61,35 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         "request"
     );
     respond(status, body, &ctx.request_id, error_type)
+}
+
+/// Any other method on the protocol path. AWS's front end cannot route it to an operation, so
+/// it answers 403 in XML, as it does for every JSON service: "Missing Authentication Token"
+/// without credentials, otherwise that it cannot tell which operation to authorize.
+pub async fn not_routable(request: Request) -> Response {
+    let request_id = new_request_id();
+    let (code, message) = if request.headers().contains_key("authorization") {
+        (
+            "AccessDeniedException",
+            "Unable to determine service/operation name to be authorized",
+        )
+    } else {
+        (
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        )
+    };
+    tracing::info!(request_id = %request_id, method = %request.method(), status = 403, "request not routable");
+    let mut response = (
+        StatusCode::FORBIDDEN,
+        format!("<{code}>\n  <Message>{message}</Message>\n</{code}>\n"),
+    )
+        .into_response();
+    response.headers_mut().remove("content-type");
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    response
 }
 
 /// With `--verify-signatures`, refuses what AWS would refuse. The account was already taken
@@ -131,7 +149,7 @@ async fn run(
         };
         return Err(AwsError::new("UnknownOperationException", message));
     };
-    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+    let mut input: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
         let text = std::str::from_utf8(body)
@@ -146,6 +164,7 @@ async fn run(
     }
     if let Some(shape) = &op.input {
         validate_input(model, shape, &input)?;
+        normalize(model, shape, &mut input);
     }
     let name = op.name.clone();
     let check_replies = state.check_replies;
