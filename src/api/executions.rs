@@ -172,7 +172,7 @@ pub async fn start_execution(
     let key = PipelineKey::new(&ctx.account, &ctx.region, &decl.name);
     state
         .engine
-        .with_machine(&key, None, |m| {
+        .with_machine_at(&key, version, |m| {
             if let Some(id) = client_token
                 .as_ref()
                 .and_then(|t| m.runtime.client_tokens.get(t))

@@ -57,7 +57,7 @@ pub async fn rollback_stage(
     let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
     let id = state
         .engine
-        .with_machine(&key, None, |m| {
+        .with_machine_at(&key, version, |m| {
             m.rollback(version, &input.stage_name, &target, trigger)
         })
         .await?;

@@ -156,6 +156,27 @@ impl Engine {
         bring: Option<&str>,
         f: impl FnOnce(&mut Machine) -> Result<R, AwsError>,
     ) -> Result<R, AwsError> {
+        self.run_machine(key, bring, None, f).await
+    }
+
+    /// `with_machine` for a caller that read the pipeline at `version` before taking the lock:
+    /// that version is loaded even if an update has made another one current since.
+    pub async fn with_machine_at<R>(
+        &self,
+        key: &PipelineKey,
+        version: i64,
+        f: impl FnOnce(&mut Machine) -> Result<R, AwsError>,
+    ) -> Result<R, AwsError> {
+        self.run_machine(key, None, Some(version), f).await
+    }
+
+    async fn run_machine<R>(
+        &self,
+        key: &PipelineKey,
+        bring: Option<&str>,
+        version: Option<i64>,
+        f: impl FnOnce(&mut Machine) -> Result<R, AwsError>,
+    ) -> Result<R, AwsError> {
         let store = self.store.as_ref();
         let (account, region) = (key.account.as_str(), key.region.as_str());
         let mut runs = self.runs.lock().await;
@@ -189,6 +210,7 @@ impl Engine {
         }
         // Every version an execution runs, plus the current one for new executions.
         let mut versions: Vec<i64> = run.active.iter().map(|e| e.pipeline_version).collect();
+        versions.extend(version);
         let mut current_version = 1;
         if let Some(record) = repo::load_pipeline(store, account, region, &key.name)? {
             current_version = record.declaration.version.unwrap_or(1);
