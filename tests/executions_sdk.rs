@@ -20,18 +20,16 @@ use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionE
 use aws_sdk_codepipeline::operation::stop_pipeline_execution::StopPipelineExecutionError;
 use aws_sdk_codepipeline::primitives::DateTime;
 use aws_sdk_codepipeline::types::{
-    ActionCategory, ActionDeclaration, ActionExecutionDetail, ActionExecutionFilter,
-    ActionExecutionStatus, ActionOwner, ActionTypeId, ApprovalResult, ApprovalStatus,
-    ArtifactStore, ArtifactStoreType, ExecutionMode, InputArtifact, OutputArtifact,
-    PipelineDeclaration, PipelineExecution, PipelineExecutionStatus, PipelineType,
-    StageDeclaration, StageExecutionStatus, StageRetryMode, StageState, TriggerType,
+    ActionCategory, ActionExecutionDetail, ActionExecutionFilter, ActionExecutionStatus,
+    ActionOwner, ApprovalResult, ApprovalStatus, ExecutionMode, PipelineDeclaration,
+    PipelineExecution, PipelineExecutionStatus, PipelineType, StageDeclaration,
+    StageExecutionStatus, StageRetryMode, StageState, TriggerType,
 };
 use aws_sdk_codepipeline::Client;
+use common::sdk_build::{action, approval_stage, pipeline, s3_source_stage, stage, type_id};
 use common::*;
 use serde_json::{json, Value};
 
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/service-role";
-const BUCKET: &str = "artifact-bucket";
 const REGION: &str = "us-east-1";
 
 // ---------------------------------------------------------------------------------------------
@@ -67,48 +65,9 @@ fn inject_fault(server: &Server, pipeline: &str, action: &str, kind: &str, count
 // Declaration builders
 // ---------------------------------------------------------------------------------------------
 
-fn type_id(category: ActionCategory, provider: &str) -> ActionTypeId {
-    ActionTypeId::builder()
-        .category(category)
-        .owner(ActionOwner::Aws)
-        .provider(provider)
-        .version("1")
-        .build()
-        .unwrap()
-}
-
-fn action(
-    name: &str,
-    id: ActionTypeId,
-    config: &[(&str, &str)],
-    inputs: &[&str],
-    outputs: &[&str],
-) -> ActionDeclaration {
-    let mut b = ActionDeclaration::builder().name(name).action_type_id(id);
-    for (k, v) in config {
-        b = b.configuration(*k, *v);
-    }
-    for i in inputs {
-        b = b.input_artifacts(InputArtifact::builder().name(*i).build().unwrap());
-    }
-    for o in outputs {
-        b = b.output_artifacts(OutputArtifact::builder().name(*o).build().unwrap());
-    }
-    b.build().unwrap()
-}
-
-fn stage(name: &str, actions: Vec<ActionDeclaration>) -> StageDeclaration {
-    StageDeclaration::builder()
-        .name(name)
-        .set_actions(Some(actions))
-        .build()
-        .unwrap()
-}
-
+/// The stage every pipeline here starts with: an S3 source producing `Src`.
 fn source_stage() -> StageDeclaration {
-    let id = type_id(ActionCategory::Source, "S3");
-    let config = [("S3Bucket", "b"), ("S3ObjectKey", "k.zip")];
-    stage("Source", vec![action("Source", id, &config, &[], &["Src"])])
+    s3_source_stage("b", "k.zip", "Src")
 }
 
 /// A CodeBuild stage named `Build` whose action `Build` exports `VERSION=1.2.3` into the
@@ -118,7 +77,7 @@ fn build_stage() -> StageDeclaration {
     let config = [("ProjectName", "proj"), ("EnvironmentVariables", env)];
     let mut build = action(
         "Build",
-        type_id(ActionCategory::Build, "CodeBuild"),
+        type_id(ActionCategory::Build, ActionOwner::Aws, "CodeBuild"),
         &config,
         &["Src"],
         &["BuildOut"],
@@ -127,17 +86,12 @@ fn build_stage() -> StageDeclaration {
     stage("Build", vec![build])
 }
 
-fn approval_stage() -> StageDeclaration {
-    let id = type_id(ActionCategory::Approval, "Manual");
-    stage("Approval", vec![action("Approve", id, &[], &[], &[])])
-}
-
 fn code_deploy_stage() -> StageDeclaration {
     let config = [
         ("ApplicationName", "app-#{BuildVariables.VERSION}"),
         ("DeploymentGroupName", "dg"),
     ];
-    let id = type_id(ActionCategory::Deploy, "CodeDeploy");
+    let id = type_id(ActionCategory::Deploy, ActionOwner::Aws, "CodeDeploy");
     stage(
         "Deploy",
         vec![action("Deploy", id, &config, &["BuildOut"], &[])],
@@ -146,26 +100,11 @@ fn code_deploy_stage() -> StageDeclaration {
 
 fn s3_deploy_stage() -> StageDeclaration {
     let config = [("BucketName", "deploy-bucket"), ("Extract", "true")];
-    let id = type_id(ActionCategory::Deploy, "S3");
+    let id = type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3");
     stage(
         "Deploy",
         vec![action("Deploy", id, &config, &["BuildOut"], &[])],
     )
-}
-
-fn pipeline(name: &str, stages: Vec<StageDeclaration>) -> PipelineDeclaration {
-    let store = ArtifactStore::builder()
-        .r#type(ArtifactStoreType::S3)
-        .location(BUCKET)
-        .build()
-        .unwrap();
-    PipelineDeclaration::builder()
-        .name(name)
-        .role_arn(ROLE_ARN)
-        .artifact_store(store)
-        .set_stages(Some(stages))
-        .build()
-        .unwrap()
 }
 
 /// Source(S3) → Build(CodeBuild) → Approval(Manual) → Deploy(CodeDeploy).
@@ -175,7 +114,7 @@ fn four_stage(name: &str) -> PipelineDeclaration {
         vec![
             source_stage(),
             build_stage(),
-            approval_stage(),
+            approval_stage("Approval"),
             code_deploy_stage(),
         ],
     )
@@ -188,7 +127,7 @@ fn three_stage(name: &str) -> PipelineDeclaration {
 
 /// Source(S3) → Approval(Manual).
 fn source_then_approval(name: &str) -> PipelineDeclaration {
-    pipeline(name, vec![source_stage(), approval_stage()])
+    pipeline(name, vec![source_stage(), approval_stage("Approval")])
 }
 
 /// A V2 pipeline in PARALLEL mode: Source(S3) → Build(CodeBuild).

@@ -24,16 +24,16 @@ use aws_sdk_codepipeline::error::ProvideErrorMetadata;
 use aws_sdk_codepipeline::operation::poll_for_jobs::{PollForJobsInput, PollForJobsOutput};
 use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultInput;
 use aws_sdk_codepipeline::types::{
-    ActionCategory, ActionConfigurationProperty, ActionDeclaration, ActionExecution,
-    ActionExecutionDetail, ActionExecutionFilter, ActionOwner, ActionTypeId, ArtifactDetails,
-    ArtifactStore, ArtifactStoreType, InputArtifact, Job, OutputArtifact, PipelineDeclaration,
-    StageDeclaration,
+    ActionCategory, ActionExecution, ActionExecutionDetail, ActionExecutionFilter, ActionOwner,
+    ActionTypeId, Job, StageDeclaration,
 };
 use aws_sdk_codepipeline::Client;
+use common::sdk_build::{
+    action, artifact_details, pipeline, property, s3_source_stage, stage, type_id,
+};
 use common::*;
 use serde_json::Value;
 
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/service-role";
 const PIPELINE: &str = "jobs";
 const WORKER_TYPE_ARG: &str = "category=Build,owner=Custom,provider=MyWorker,version=1";
 const ALEXA_TYPE_ARG: &str = "category=Deploy,owner=ThirdParty,provider=AlexaSkillsKit,version=1";
@@ -47,37 +47,9 @@ fn server() -> Server {
     Server::start_with(&["--action-duration", "0s"])
 }
 
-fn type_id(category: ActionCategory, owner: ActionOwner, provider: &str) -> ActionTypeId {
-    ActionTypeId::builder()
-        .category(category)
-        .owner(owner)
-        .provider(provider)
-        .version("1")
-        .build()
-        .unwrap()
-}
-
 /// `Build/Custom/MyWorker/1`.
 fn worker_type() -> ActionTypeId {
     type_id(ActionCategory::Build, ActionOwner::Custom, "MyWorker")
-}
-
-fn property(name: &str, required: bool, key: bool, queryable: bool) -> ActionConfigurationProperty {
-    ActionConfigurationProperty::builder()
-        .name(name)
-        .required(required)
-        .key(key)
-        .secret(false)
-        .queryable(queryable)
-        .build()
-        .unwrap()
-}
-
-fn artifacts(min: i32, max: i32) -> ArtifactDetails {
-    ArtifactDetails::builder()
-        .minimum_count(min)
-        .maximum_count(max)
-        .build()
 }
 
 /// Creates the custom action type `Build/Custom/MyWorker/1` in the client's account.
@@ -90,46 +62,11 @@ async fn create_worker_type(client: &Client) {
         .configuration_properties(property("Project", true, true, true))
         .configuration_properties(property("Fail", false, false, false))
         .configuration_properties(property("Steps", false, false, false))
-        .input_artifact_details(artifacts(0, 5))
-        .output_artifact_details(artifacts(0, 5))
+        .input_artifact_details(artifact_details(0, 5))
+        .output_artifact_details(artifact_details(0, 5))
         .send()
         .await
         .expect("CreateCustomActionType");
-}
-
-fn action(
-    name: &str,
-    id: ActionTypeId,
-    config: &[(&str, &str)],
-    inputs: &[&str],
-    outputs: &[&str],
-) -> ActionDeclaration {
-    let mut b = ActionDeclaration::builder().name(name).action_type_id(id);
-    for (k, v) in config {
-        b = b.configuration(*k, *v);
-    }
-    for i in inputs {
-        b = b.input_artifacts(InputArtifact::builder().name(*i).build().unwrap());
-    }
-    for o in outputs {
-        b = b.output_artifacts(OutputArtifact::builder().name(*o).build().unwrap());
-    }
-    b.build().unwrap()
-}
-
-fn stage(name: &str, action: ActionDeclaration) -> StageDeclaration {
-    StageDeclaration::builder()
-        .name(name)
-        .actions(action)
-        .build()
-        .unwrap()
-}
-
-/// An S3 source whose output artifact is `Code`.
-fn source_stage() -> StageDeclaration {
-    let id = type_id(ActionCategory::Source, ActionOwner::Aws, "S3");
-    let config = [("S3Bucket", "source-bucket"), ("S3ObjectKey", "app.zip")];
-    stage("Source", action("Source", id, &config, &[], &["Code"]))
 }
 
 /// The stage `Build` whose action `Build` is a `MyWorker` job on `Code`, in the namespace `W`,
@@ -139,28 +76,17 @@ fn worker_stage(extra: &[(&str, &str)]) -> StageDeclaration {
     config.extend_from_slice(extra);
     let mut build = action("Build", worker_type(), &config, &["Code"], &[]);
     build.namespace = Some("W".to_owned());
-    stage("Build", build)
+    stage("Build", vec![build])
 }
 
-/// Creates the pipeline `PIPELINE` (source first, then `stages`), which starts an execution.
+/// Creates the pipeline `PIPELINE` (an S3 source whose output artifact is `Code`, then `stages`),
+/// which starts an execution.
 async fn create_pipeline(client: &Client, stages: Vec<StageDeclaration>) {
-    let store = ArtifactStore::builder()
-        .r#type(ArtifactStoreType::S3)
-        .location("artifact-bucket")
-        .build()
-        .unwrap();
-    let mut all = vec![source_stage()];
+    let mut all = vec![s3_source_stage("source-bucket", "app.zip", "Code")];
     all.extend(stages);
-    let declaration = PipelineDeclaration::builder()
-        .name(PIPELINE)
-        .role_arn(ROLE_ARN)
-        .artifact_store(store)
-        .set_stages(Some(all))
-        .build()
-        .unwrap();
     client
         .create_pipeline()
-        .pipeline(declaration)
+        .pipeline(pipeline(PIPELINE, all))
         .send()
         .await
         .expect("CreatePipeline");
@@ -193,7 +119,10 @@ fn setup_alexa(s: &Server) -> String {
         ("RefreshToken", "refresh-token"),
         ("SkillId", "amzn1.ask.skill.example"),
     ];
-    let deploy = stage("Deploy", action("Deploy", id, &config, &["Code"], &[]));
+    let deploy = stage(
+        "Deploy",
+        vec![action("Deploy", id, &config, &["Code"], &[])],
+    );
     runtime().block_on(create_pipeline(&s.sdk(), vec![deploy]));
     s.latest_execution(PIPELINE)
 }
@@ -382,7 +311,7 @@ async fn example_worker_drives_a_run_to_success() {
         ("ObjectKey", "#{W.Worker}/app.zip"),
     ];
     let deploy = action("Deploy", deploy_id, &deploy_config, &["Code"], &[]);
-    setup(&client, &[], vec![stage("Deploy", deploy)]).await;
+    setup(&client, &[], vec![stage("Deploy", vec![deploy])]).await;
     let id = s.latest_execution(PIPELINE);
 
     let ended = job_worker::work(&client, &worker_type(), 1, Duration::from_secs(20))

@@ -19,102 +19,29 @@ use aws_sdk_codepipeline::operation::tag_resource::TagResourceError;
 use aws_sdk_codepipeline::operation::RequestId;
 use aws_sdk_codepipeline::primitives::DateTime;
 use aws_sdk_codepipeline::types::{
-    ActionCategory, ActionConfigurationProperty, ActionConfigurationPropertyType,
-    ActionDeclaration, ActionOwner, ActionType, ActionTypeId, ArtifactDetails, ArtifactStore,
-    ArtifactStoreType, ExecutionMode, InputArtifact, OutputArtifact, PipelineDeclaration,
-    PipelineSummary, PipelineType, StageDeclaration, Tag,
+    ActionCategory, ActionConfigurationProperty, ActionConfigurationPropertyType, ActionOwner,
+    ActionType, ActionTypeId, ArtifactStoreType, ExecutionMode, OutputArtifact,
+    PipelineDeclaration, PipelineSummary, PipelineType, StageDeclaration, Tag,
 };
 use aws_sdk_codepipeline::Client;
+use common::sdk_build::{
+    action, approval_stage, artifact_details, pipeline, s3_source, s3_source_stage, stage, tag,
+    type_id, BUCKET, ROLE_ARN,
+};
 use common::*;
 
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/service-role";
-const BUCKET: &str = "artifact-bucket";
 const CUSTOM_PROVIDER: &str = "MyJenkins";
 
 // ---------------------------------------------------------------------------------------------
 // Declaration builders
 // ---------------------------------------------------------------------------------------------
 
-fn type_id(category: ActionCategory, owner: ActionOwner, provider: &str) -> ActionTypeId {
-    ActionTypeId::builder()
-        .category(category)
-        .owner(owner)
-        .provider(provider)
-        .version("1")
-        .build()
-        .unwrap()
-}
-
-/// An action with `config` key/value pairs and artifacts named by `inputs` and `outputs`.
-fn action(
-    name: &str,
-    id: ActionTypeId,
-    config: &[(&str, &str)],
-    inputs: &[&str],
-    outputs: &[&str],
-) -> ActionDeclaration {
-    let mut b = ActionDeclaration::builder().name(name).action_type_id(id);
-    for (k, v) in config {
-        b = b.configuration(*k, *v);
-    }
-    for i in inputs {
-        b = b.input_artifacts(InputArtifact::builder().name(*i).build().unwrap());
-    }
-    for o in outputs {
-        b = b.output_artifacts(OutputArtifact::builder().name(*o).build().unwrap());
-    }
-    b.build().unwrap()
-}
-
-fn stage(name: &str, actions: Vec<ActionDeclaration>) -> StageDeclaration {
-    StageDeclaration::builder()
-        .name(name)
-        .set_actions(Some(actions))
-        .build()
-        .unwrap()
-}
-
-/// An S3 source action with `config`, producing the artifact `Src`.
-fn s3_source(config: &[(&str, &str)]) -> ActionDeclaration {
-    let id = type_id(ActionCategory::Source, ActionOwner::Aws, "S3");
-    action("Source", id, config, &[], &["Src"])
-}
-
-fn s3_source_stage() -> StageDeclaration {
-    stage(
-        "Source",
-        vec![s3_source(&[("S3Bucket", "b"), ("S3ObjectKey", "k.zip")])],
-    )
-}
-
-/// A stage named `name` holding one manual approval action.
-fn approval_stage(name: &str) -> StageDeclaration {
-    let id = type_id(ActionCategory::Approval, ActionOwner::Aws, "Manual");
-    stage(name, vec![action("Approve", id, &[], &[], &[])])
-}
-
-fn pipeline(name: &str, stages: Vec<StageDeclaration>) -> PipelineDeclaration {
-    let store = ArtifactStore::builder()
-        .r#type(ArtifactStoreType::S3)
-        .location(BUCKET)
-        .build()
-        .unwrap();
-    PipelineDeclaration::builder()
-        .name(name)
-        .role_arn(ROLE_ARN)
-        .artifact_store(store)
-        .set_stages(Some(stages))
-        .build()
-        .unwrap()
-}
-
 /// Source from S3, then a manual approval in a stage named `second`.
 fn two_stage_pipeline(name: &str, second: &str) -> PipelineDeclaration {
-    pipeline(name, vec![s3_source_stage(), approval_stage(second)])
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build().unwrap()
+    pipeline(
+        name,
+        vec![s3_source_stage("b", "k.zip", "Src"), approval_stage(second)],
+    )
 }
 
 fn pipeline_arn(account: &str, region: &str, name: &str) -> String {
@@ -546,13 +473,6 @@ async fn pipeline_tags() {
 // Action types
 // ---------------------------------------------------------------------------------------------
 
-fn artifact_details(min: i32, max: i32) -> ArtifactDetails {
-    ArtifactDetails::builder()
-        .minimum_count(min)
-        .maximum_count(max)
-        .build()
-}
-
 fn project_name_property() -> ActionConfigurationProperty {
     ActionConfigurationProperty::builder()
         .name("ProjectName")
@@ -676,7 +596,10 @@ async fn custom_action_types_and_the_catalog() {
     );
     let with_custom = pipeline(
         "uses-custom",
-        vec![s3_source_stage(), stage("Build", vec![build])],
+        vec![
+            s3_source_stage("b", "k.zip", "Src"),
+            stage("Build", vec![build]),
+        ],
     );
     let out = client
         .create_pipeline()
@@ -732,7 +655,10 @@ async fn modelled_errors_reach_the_sdk() {
     let err = service_error(
         client
             .create_pipeline()
-            .pipeline(pipeline("one-stage", vec![s3_source_stage()]))
+            .pipeline(pipeline(
+                "one-stage",
+                vec![s3_source_stage("b", "k.zip", "Src")],
+            ))
             .send()
             .await,
         "InvalidStructureException",
@@ -742,7 +668,7 @@ async fn modelled_errors_reach_the_sdk() {
         "{err:?}"
     );
 
-    let no_key = stage("Source", vec![s3_source(&[("S3Bucket", "b")])]);
+    let no_key = stage("Source", vec![s3_source(&[("S3Bucket", "b")], "Src")]);
     let err = service_error(
         client
             .create_pipeline()

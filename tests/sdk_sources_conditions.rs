@@ -20,14 +20,12 @@ use aws_sdk_codepipeline::types::{
     ActionTypeDeclaration, ActionTypeExecutor, ActionTypeIdentifier, ActionTypeProperty,
     ConditionExecutionStatus, ConditionType, ExecutionType, ExecutorConfiguration, ExecutorType,
     JobWorkerExecutorConfiguration, PipelineExecution, PipelineExecutionStatus,
-    RuleExecutionStatus, TriggerType, WebhookAuthConfiguration, WebhookAuthenticationType,
-    WebhookDefinition, WebhookFilterRule,
+    RuleExecutionStatus, TriggerType, WebhookAuthenticationType,
 };
 use aws_sdk_codepipeline::Client;
+use common::sdk_build::{webhook, ROLE_ARN};
 use common::*;
 use serde_json::{json, Value};
-
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/service-role";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: servers, waits, errors
@@ -179,24 +177,6 @@ fn github_pipeline(name: &str) -> Value {
 // Webhooks
 // ---------------------------------------------------------------------------------------------
 
-fn webhook_definition(name: &str, pipeline: &str) -> WebhookDefinition {
-    WebhookDefinition::builder()
-        .name(name)
-        .target_pipeline(pipeline)
-        .target_action("Source")
-        .filters(
-            WebhookFilterRule::builder()
-                .json_path("$.ref")
-                .match_equals("refs/heads/{Branch}")
-                .build()
-                .unwrap(),
-        )
-        .authentication(WebhookAuthenticationType::Unauthenticated)
-        .authentication_configuration(WebhookAuthConfiguration::builder().build())
-        .build()
-        .unwrap()
-}
-
 /// POSTs a GitHub-like push payload to a webhook URL; returns the HTTP status.
 fn post_push(url: &str, body: &str) -> u16 {
     match ureq::post(url)
@@ -225,7 +205,7 @@ async fn webhooks_through_the_sdk() {
 
     let put = client
         .put_webhook()
-        .webhook(webhook_definition("hook", "hooked"))
+        .webhook(webhook("hook", "hooked"))
         .send()
         .await
         .expect("PutWebhook");

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod sdk_build;
+
 pub const ACCOUNT: &str = "000000000000";
 
 pub struct Server {

@@ -14,20 +14,19 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
 
+use crate::common::sdk_build::{
+    action, approval_stage, artifact_details, pipeline, property, s3_source_stage, stage, tag,
+    type_id, webhook,
+};
 use crate::common::*;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::types::{
-    ActionCategory, ActionConfigurationProperty, ActionDeclaration, ActionExecutionFilter,
-    ActionExecutionStatus, ActionOwner, ActionTypeId, ApprovalResult, ApprovalStatus,
-    ArtifactDetails, ArtifactStore, ArtifactStoreType, FailureDetails, FailureType, InputArtifact,
-    Job, JobStatus, OutputArtifact, PipelineDeclaration, PipelineExecutionStatus, StageDeclaration,
-    StageRetryMode, Tag, WebhookAuthConfiguration, WebhookAuthenticationType, WebhookDefinition,
-    WebhookFilterRule,
+    ActionCategory, ActionExecutionFilter, ActionExecutionStatus, ActionOwner, ActionTypeId,
+    ApprovalResult, ApprovalStatus, FailureDetails, FailureType, Job, JobStatus,
+    PipelineDeclaration, PipelineExecutionStatus, StageDeclaration, StageRetryMode,
 };
 use aws_sdk_codepipeline::Client;
 use serde_json::{json, Value};
-
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/service-role";
 
 /// What AWS may answer for an ARN of a resource the caller does not own: never the resource.
 const FOREIGN_ARN: &[&str] = &[
@@ -179,71 +178,14 @@ fn cli_refused(what: &str, out: &Cli, codes: &[&str]) {
 // Declarations
 // ---------------------------------------------------------------------------------------------
 
-fn type_id(category: ActionCategory, owner: ActionOwner, provider: &str) -> ActionTypeId {
-    ActionTypeId::builder()
-        .category(category)
-        .owner(owner)
-        .provider(provider)
-        .version("1")
-        .build()
-        .unwrap()
-}
-
-fn action(
-    name: &str,
-    id: ActionTypeId,
-    config: &[(&str, &str)],
-    inputs: &[&str],
-    outputs: &[&str],
-) -> ActionDeclaration {
-    let mut b = ActionDeclaration::builder().name(name).action_type_id(id);
-    for (k, v) in config {
-        b = b.configuration(*k, *v);
-    }
-    for i in inputs {
-        b = b.input_artifacts(InputArtifact::builder().name(*i).build().unwrap());
-    }
-    for o in outputs {
-        b = b.output_artifacts(OutputArtifact::builder().name(*o).build().unwrap());
-    }
-    b.build().unwrap()
-}
-
-fn stage(name: &str, action: ActionDeclaration) -> StageDeclaration {
-    StageDeclaration::builder()
-        .name(name)
-        .actions(action)
-        .build()
-        .unwrap()
-}
-
-fn pipeline(name: &str, stages: Vec<StageDeclaration>) -> PipelineDeclaration {
-    let store = ArtifactStore::builder()
-        .r#type(ArtifactStoreType::S3)
-        .location("artifact-bucket")
-        .build()
-        .unwrap();
-    PipelineDeclaration::builder()
-        .name(name)
-        .role_arn(ROLE_ARN)
-        .artifact_store(store)
-        .set_stages(Some(stages))
-        .build()
-        .unwrap()
-}
-
 /// An S3 source producing `Src`.
 fn s3_source() -> StageDeclaration {
-    let id = type_id(ActionCategory::Source, ActionOwner::Aws, "S3");
-    let config = [("S3Bucket", "source-bucket"), ("S3ObjectKey", "app.zip")];
-    stage("Source", action("Source", id, &config, &[], &["Src"]))
+    s3_source_stage("source-bucket", "app.zip", "Src")
 }
 
 /// An S3 source, then a stage named `second` holding the manual approval `Approve`.
 fn approval_pipeline(name: &str, second: &str) -> PipelineDeclaration {
-    let id = type_id(ActionCategory::Approval, ActionOwner::Aws, "Manual");
-    let approve = stage(second, action("Approve", id, &[], &[], &[]));
-    pipeline(name, vec![s3_source(), approve])
+    pipeline(name, vec![s3_source(), approval_stage(second)])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,10 +320,6 @@ fn approval(status: ApprovalStatus) -> ApprovalResult {
         .status(status)
         .build()
         .unwrap()
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build().unwrap()
 }
 
 fn tags_of(w: &World, who: &Who, arn: &str) -> BTreeMap<String, String> {
@@ -894,28 +832,15 @@ fn worker_type() -> ActionTypeId {
 }
 
 fn create_worker_type(w: &World, who: &Who) {
-    let artifacts = |max| {
-        ArtifactDetails::builder()
-            .minimum_count(0)
-            .maximum_count(max)
-            .build()
-    };
-    let project = ActionConfigurationProperty::builder()
-        .name("Project")
-        .required(true)
-        .key(true)
-        .secret(false)
-        .build()
-        .unwrap();
     w.block(
         who.sdk
             .create_custom_action_type()
             .category(ActionCategory::Build)
             .provider(WORKER)
             .version("1")
-            .configuration_properties(project)
-            .input_artifact_details(artifacts(5))
-            .output_artifact_details(artifacts(5))
+            .configuration_properties(property("Project", true, true, false))
+            .input_artifact_details(artifact_details(0, 5))
+            .output_artifact_details(artifact_details(0, 5))
             .send(),
     )
     .unwrap_or_else(|e| panic!("CreateCustomActionType as {}: {e:?}", who.label()));
@@ -930,7 +855,7 @@ fn worker_pipeline(name: &str) -> PipelineDeclaration {
         &["Src"],
         &[],
     );
-    pipeline(name, vec![s3_source(), stage("Build", build)])
+    pipeline(name, vec![s3_source(), stage("Build", vec![build])])
 }
 
 fn custom_providers(w: &World, who: &Who) -> Vec<String> {
@@ -1235,25 +1160,10 @@ fn github_pipeline(name: &str) -> PipelineDeclaration {
         &["Src"],
         &[],
     );
-    pipeline(name, vec![stage("Source", source), stage("Build", build)])
-}
-
-/// An unauthenticated webhook on the `Source` action of `target` for pushes to its branch.
-fn webhook(name: &str, target: &str) -> WebhookDefinition {
-    let filter = WebhookFilterRule::builder()
-        .json_path("$.ref")
-        .match_equals("refs/heads/{Branch}")
-        .build()
-        .unwrap();
-    WebhookDefinition::builder()
-        .name(name)
-        .target_pipeline(target)
-        .target_action("Source")
-        .filters(filter)
-        .authentication(WebhookAuthenticationType::Unauthenticated)
-        .authentication_configuration(WebhookAuthConfiguration::builder().build())
-        .build()
-        .unwrap()
+    pipeline(
+        name,
+        vec![stage("Source", vec![source]), stage("Build", vec![build])],
+    )
 }
 
 /// `(name, url, arn)` of every webhook `who` lists.
