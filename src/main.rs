@@ -9,17 +9,22 @@ use codepipeline_local::wire::serve::serve;
 use codepipeline_local::{app, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
-fn init_logging(format: LogFormat) {
+/// Log lines go through a bounded queue to a writer thread, and are dropped when it is full: a
+/// parent that pipes stderr and never reads it must not be able to stall request handling.
+/// The returned guard writes out what is queued when it is dropped, at exit.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         // Colour codes only help a person at a terminal; in files and CI logs they are noise.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+    guard
 }
 
 async fn shutdown_signal() {
@@ -43,7 +48,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    init_logging(config.log_format);
+    let _log_guard = init_logging(config.log_format);
     let state = match AppState::open(&config) {
         Ok(s) => s,
         Err(e) => {
