@@ -284,26 +284,18 @@ fn create_worker_type() -> Value {
     })
 }
 
+/// `two_stage` with its approval replaced by a custom job and a third-party job.
 fn jobs_pipeline() -> Value {
-    json!({
-        "name": JOBS,
-        "roleArn": "arn:aws:iam::123456789012:role/service-role",
-        "artifactStore": {"type": "S3", "location": "artifact-bucket"},
-        "stages": [
-            {"name": "Source", "actions": [{"name": "Source",
-                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-                "outputArtifacts": [{"name": "Src"}],
-                "configuration": {"S3Bucket": "b", "S3ObjectKey": "k.zip"}}]},
-            {"name": "Work", "actions": [
-                {"name": "Work", "actionTypeId": worker_type(),
-                    "inputArtifacts": [{"name": "Src"}], "configuration": {"Project": "p"}},
-                {"name": "Alexa", "actionTypeId": alexa_type(),
-                    "inputArtifacts": [{"name": "Src"}],
-                    "configuration": {"ClientId": "amzn1.application-oa2-client.example",
-                        "ClientSecret": "client-secret", "RefreshToken": "refresh-token",
-                        "SkillId": "amzn1.ask.skill.example"}}]}
-        ]
-    })
+    let mut declaration = two_stage(JOBS);
+    declaration["stages"][1] = json!({"name": "Work", "actions": [
+        {"name": "Work", "actionTypeId": worker_type(),
+            "inputArtifacts": [{"name": "Src"}], "configuration": {"Project": "p"}},
+        {"name": "Alexa", "actionTypeId": alexa_type(),
+            "inputArtifacts": [{"name": "Src"}],
+            "configuration": {"ClientId": "amzn1.application-oa2-client.example",
+                "ClientSecret": "client-secret", "RefreshToken": "refresh-token",
+                "SkillId": "amzn1.ask.skill.example"}}]});
+    declaration
 }
 
 fn hook_definition(name: &str, pipeline: &str) -> Value {

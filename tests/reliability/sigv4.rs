@@ -168,6 +168,17 @@ impl Signed {
         self
     }
 
+    /// Replaces the `Authorization` header by what `change` makes of it.
+    fn rewrite_authorization(self, change: impl FnOnce(&str) -> String) -> Self {
+        let auth = self
+            .headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .map(|(_, v)| change(v))
+            .expect("a header-signed request has an Authorization header");
+        self.header("authorization", &auth)
+    }
+
     fn without(mut self, name: &str) -> Self {
         self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
         self
@@ -380,17 +391,14 @@ fn tampered_requests_are_refused_and_change_nothing() {
     let signature_flipped = {
         let signed =
             Signer::default().sign(&server, "DeletePipeline", &json!({"name": "original"}));
-        let auth = signed
-            .headers
-            .iter()
-            .find(|(k, _)| k == "authorization")
-            .map(|(_, v)| v.clone())
-            .expect("authorization");
-        let flipped = match auth.pop_last_hex() {
-            (rest, '0') => format!("{rest}1"),
-            (rest, _) => format!("{rest}0"),
-        };
-        signed.header("authorization", &flipped).send()
+        signed
+            .rewrite_authorization(|auth| {
+                let mut flipped = auth.to_owned();
+                let last = flipped.pop();
+                flipped.push(if last == Some('0') { '1' } else { '0' });
+                flipped
+            })
+            .send()
     };
     let (status, code, message) = error_of(&signature_flipped);
     assert_eq!((status, code), (400, "InvalidSignatureException"));
@@ -403,13 +411,9 @@ fn tampered_requests_are_refused_and_change_nothing() {
             ..Signer::default()
         }
         .sign(&server, "DeletePipeline", &json!({"name": "original"}));
-        let auth = signed
-            .headers
-            .iter()
-            .find(|(k, _)| k == "authorization")
-            .map(|(_, v)| v.replace("/eu-west-1/", "/us-east-1/"))
-            .expect("authorization");
-        signed.header("authorization", &auth).send()
+        signed
+            .rewrite_authorization(|auth| auth.replace("/eu-west-1/", "/us-east-1/"))
+            .send()
     };
     assert_eq!(
         error_of(&wrong_region_in_scope).1,
@@ -429,18 +433,14 @@ fn tampered_requests_are_refused_and_change_nothing() {
     let host_unsigned = {
         let signed =
             Signer::default().sign(&server, "DeletePipeline", &json!({"name": "original"}));
-        let auth = signed
-            .headers
-            .iter()
-            .find(|(k, _)| k == "authorization")
-            .map(|(_, v)| {
-                v.replace(
+        signed
+            .rewrite_authorization(|auth| {
+                auth.replace(
                     "SignedHeaders=content-type;host;",
                     "SignedHeaders=content-type;",
                 )
             })
-            .expect("authorization");
-        signed.header("authorization", &auth).send()
+            .send()
     };
     assert_eq!(error_of(&host_unsigned).1, "InvalidSignatureException");
 
@@ -486,18 +486,6 @@ fn tampered_requests_are_refused_and_change_nothing() {
     );
 
     assert_eq!(pipeline_names(&server), vec!["original".to_owned()]);
-}
-
-trait PopLastHex {
-    fn pop_last_hex(&self) -> (String, char);
-}
-
-impl PopLastHex for String {
-    fn pop_last_hex(&self) -> (String, char) {
-        let mut s = self.clone();
-        let last = s.pop().expect("non-empty");
-        (s, last)
-    }
 }
 
 #[test]
