@@ -9,6 +9,11 @@ use codepipeline_local::wire::serve::serve;
 use codepipeline_local::{app, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
+/// Requests allocate and free many small JSON values; mimalloc does that at a fraction of the
+/// cost of the system allocator (malloc and free were a quarter of GetPipeline's profile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Log lines go through a bounded queue to a writer thread, and are dropped when it is full: a
 /// parent that pipes stderr and never reads it must not be able to stall request handling.
 /// The returned guard writes out what is queued when it is dropped, at exit.

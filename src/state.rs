@@ -6,11 +6,13 @@ use crate::config::Config;
 use crate::domain::providers::Settings;
 use crate::engine::Engine;
 use crate::error::AwsError;
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{GroupFlush, SledStore, Store, StoreError};
 use crate::wire::credentials::Credentials;
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Every durable reply waits on this; concurrent callers share one disk sync.
+    flusher: Arc<GroupFlush>,
     pub engine: Arc<Engine>,
     /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
     write_lock: tokio::sync::Mutex<()>,
@@ -42,17 +44,22 @@ impl AppState {
     }
 
     fn open_store(config: &Config, credentials: Credentials) -> Result<Arc<Self>, StoreError> {
-        let store: Arc<dyn Store> = if config.in_memory {
+        let real: Arc<dyn Store> = if config.in_memory {
             Arc::new(SledStore::temporary()?)
         } else {
             Arc::new(SledStore::open(&config.data_dir)?)
         };
+        // Every write goes through the group flush, so it knows what each sync covers.
+        let flusher = Arc::new(GroupFlush::new(real));
+        let store: Arc<dyn Store> = flusher.clone();
         let engine = Engine::new(
             store.clone(),
+            flusher.clone(),
             Settings::with_default_duration(config.action_duration),
         );
         Ok(Arc::new(AppState {
             store,
+            flusher,
             engine,
             write_lock: tokio::sync::Mutex::new(()),
             check_replies: config.check_replies,
@@ -68,19 +75,22 @@ impl AppState {
         &self,
         f: impl FnOnce(&dyn Store) -> Result<T, AwsError>,
     ) -> Result<T, AwsError> {
-        let out = {
-            let _guard = self.write_lock.lock().await;
-            f(self.store.as_ref())?
-        };
+        let out = self.mutate_unsynced(f).await?;
         self.flush().await?;
         Ok(out)
     }
 
+    /// The read-modify-write alone, for a request that does more writes and then calls
+    /// `flush` once for all of them (CreatePipeline and its first execution share one sync).
+    pub async fn mutate_unsynced<T>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, AwsError>,
+    ) -> Result<T, AwsError> {
+        let _guard = self.write_lock.lock().await;
+        f(self.store.as_ref())
+    }
+
     pub async fn flush(&self) -> Result<(), AwsError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(|e| AwsError::internal(format!("flush task failed: {e}")))??;
-        Ok(())
+        Ok(self.flusher.sync().await?)
     }
 }

@@ -106,7 +106,7 @@ pub async fn create(
         updated: now(),
     };
     let record = state
-        .mutate(|store| {
+        .mutate_unsynced(|store| {
             let name = &record.declaration.name;
             if records::load_pipeline(store, account, region, name)?.is_some() {
                 return Err(AwsError::new(
@@ -114,7 +114,7 @@ pub async fn create(
                     format!("A pipeline with the name '{name}' already exists in account '{account}'"),
                 ));
             }
-            if store.scan(&Keys::pipelines(account, region), None, MAX_PIPELINES)?.len() >= MAX_PIPELINES {
+            if store.count(&Keys::pipelines(account, region), MAX_PIPELINES)? >= MAX_PIPELINES {
                 return Err(AwsError::new(
                     "LimitExceededException",
                     format!("The number of pipelines in account '{account}' and region '{region}' has reached the limit of {MAX_PIPELINES}"),
@@ -131,7 +131,10 @@ pub async fn create(
         trigger_type: "CreatePipeline",
         ..Default::default()
     };
-    super::executions::start_execution(state, ctx, &record, first).await?;
+    let started = super::executions::start_execution(state, ctx, &record, first).await;
+    // One sync for the pipeline and its first execution (often already done by the engine's).
+    state.flush().await?;
+    started?;
     let mut reply = json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? });
     if !tags.is_empty() {
         reply["tags"] = json!(tags);

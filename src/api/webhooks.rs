@@ -129,7 +129,7 @@ pub async fn put(state: &AppState, ctx: &Context, input: PutInput) -> Result<Val
     let (record, tags) = state
         .mutate(|store| {
             let existing = load(store, account, region, &def.name)?;
-            if existing.is_none() && store.scan(&Keys::webhooks(account, region), None, MAX_WEBHOOKS)?.len() >= MAX_WEBHOOKS {
+            if existing.is_none() && store.count(&Keys::webhooks(account, region), MAX_WEBHOOKS)? >= MAX_WEBHOOKS {
                 return Err(AwsError::new(
                     "LimitExceededException",
                     format!("The number of webhooks in region '{region}' has reached the limit of {MAX_WEBHOOKS}"),

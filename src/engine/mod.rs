@@ -18,7 +18,7 @@ use crate::domain::pipeline::PipelineDeclaration;
 use crate::domain::providers::{Settings, StubRunner};
 use crate::error::AwsError;
 use crate::store::repo;
-use crate::store::{Keys, Store};
+use crate::store::{GroupFlush, Keys, Store};
 use clock::Clock;
 
 /// One pipeline of one account and region.
@@ -60,6 +60,8 @@ impl Run {
 
 pub struct Engine {
     store: Arc<dyn Store>,
+    /// Shared with the API's writes, so engine steps and API calls share disk syncs.
+    flusher: Arc<GroupFlush>,
     runs: Mutex<HashMap<PipelineKey, Run>>,
     pub settings: SyncMutex<Settings>,
     pub clock: Clock,
@@ -69,9 +71,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, flusher: Arc<GroupFlush>, settings: Settings) -> Arc<Self> {
         Arc::new(Engine {
             store,
+            flusher,
             runs: Mutex::new(HashMap::new()),
             settings: SyncMutex::new(settings),
             clock: Clock::default(),
@@ -300,12 +303,14 @@ impl Engine {
             store.apply(writes)?;
         }
         run.active.retain(|e| !e.status.is_finished());
+        // A pipeline with nothing running is reloaded from the store when next needed, so the
+        // map (and the timer loop's walk over it) holds only pipelines with work in progress.
+        if run.active.is_empty() {
+            runs.remove(key);
+        }
         drop(runs);
         if !changed.is_empty() {
-            let store = self.store.clone();
-            tokio::task::spawn_blocking(move || store.flush())
-                .await
-                .map_err(|e| AwsError::internal(format!("flush task failed: {e}")))??;
+            self.flusher.sync().await?;
             self.poke();
         }
         // Announced only once on disk, so nothing reports a state a restart could lose.

@@ -2,11 +2,13 @@
 //! lists one kind of record of one account and region, and accounts and regions never meet.
 //! Values are JSON records that carry a format version (`formatVersion`).
 
+mod group_flush;
 mod keys;
 mod records;
 pub mod repo;
 mod sled_store;
 
+pub use group_flush::GroupFlush;
 pub use keys::Keys;
 pub use records::{decode, encode, FORMAT_VERSION};
 pub use sled_store::SledStore;
@@ -58,6 +60,8 @@ pub trait Store: Send + Sync + 'static {
         start_after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// How many records have keys starting with `prefix`, counting at most `limit`; reads keys only.
+    fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize>;
     /// Applies every write or none.
     fn apply(&self, writes: Vec<Write>) -> StoreResult<()>;
     /// Returns once every write applied so far is on disk. Concurrent callers share one sync.

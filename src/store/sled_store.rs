@@ -14,6 +14,9 @@ fn err(e: sled::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
+/// The page cache sled may keep in memory.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl SledStore {
     pub fn open(dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(dir)
@@ -21,6 +24,8 @@ impl SledStore {
         let db = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::LowSpace)
+            // sled caches up to 1 GiB by default; records are small and reads are mostly recent.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| StoreError(format!("cannot open store at {}: {e}", dir.display())))?;
         Ok(SledStore {
@@ -30,7 +35,11 @@ impl SledStore {
     }
 
     pub fn temporary() -> StoreResult<Self> {
-        let db = sled::Config::new().temporary(true).open().map_err(err)?;
+        let db = sled::Config::new()
+            .temporary(true)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(err)?;
         Ok(SledStore {
             db,
             description: "in-memory".to_owned(),
@@ -45,6 +54,18 @@ impl Store for SledStore {
             .get(key.as_bytes())
             .map_err(err)?
             .map(|v| v.to_vec()))
+    }
+
+    fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
+        let mut n = 0;
+        for key in self.db.scan_prefix(prefix.as_bytes()).keys() {
+            key.map_err(err)?;
+            n += 1;
+            if n >= limit {
+                break;
+            }
+        }
+        Ok(n)
     }
 
     fn scan(

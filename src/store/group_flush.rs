@@ -1,0 +1,179 @@
+//! Group commit, as a store that wraps the real one. Every applied batch is counted; a caller
+//! that needs its writes on disk asks for a sync, and one disk sync serves every write applied
+//! before it began. Callers queue on one lock: whoever gets it either finds its writes already
+//! covered by the sync before (and returns at once) or syncs for everyone so far. A caller
+//! whose writes were covered by someone else's sync (an engine step after an API write) pays
+//! nothing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::{Store, StoreError, StoreResult, Write};
+
+pub struct GroupFlush {
+    store: Arc<dyn Store>,
+    /// Batches applied so far.
+    applied: AtomicU64,
+    /// Every batch up to this count is on disk.
+    durable: AtomicU64,
+    /// Held while one sync runs, so the others wait for it instead of syncing again.
+    syncing: tokio::sync::Mutex<()>,
+}
+
+impl GroupFlush {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        GroupFlush {
+            store,
+            applied: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            syncing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Returns once every batch applied before the call is on disk.
+    pub async fn sync(&self) -> StoreResult<()> {
+        let needed = self.applied.load(Ordering::SeqCst);
+        if self.durable.load(Ordering::SeqCst) >= needed {
+            return Ok(());
+        }
+        let _turn = self.syncing.lock().await;
+        if self.durable.load(Ordering::SeqCst) >= needed {
+            return Ok(());
+        }
+        let covered = self.applied.load(Ordering::SeqCst);
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(|e| StoreError(format!("flush task failed: {e}")))??;
+        self.durable.fetch_max(covered, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Store for GroupFlush {
+    fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.store.get(key)
+    }
+
+    fn scan(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.store.scan(prefix, start_after, limit)
+    }
+
+    fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
+        self.store.count(prefix, limit)
+    }
+
+    fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
+        self.store.apply(writes)?;
+        // Counted after the batch is in, so a sync that reads this count covers it.
+        self.applied.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        self.store.flush()?;
+        Ok(())
+    }
+
+    fn clear(&self) -> StoreResult<()> {
+        self.store.clear()
+    }
+
+    fn describe(&self) -> String {
+        self.store.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts the syncs that reach the real store, each taking a little while.
+    struct Counting {
+        inner: SledStore,
+        syncs: AtomicUsize,
+    }
+
+    impl Store for Counting {
+        fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+            self.inner.get(key)
+        }
+        fn scan(
+            &self,
+            prefix: &str,
+            after: Option<&str>,
+            limit: usize,
+        ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+            self.inner.scan(prefix, after, limit)
+        }
+        fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
+            self.inner.count(prefix, limit)
+        }
+        fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
+            self.inner.apply(writes)
+        }
+        fn flush(&self) -> StoreResult<()> {
+            self.syncs.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            self.inner.flush()
+        }
+        fn clear(&self) -> StoreResult<()> {
+            self.inner.clear()
+        }
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+    }
+
+    fn write(i: usize) -> Vec<Write> {
+        vec![Write::put(format!("k/{i}"), b"v".to_vec())]
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_share_syncs_and_covered_writers_pay_nothing() {
+        let real = Arc::new(Counting {
+            inner: SledStore::temporary().unwrap(),
+            syncs: AtomicUsize::new(0),
+        });
+        let group = Arc::new(GroupFlush::new(real.clone()));
+        group.sync().await.unwrap();
+        assert_eq!(
+            real.syncs.load(Ordering::SeqCst),
+            0,
+            "nothing written, nothing to sync"
+        );
+
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let g = group.clone();
+                tokio::spawn(async move {
+                    g.apply(write(i))?;
+                    g.sync().await
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap().unwrap();
+        }
+        let syncs = real.syncs.load(Ordering::SeqCst);
+        assert!((1..64).contains(&syncs), "{syncs} syncs for 64 writers");
+
+        group.sync().await.unwrap();
+        assert_eq!(real.syncs.load(Ordering::SeqCst), syncs, "already durable");
+        group.apply(write(99)).unwrap();
+        group.sync().await.unwrap();
+        assert_eq!(
+            real.syncs.load(Ordering::SeqCst),
+            syncs + 1,
+            "a new write needs a sync"
+        );
+        assert_eq!(group.count("k/", 1000).unwrap(), 65);
+    }
+}
