@@ -9,11 +9,6 @@ use codepipeline_local::wire::serve::serve;
 use codepipeline_local::{app, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
-/// Requests allocate and free many small JSON values; mimalloc does that at a fraction of the
-/// cost of the system allocator (malloc and free were a quarter of GetPipeline's profile).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Log lines go through a bounded queue to a writer thread, and are dropped when it is full: a
 /// parent that pipes stderr and never reads it must not be able to stall request handling.
 /// The returned guard writes out what is queued when it is dropped, at exit.
@@ -79,6 +74,10 @@ async fn main() -> ExitCode {
         Ok(addr) => format!("http://{addr}"),
         Err(_) => format!("http://{}:{}", config.host, config.port),
     };
+    // Parse the service model now, off the request path, instead of in the first API call.
+    std::thread::spawn(|| {
+        codepipeline_local::wire::model::Model::get();
+    });
     println!(
         "codepipeline-local ready on {url} (store: {})",
         state.store.describe()

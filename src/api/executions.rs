@@ -398,6 +398,7 @@ pub async fn state_of(
     let custom = repo::load_custom_action_types(store, &ctx.account, &ctx.region)?;
     let catalog = Catalog::new(&custom);
     let mut stages = Vec::new();
+    let mut executions = std::collections::HashMap::new();
     for (i, stage) in decl.stages.iter().enumerate() {
         let mut s = json!({ "stageName": stage.name });
         if i > 0 {
@@ -433,12 +434,23 @@ pub async fn state_of(
             })
             .collect();
         s["actionStates"] = json!(actions);
-        if let Some((id, _)) = runtime.stage_latest.get(&stage.name) {
-            // Condition states come from the execution that last entered the stage.
-            if let Some(e) =
-                repo::load_execution(store, &ctx.account, &ctx.region, &input.name, id)?
-            {
-                super::conditions::condition_states(&e, &stage.name, &mut s);
+        let has_conditions = stage.before_entry.is_some()
+            || stage.on_success.is_some()
+            || stage.on_failure.is_some();
+        if let Some((id, _)) = runtime
+            .stage_latest
+            .get(&stage.name)
+            .filter(|_| has_conditions)
+        {
+            // Condition states come from the execution that last entered the stage. Reading a
+            // whole execution is the dearest part of this call, so only stages with conditions
+            // do it, and each execution is read once.
+            if !executions.contains_key(id) {
+                let e = repo::load_execution(store, &ctx.account, &ctx.region, &input.name, id)?;
+                executions.insert(id.clone(), e);
+            }
+            if let Some(Some(e)) = executions.get(id) {
+                super::conditions::condition_states(e, &stage.name, &mut s);
             }
         }
         if let Some((id, status)) = runtime.stage_latest.get(&stage.name) {

@@ -147,7 +147,7 @@ pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Val
     let record = records::load_pipeline(store, &ctx.account, &ctx.region, &input.name)?
         .ok_or_else(|| AwsError::pipeline_not_found(&input.name, &ctx.account))?;
     let decl = match input.version {
-        None => record.declaration.clone(),
+        None => record.declaration,
         Some(v) => {
             records::load_pipeline_version(store, &ctx.account, &ctx.region, &input.name, v)?
                 .ok_or_else(|| {
@@ -249,7 +249,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
     let mut pipelines = Vec::new();
     let mut last_key = None;
     for (key, bytes) in page.into_iter().take(limit) {
-        let r: PipelineRecord = decode(&bytes)?;
+        let r: records::PipelineListing = decode(&bytes)?;
         pipelines.push(json!({
             "name": r.declaration.name,
             "version": r.declaration.version,

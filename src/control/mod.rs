@@ -16,7 +16,6 @@ use serde_json::json;
 
 use crate::api::IMPLEMENTED;
 use crate::state::AppState;
-use crate::wire::model::Model;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -41,12 +40,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
 }
 
+/// Answers without touching the service model, so a health probe right after start does not
+/// wait for the model to be parsed (a unit test keeps `IMPLEMENTED` equal to the model's list).
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let missing: Vec<&String> = Model::get()
-        .operations
-        .keys()
-        .filter(|op| !IMPLEMENTED.contains(&op.as_str()))
-        .collect();
+    let missing: [&str; 0] = [];
     Json(json!({
         "status": "running",
         "version": env!("CARGO_PKG_VERSION"),
@@ -69,5 +66,19 @@ async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({ "reset": false, "error": e.to_string() })),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::model::Model;
+
+    #[test]
+    fn every_model_operation_is_implemented() {
+        let model: Vec<&str> = Model::get().operations.keys().map(String::as_str).collect();
+        let mut implemented = IMPLEMENTED.to_vec();
+        implemented.sort_unstable();
+        assert_eq!(implemented, model);
     }
 }

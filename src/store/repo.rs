@@ -20,6 +20,28 @@ pub struct PipelineRecord {
     pub updated: f64,
 }
 
+/// What `ListPipelines` shows of a pipeline record. Decoding only these members skips the
+/// stages without building them, several times cheaper than the whole record.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineListing {
+    pub declaration: ListedDeclaration,
+    pub created: f64,
+    pub updated: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedDeclaration {
+    pub name: String,
+    #[serde(default)]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub pipeline_type: Option<String>,
+    #[serde(default)]
+    pub execution_mode: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagsRecord {

@@ -31,8 +31,7 @@ pub enum ShapeKind {
     String {
         min: Option<i64>,
         max: Option<i64>,
-        /// The pattern as the model writes it (for messages) and anchored, as AWS matches the whole value.
-        pattern: Option<(String, Regex)>,
+        pattern: Option<Pattern>,
         enum_values: Option<Vec<String>>,
     },
     Integer {
@@ -57,6 +56,35 @@ pub enum ShapeKind {
         min: Option<i64>,
         max: Option<i64>,
     },
+}
+
+/// A string constraint: the pattern as the model writes it (for messages), compiled anchored (AWS
+/// matches the whole value) on first use. Compiling all ~200 patterns up front cost several
+/// MB of memory and milliseconds of start-up for patterns most runs never check.
+#[derive(Debug)]
+pub struct Pattern {
+    pub source: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn new(source: String) -> Self {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(&format!("^(?:{})$", self.source)).ok())
+            .as_ref()
+    }
+
+    /// A pattern that does not compile (a unit test proves none does) constrains nothing.
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex().is_none_or(|re| re.is_match(value))
+    }
 }
 
 #[derive(Debug)]
@@ -117,14 +145,7 @@ fn parse(json: &str) -> Result<Model, String> {
             "string" => ShapeKind::String {
                 min: int(s, "min"),
                 max: int(s, "max"),
-                pattern: match text(s, "pattern") {
-                    Some(p) => {
-                        let re = Regex::new(&format!("^(?:{p})$"))
-                            .map_err(|e| format!("{name}: {e}"))?;
-                        Some((p, re))
-                    }
-                    None => None,
-                },
+                pattern: text(s, "pattern").map(Pattern::new),
                 enum_values: s.get("enum").and_then(Value::as_array).map(|a| {
                     a.iter()
                         .filter_map(Value::as_str)
@@ -178,4 +199,26 @@ fn parse(json: &str) -> Result<Model, String> {
         shapes.insert(name.clone(), Shape { kind });
     }
     Ok(Model { operations, shapes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_of_the_model_compiles() {
+        let model = Model::get();
+        let patterns: Vec<&Pattern> = model
+            .shapes
+            .values()
+            .filter_map(|s| match &s.kind {
+                ShapeKind::String { pattern, .. } => pattern.as_ref(),
+                _ => None,
+            })
+            .collect();
+        assert!(patterns.len() > 20);
+        for p in patterns {
+            assert!(p.regex().is_some(), "{}", p.source);
+        }
+    }
 }

@@ -85,10 +85,11 @@ fn scalar_violations(kind: &ShapeKind, value: &Value) -> Vec<String> {
                     ));
                 }
             }
-            if let Some((source, re)) = pattern {
-                if !re.is_match(s) {
+            if let Some(p) = pattern {
+                if !p.is_match(s) {
                     out.push(format!(
-                        "Member must satisfy regular expression pattern: {source}"
+                        "Member must satisfy regular expression pattern: {}",
+                        p.source
                     ));
                 }
             }
