@@ -21,6 +21,9 @@ use crate::store::repo;
 use crate::store::{GroupFlush, Keys, Store};
 use clock::Clock;
 
+/// How many pipelines the engine keeps in memory before it drops the idle ones.
+const MAX_RESIDENT_RUNS: usize = 256;
+
 /// One pipeline of one account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PipelineKey {
@@ -303,10 +306,11 @@ impl Engine {
             store.apply(writes)?;
         }
         run.active.retain(|e| !e.status.is_finished());
-        // A pipeline with nothing running is reloaded from the store when next needed, so the
-        // map (and the timer loop's walk over it) holds only pipelines with work in progress.
-        if run.active.is_empty() {
-            runs.remove(key);
+        // Idle pipelines stay loaded (a busy pipeline is not reloaded for every start) until
+        // there are many; then all idle ones go, and are reloaded from the store when next
+        // needed. So memory and the timer loop's walk stay bounded by the work in progress.
+        if runs.len() > MAX_RESIDENT_RUNS {
+            runs.retain(|_, r| !r.active.is_empty());
         }
         drop(runs);
         if !changed.is_empty() {
