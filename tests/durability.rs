@@ -53,6 +53,34 @@ fn acknowledged_writes_survive_sigkill() {
     );
 }
 
+/// A call that changes only the engine's runtime (no execution) is as durable as any other.
+#[test]
+fn a_disabled_transition_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(dir.path());
+    let (status, reply) = server.call("CreatePipeline", json!({"pipeline": two_stage("held")}));
+    assert_eq!(status, 200, "{reply}");
+    let (status, reply) = server.call(
+        "DisableStageTransition",
+        json!({"pipelineName": "held", "stageName": "Approve", "transitionType": "Inbound", "reason": "freeze"}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    server.kill();
+
+    let server = Server::start_in(dir.path());
+    let (_, state) = server.call("GetPipelineState", json!({"name": "held"}));
+    let approve = &state["stageStates"][1];
+    assert_eq!(approve["stageName"], "Approve");
+    assert_eq!(
+        (
+            &approve["inboundTransitionState"]["enabled"],
+            &approve["inboundTransitionState"]["disabledReason"]
+        ),
+        (&json!(false), &json!("freeze")),
+        "{state}"
+    );
+}
+
 #[test]
 fn sigterm_exits_zero_and_keeps_state() {
     let dir = tempfile::tempdir().unwrap();

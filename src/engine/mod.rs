@@ -286,7 +286,8 @@ impl Engine {
             (result, changed)
         };
         let mut happened = Vec::new();
-        if !changed.is_empty() || result.is_ok() {
+        let wrote = !changed.is_empty() || result.is_ok();
+        if wrote {
             let mut writes = vec![repo::runtime_write(
                 account,
                 region,
@@ -313,8 +314,12 @@ impl Engine {
             runs.retain(|_, r| !r.active.is_empty());
         }
         drop(runs);
-        if !changed.is_empty() {
+        // Whatever was written is on disk before the caller replies, runtime-only changes (a
+        // transition) included; the group flush makes a sync with nothing new to write free.
+        if wrote {
             self.flusher.sync().await?;
+        }
+        if !changed.is_empty() {
             self.poke();
         }
         // Announced only once on disk, so nothing reports a state a restart could lose.
