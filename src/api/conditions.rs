@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{pipeline, stage_not_found};
+use super::executions::{pipeline, pipeline_with_stage};
 use super::page_token;
 use crate::domain::execution::model::{
     ConditionKind, ConditionRun, ConditionStatus, Execution, RuleRun,
@@ -45,15 +45,7 @@ pub async fn override_stage_condition(
     ctx: &Context,
     input: OverrideInput,
 ) -> Result<Value, AwsError> {
-    let record = pipeline(state, ctx, &input.pipeline_name)?;
-    if !record
-        .declaration
-        .stages
-        .iter()
-        .any(|s| s.name == input.stage_name)
-    {
-        return Err(stage_not_found(&input.stage_name, &input.pipeline_name));
-    }
+    pipeline_with_stage(state, ctx, &input.pipeline_name, &input.stage_name)?;
     let kind = if input.condition_type == "ON_SUCCESS" {
         ConditionKind::OnSuccess
     } else {

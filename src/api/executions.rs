@@ -114,6 +114,20 @@ pub fn pipeline(state: &AppState, ctx: &Context, name: &str) -> Result<PipelineR
         .ok_or_else(|| AwsError::pipeline_not_found(name, &ctx.account))
 }
 
+/// The pipeline, provided it has a stage of that name (`StageNotFoundException` otherwise).
+pub fn pipeline_with_stage(
+    state: &AppState,
+    ctx: &Context,
+    name: &str,
+    stage: &str,
+) -> Result<PipelineRecord, AwsError> {
+    let record = pipeline(state, ctx, name)?;
+    if !record.declaration.stages.iter().any(|s| s.name == stage) {
+        return Err(stage_not_found(stage, name));
+    }
+    Ok(record)
+}
+
 fn execution(
     state: &AppState,
     ctx: &Context,
@@ -328,15 +342,7 @@ pub async fn stop(state: &AppState, ctx: &Context, input: StopInput) -> Result<V
 }
 
 pub async fn retry(state: &AppState, ctx: &Context, input: RetryInput) -> Result<Value, AwsError> {
-    let record = pipeline(state, ctx, &input.pipeline_name)?;
-    if !record
-        .declaration
-        .stages
-        .iter()
-        .any(|s| s.name == input.stage_name)
-    {
-        return Err(stage_not_found(&input.stage_name, &input.pipeline_name));
-    }
+    pipeline_with_stage(state, ctx, &input.pipeline_name, &input.stage_name)?;
     execution(
         state,
         ctx,

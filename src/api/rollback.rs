@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{caller, pipeline, stage_not_found};
+use super::executions::{caller, pipeline_with_stage};
 use crate::domain::execution::model::Trigger;
 use crate::engine::PipelineKey;
 use crate::error::AwsError;
@@ -24,15 +24,7 @@ pub async fn rollback_stage(
     ctx: &Context,
     input: RollbackInput,
 ) -> Result<Value, AwsError> {
-    let record = pipeline(state, ctx, &input.pipeline_name)?;
-    if !record
-        .declaration
-        .stages
-        .iter()
-        .any(|s| s.name == input.stage_name)
-    {
-        return Err(stage_not_found(&input.stage_name, &input.pipeline_name));
-    }
+    let record = pipeline_with_stage(state, ctx, &input.pipeline_name, &input.stage_name)?;
     let target = repo::load_execution(
         state.store.as_ref(),
         &ctx.account,

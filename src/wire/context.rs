@@ -62,7 +62,7 @@ fn is_host_like(host: &str) -> bool {
 }
 
 /// Region names become part of store keys and ARNs, so only plain names are taken from a request.
-fn is_region_like(region: &str) -> bool {
+pub(crate) fn is_region_like(region: &str) -> bool {
     (1..=30).contains(&region.len())
         && region
             .bytes()

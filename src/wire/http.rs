@@ -39,13 +39,19 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         .and_then(|t| t.strip_prefix('.'))
         .unwrap_or_default()
         .to_owned();
-    let result = match body::read(body, state.body_read_timeout).await {
-        Err(e) => Err(e),
-        Ok(body) => match authenticate(&state, &parts, &body) {
-            Ok(()) => run(state, ctx.clone(), &target, operation.clone(), &body).await,
-            Err(e) => Err(e),
-        },
-    };
+    let result = async {
+        let body = body::read(body, state.body_read_timeout).await?;
+        authenticate(&state, &parts, &body)?;
+        run(
+            state.clone(),
+            ctx.clone(),
+            &target,
+            operation.clone(),
+            &body,
+        )
+        .await
+    }
+    .await;
     let (status, body, error_type) = match result {
         Ok(value) => (StatusCode::OK, value.to_string(), None),
         Err(e) => (e.status, e.body(), Some(e.code)),

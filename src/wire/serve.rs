@@ -3,7 +3,6 @@
 //! accepting, lets in-flight requests finish, then returns.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -66,6 +65,3 @@ pub async fn serve(
         tracing::warn!("in-flight requests did not finish within {DRAIN_LIMIT:?}");
     }
 }
-
-/// The address a connection came from, for handlers that need it.
-pub type PeerAddr = ConnectInfo<SocketAddr>;
