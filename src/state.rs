@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::domain::providers::Settings;
 use crate::engine::Engine;
 use crate::error::AwsError;
-use crate::store::{GroupFlush, SledStore, Store, StoreError};
+use crate::store::{GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
 use crate::wire::credentials::Credentials;
 
 pub struct AppState {
@@ -14,6 +14,8 @@ pub struct AppState {
     /// Every durable reply waits on this; concurrent callers share one disk sync.
     flusher: Arc<GroupFlush>,
     pub engine: Arc<Engine>,
+    /// Rendered replies of the hottest reads, dropped by any write that could change them.
+    pub replies: Arc<ReplyCache>,
     /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
     write_lock: tokio::sync::Mutex<()>,
     /// Check every reply against the model (`--check-replies`, for tests).
@@ -49,6 +51,8 @@ impl AppState {
         } else {
             Arc::new(SledStore::open(&config.data_dir)?)
         };
+        let replies = Arc::new(ReplyCache::default());
+        let real: Arc<dyn Store> = Arc::new(Invalidating::new(real, replies.clone()));
         // Every write goes through the group flush, so it knows what each sync covers.
         let flusher = Arc::new(GroupFlush::new(real));
         let store: Arc<dyn Store> = flusher.clone();
@@ -61,6 +65,7 @@ impl AppState {
             store,
             flusher,
             engine,
+            replies,
             write_lock: tokio::sync::Mutex::new(()),
             check_replies: config.check_replies,
             body_read_timeout: config.header_read_timeout,

@@ -86,7 +86,7 @@ pub struct ListInput {
 
 #[derive(Deserialize)]
 pub struct StateInput {
-    name: String,
+    pub name: String,
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 mod action_types;
 mod approvals;
+mod cached;
 mod conditions;
 mod deploy_targets;
 pub mod executions;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::wire::Context;
+pub use cached::Reply;
 
 /// The operations this build implements; every other operation of the model answers
 /// `NotImplementedException` naming it.
@@ -75,10 +77,45 @@ pub async fn dispatch(
     ctx: &Context,
     operation: &str,
     input: Value,
+) -> Result<Reply, AwsError> {
+    // The two hottest reads are served from the reply cache.
+    match operation {
+        "GetPipeline" => {
+            let input: pipelines::GetInput = parse(input)?;
+            if input.version.is_some() {
+                return pipelines::get(state, ctx, input).await.map(Reply::Json);
+            }
+            let name = input.name.clone();
+            cached::cached(
+                state,
+                ctx,
+                "GetPipeline",
+                &name,
+                pipelines::get(state, ctx, input),
+            )
+            .await
+        }
+        "GetPipelineState" => {
+            let input: executions::StateInput = parse(input)?;
+            let name = input.name.clone();
+            let render = executions::state_of(state, ctx, input);
+            cached::cached(state, ctx, "GetPipelineState", &name, render).await
+        }
+        // Boxed, so the hot reads above do not carry (and copy) the largest handler's state.
+        _ => Box::pin(dispatch_json(state, ctx, operation, input))
+            .await
+            .map(Reply::Json),
+    }
+}
+
+async fn dispatch_json(
+    state: &AppState,
+    ctx: &Context,
+    operation: &str,
+    input: Value,
 ) -> Result<Value, AwsError> {
     match operation {
         "CreatePipeline" => pipelines::create(state, ctx, parse(input)?).await,
-        "GetPipeline" => pipelines::get(state, ctx, parse(input)?).await,
         "UpdatePipeline" => pipelines::update(state, ctx, parse(input)?).await,
         "DeletePipeline" => pipelines::delete(state, ctx, parse(input)?).await,
         "ListPipelines" => pipelines::list(state, ctx, parse(input)?).await,
@@ -94,7 +131,6 @@ pub async fn dispatch(
         "ListPipelineExecutions" => executions::list(state, ctx, parse(input)?).await,
         "StopPipelineExecution" => executions::stop(state, ctx, parse(input)?).await,
         "RetryStageExecution" => executions::retry(state, ctx, parse(input)?).await,
-        "GetPipelineState" => executions::state_of(state, ctx, parse(input)?).await,
         "ListActionExecutions" => executions::list_actions(state, ctx, parse(input)?).await,
         "PutApprovalResult" => approvals::put_approval_result(state, ctx, parse(input)?).await,
         "EnableStageTransition" => approvals::set_transition(state, ctx, parse(input)?, true).await,

@@ -27,8 +27,8 @@ pub struct CreateInput {
 
 #[derive(Deserialize)]
 pub struct GetInput {
-    name: String,
-    version: Option<i64>,
+    pub name: String,
+    pub version: Option<i64>,
 }
 
 #[derive(Deserialize)]

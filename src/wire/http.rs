@@ -14,11 +14,12 @@ use serde_json::Value;
 use super::body;
 use super::conformance::check_reply;
 use super::context::{new_request_id, Context};
+use super::guard::guarded;
 use super::model::{Model, TARGET_PREFIX};
 use super::normalize::normalize;
 use super::sigv4;
 use super::validate::validate_input;
-use crate::api;
+use crate::api::{self, Reply};
 use crate::error::AwsError;
 use crate::state::AppState;
 
@@ -42,19 +43,13 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
     let result = async {
         let body = body::read(body, state.body_read_timeout).await?;
         authenticate(&state, &parts, &body)?;
-        run(
-            state.clone(),
-            ctx.clone(),
-            &target,
-            operation.clone(),
-            &body,
-        )
-        .await
+        run(&state, &ctx, &target, &operation, &body).await
     }
     .await;
     let (status, body, error_type) = match result {
-        Ok(value) => (StatusCode::OK, value.to_string(), None),
-        Err(e) => (e.status, e.body(), Some(e.code)),
+        Ok(Reply::Json(value)) => (StatusCode::OK, Body::from(value.to_string()), None),
+        Ok(Reply::Rendered(bytes)) => (StatusCode::OK, Body::from(bytes), None),
+        Err(e) => (e.status, Body::from(e.body()), Some(e.code)),
     };
     let code = status.as_u16();
     tracing::info!(
@@ -123,11 +118,11 @@ fn authenticate(
 /// front end does.
 fn respond(
     status: StatusCode,
-    body: String,
+    body: Body,
     request_id: &str,
     error_type: Option<&'static str>,
 ) -> Response {
-    let mut response = (status, Body::from(body)).into_response();
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
     if let Ok(id) = HeaderValue::from_str(request_id) {
@@ -140,14 +135,14 @@ fn respond(
 }
 
 async fn run(
-    state: Arc<AppState>,
-    ctx: Context,
+    state: &Arc<AppState>,
+    ctx: &Context,
     target: &str,
-    operation: String,
+    operation: &str,
     body: &[u8],
-) -> Result<Value, AwsError> {
+) -> Result<Reply, AwsError> {
     let model = Model::get();
-    let Some(op) = model.operation(&operation) else {
+    let Some(op) = model.operation(operation) else {
         let message = if target.is_empty() {
             "Missing X-Amz-Target header".to_owned()
         } else {
@@ -172,14 +167,17 @@ async fn run(
         validate_input(model, shape, &input)?;
         normalize(model, shape, &mut input);
     }
-    let name = op.name.clone();
-    let check_replies = state.check_replies;
-    let reply = guarded(&operation, async move {
-        api::dispatch(&state, &ctx, &name, input).await
+    let (task_state, task_ctx, name) = (state.clone(), ctx.clone(), op.name.clone());
+    let reply = guarded(operation, async move {
+        api::dispatch(&task_state, &task_ctx, &name, input).await
     })
     .await?;
-    if check_replies {
-        let problems = check_reply(&operation, &reply);
+    if state.check_replies {
+        let value = match &reply {
+            Reply::Json(v) => v.clone(),
+            Reply::Rendered(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        };
+        let problems = check_reply(operation, &value);
         if !problems.is_empty() {
             tracing::error!(operation = %operation, ?problems, "reply does not conform to the model");
             return Err(AwsError::internal(format!(
@@ -189,38 +187,4 @@ async fn run(
         }
     }
     Ok(reply)
-}
-
-/// Runs a handler in a task of its own, so that a bug that panics answers `500 InternalFailure`
-/// to its caller instead of taking the connection (or the server) down.
-async fn guarded(
-    operation: &str,
-    handler: impl std::future::Future<Output = Result<Value, AwsError>> + Send + 'static,
-) -> Result<Value, AwsError> {
-    match tokio::spawn(handler).await {
-        Ok(result) => result,
-        Err(e) => {
-            tracing::error!(operation = %operation, error = %e, "handler panicked");
-            Err(AwsError::internal(
-                "The server encountered an internal error",
-            ))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_panicking_handler_answers_internal_failure() {
-        let answer = guarded("Boom", async { panic!("a bug") }).await;
-        let error = answer.expect_err("a panic is an error reply");
-        assert_eq!(
-            (error.code, error.status.as_u16()),
-            ("InternalFailure", 500)
-        );
-        let after = guarded("Fine", async { Ok(Value::Null) }).await;
-        assert_eq!(after, Ok(Value::Null));
-    }
 }

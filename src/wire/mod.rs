@@ -5,6 +5,7 @@ pub mod body;
 pub mod conformance;
 pub mod context;
 pub mod credentials;
+mod guard;
 pub mod http;
 pub mod model;
 pub mod normalize;
