@@ -60,9 +60,24 @@ struct Look {
 #[derive(Default)]
 pub struct Before(HashMap<String, Look>);
 
+/// Kept with a pipeline's unfinished executions and brought up to date for the ones each step
+/// changes, so finding a step's events costs what the step changed, not every execution held.
 impl Before {
     pub fn of(executions: &[Execution]) -> Self {
         Before(executions.iter().map(|e| (e.id.clone(), look(e))).collect())
+    }
+
+    /// Takes `e` as it is now as the "before" of the next step.
+    pub fn remember(&mut self, e: &Execution) {
+        self.0.insert(e.id.clone(), look(e));
+    }
+
+    /// Keeps only the executions still held.
+    pub fn keep_only(&mut self, held: &[Execution]) {
+        if self.0.len() != held.len() {
+            let ids: std::collections::HashSet<&str> = held.iter().map(|e| e.id.as_str()).collect();
+            self.0.retain(|id, _| ids.contains(id.as_str()));
+        }
     }
 }
 

@@ -46,6 +46,8 @@ impl PipelineKey {
 struct Run {
     runtime: PipelineRuntime,
     active: Vec<Execution>,
+    /// How each of `active` looked after the last step, to find the next step's events.
+    seen: events::Before,
     declarations: BTreeMap<i64, PipelineDeclaration>,
 }
 
@@ -61,11 +63,31 @@ impl Run {
     }
 }
 
+/// What steps did, to be made durable and announced once for all of them.
+#[derive(Default)]
+struct Done {
+    wrote: bool,
+    changed: bool,
+    happened: Vec<events::EngineEvent>,
+}
+
+impl Done {
+    fn absorb(&mut self, other: Done) {
+        self.wrote |= other.wrote;
+        self.changed |= other.changed;
+        self.happened.extend(other.happened);
+    }
+}
+
 pub struct Engine {
     store: Arc<dyn Store>,
     /// Shared with the API's writes, so engine steps and API calls share disk syncs.
     flusher: Arc<GroupFlush>,
     runs: Mutex<HashMap<PipelineKey, Run>>,
+    /// Held from before a step lets go of `runs` until its writes are applied: the next step
+    /// computes while this one writes, yet writes still land in step order, and a step that
+    /// must read executions from the store first waits for the writes before it (`settled`).
+    apply_turn: SyncMutex<()>,
     pub settings: SyncMutex<Settings>,
     pub clock: Clock,
     wake: Notify,
@@ -79,6 +101,7 @@ impl Engine {
             store,
             flusher,
             runs: Mutex::new(HashMap::new()),
+            apply_turn: SyncMutex::new(()),
             settings: SyncMutex::new(settings),
             clock: Clock::default(),
             wake: Notify::new(),
@@ -132,10 +155,24 @@ impl Engine {
                 .map(|(k, _)| k)
                 .collect();
             if !ready.is_empty() {
+                // Nobody waits on a timer's step, so every due pipeline steps first and one
+                // sync then covers them all; a sync per pipeline made the engine crawl at the
+                // disk's pace while many executions were in flight.
+                let mut done = Done::default();
                 for key in ready {
-                    if let Err(e) = self.tick(key).await {
-                        tracing::error!(pipeline = %key.name, error = %e, "tick failed");
+                    let step = self
+                        .step(key, None, None, |m| {
+                            m.tick();
+                            Ok(())
+                        })
+                        .await;
+                    match step {
+                        Ok((_, step_done)) => done.absorb(step_done),
+                        Err(e) => tracing::error!(pipeline = %key.name, error = %e, "tick failed"),
                     }
+                }
+                if let Err(e) = self.finish(done).await {
+                    tracing::error!(error = %e, "engine sync failed");
                 }
                 continue;
             }
@@ -183,13 +220,47 @@ impl Engine {
         version: Option<i64>,
         f: impl FnOnce(&mut Machine) -> Result<R, AwsError>,
     ) -> Result<R, AwsError> {
+        let (result, done) = self.step(key, bring, version, f).await?;
+        self.finish(done).await?;
+        result
+    }
+
+    /// Whatever was written is on disk before the caller replies, runtime-only changes (a
+    /// transition) included; the group flush makes a sync with nothing new to write free. Events
+    /// are announced only once on disk, so nothing reports a state a restart could lose.
+    async fn finish(&self, done: Done) -> Result<(), AwsError> {
+        if done.wrote {
+            self.flusher.sync().await?;
+        }
+        if done.changed {
+            self.poke();
+        }
+        for event in done.happened {
+            events::log(&event);
+            let _ = self.events.send(event);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the pipeline's machine and writes what changed, without waiting for the disk:
+    /// the outer `Result` is the engine's own failure, the inner one `f`'s answer.
+    async fn step<R>(
+        &self,
+        key: &PipelineKey,
+        bring: Option<&str>,
+        version: Option<i64>,
+        f: impl FnOnce(&mut Machine) -> Result<R, AwsError>,
+    ) -> Result<(Result<R, AwsError>, Done), AwsError> {
         let store = self.store.as_ref();
         let (account, region) = (key.account.as_str(), key.region.as_str());
         let mut runs = self.runs.lock().await;
         if !runs.contains_key(key) {
+            self.settled();
+            let active = repo::load_active(store, account, region, &key.name)?;
             let run = Run {
                 runtime: repo::load_runtime(store, account, region, &key.name)?,
-                active: repo::load_active(store, account, region, &key.name)?,
+                seen: events::Before::of(&active),
+                active,
                 declarations: BTreeMap::new(),
             };
             runs.insert(key.clone(), run);
@@ -199,6 +270,7 @@ impl Engine {
             .ok_or_else(|| AwsError::internal("pipeline run vanished"))?;
         if let Some(id) = bring {
             if !run.active.iter().any(|e| e.id == id) {
+                self.settled();
                 let e = repo::load_execution(store, account, region, &key.name, id)?.ok_or_else(
                     || {
                         AwsError::new(
@@ -210,6 +282,7 @@ impl Engine {
                         )
                     },
                 )?;
+                run.seen.remember(&e);
                 run.active.push(e);
                 run.active.sort_by_key(|e| e.seq);
             }
@@ -231,7 +304,6 @@ impl Engine {
             }
         }
         let now = self.clock.now();
-        let before = events::Before::of(&run.active);
         let (result, changed) = {
             let mut settings = self
                 .settings
@@ -255,6 +327,9 @@ impl Engine {
             let rollbacks = std::mem::take(&mut machine.rollback_requests);
             let mut changed = std::mem::take(&mut machine.changed);
             // ROLLBACK results: roll each stage back to what it last deployed.
+            if !rollbacks.is_empty() {
+                self.settled();
+            }
             for (stage, target_id) in rollbacks {
                 let Some(target) =
                     repo::load_execution(store, account, region, &key.name, &target_id)?
@@ -287,13 +362,14 @@ impl Engine {
         };
         let mut happened = Vec::new();
         let wrote = !changed.is_empty() || result.is_ok();
+        let mut writes = Vec::new();
         if wrote {
-            let mut writes = vec![repo::runtime_write(
+            writes.push(repo::runtime_write(
                 account,
                 region,
                 &key.name,
                 &run.runtime,
-            )?];
+            )?);
             for e in run.active.iter().filter(|e| changed.contains(&e.id)) {
                 writes.extend(repo::execution_writes(account, region, e)?);
                 writes.extend(repo::job_writes(
@@ -302,32 +378,36 @@ impl Engine {
                     e,
                     run.declarations.get(&e.pipeline_version),
                 )?);
-                happened.extend(events::between(key, &before, e));
+                happened.extend(events::between(key, &run.seen, e));
+                run.seen.remember(e);
             }
-            store.apply(writes)?;
         }
         run.active.retain(|e| !e.status.is_finished());
+        run.seen.keep_only(&run.active);
         // Idle pipelines stay loaded (a busy pipeline is not reloaded for every start) until
         // there are many; then all idle ones go, and are reloaded from the store when next
         // needed. So memory and the timer loop's walk stay bounded by the work in progress.
         if runs.len() > MAX_RESIDENT_RUNS {
             runs.retain(|_, r| !r.active.is_empty());
         }
+        let turn = self.apply_turn.lock();
         drop(runs);
-        // Whatever was written is on disk before the caller replies, runtime-only changes (a
-        // transition) included; the group flush makes a sync with nothing new to write free.
         if wrote {
-            self.flusher.sync().await?;
+            store.apply(writes)?;
         }
-        if !changed.is_empty() {
-            self.poke();
-        }
-        // Announced only once on disk, so nothing reports a state a restart could lose.
-        for event in happened {
-            events::log(&event);
-            let _ = self.events.send(event);
-        }
-        result
+        drop(turn);
+        let done = Done {
+            wrote,
+            changed: !changed.is_empty(),
+            happened,
+        };
+        Ok((result, done))
+    }
+
+    /// Returns once the writes of every step before are applied, for a step about to read
+    /// runtimes or executions from the store rather than from memory.
+    fn settled(&self) {
+        drop(self.apply_turn.lock());
     }
 
     /// Applies whatever time has made due in one pipeline.
