@@ -79,14 +79,17 @@ async fn main() -> ExitCode {
         codepipeline_local::wire::model::Model::get();
     });
     println!(
-        "codepipeline-local ready on {url} (store: {})",
+        "codepipeline-local ready on {url} (store: {}; console: {url}/_local/console/)",
         state.store.describe()
     );
     serve(
         listener,
         app(state.clone()),
         config.header_read_timeout,
-        shutdown_signal(),
+        async {
+            shutdown_signal().await;
+            state.closing.send_replace(true);
+        },
     )
     .await;
     if let Err(e) = state.flush().await {

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::domain::providers::Settings;
 use crate::engine::Engine;
 use crate::error::AwsError;
-use crate::store::{GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
+use crate::store::{Changed, GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
 use crate::wire::credentials::Credentials;
 
 pub struct AppState {
@@ -16,6 +16,10 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Rendered replies of the hottest reads, dropped by any write that could change them.
     pub replies: Arc<ReplyCache>,
+    /// What each write changed, for whoever follows (the console's live updates).
+    pub changes: tokio::sync::broadcast::Sender<Changed>,
+    /// Turns true when the server begins to shut down, so long-lived streams end.
+    pub closing: tokio::sync::watch::Sender<bool>,
     /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
     write_lock: tokio::sync::Mutex<()>,
     /// Check every reply against the model (`--check-replies`, for tests).
@@ -52,7 +56,9 @@ impl AppState {
             Arc::new(SledStore::open(&config.data_dir)?)
         };
         let replies = Arc::new(ReplyCache::default());
-        let real: Arc<dyn Store> = Arc::new(Invalidating::new(real, replies.clone()));
+        let changes = tokio::sync::broadcast::channel(1024).0;
+        let real: Arc<dyn Store> =
+            Arc::new(Invalidating::new(real, replies.clone(), changes.clone()));
         // Every write goes through the group flush, so it knows what each sync covers.
         let flusher = Arc::new(GroupFlush::new(real));
         let store: Arc<dyn Store> = flusher.clone();
@@ -66,6 +72,8 @@ impl AppState {
             flusher,
             engine,
             replies,
+            changes,
+            closing: tokio::sync::watch::channel(false).0,
             write_lock: tokio::sync::Mutex::new(()),
             check_replies: config.check_replies,
             body_read_timeout: config.header_read_timeout,

@@ -1,6 +1,7 @@
 //! The `/_local/` control plane: health (also at `/_localstack/health` for tools that probe it)
-//! and reset; engine controls (durations, faults, clock) in `engine`.
+//! and reset; engine controls (durations, faults, clock) in `engine`; the console in `console`.
 
+mod console;
 mod engine;
 mod source_events;
 mod webhook_trigger;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/_local/clock",
             get(engine::get_clock).post(engine::advance_clock),
         )
+        .merge(console::routes())
 }
 
 /// Answers without touching the service model, so a health probe right after start does not

@@ -12,7 +12,7 @@ mod sled_store;
 pub use group_flush::GroupFlush;
 pub use keys::Keys;
 pub use records::{decode, encode, FORMAT_VERSION};
-pub use reply_cache::{Invalidating, ReplyCache};
+pub use reply_cache::{Changed, Invalidating, ReplyCache};
 pub use sled_store::SledStore;
 
 /// A storage failure: the store could not read or write. Callers answer `InternalFailure`.

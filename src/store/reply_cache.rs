@@ -3,6 +3,9 @@
 //! write, so no handler has to remember to invalidate: a reply is served from here only while
 //! no record it was made from has been written since.
 //!
+//! The same decorator announces what each batch changed on a broadcast feed (`Changed`), which
+//! the console follows to redraw what it shows.
+//!
 //! A reply is filed under its pipeline's scope (`ACCOUNT/REGION/NAME`). A write to one of that
 //! pipeline's records (declaration, versions, runtime, executions, their order, active marks)
 //! drops the scope; a write to action types (whose secrets and URLs replies show) or any kind
@@ -118,7 +121,7 @@ impl ReplyCache {
         scopes.entry(scope).or_default().insert(kind, reply);
     }
 
-    fn forget(&self, reach: Reach) {
+    fn forget(&self, reach: &Reach) {
         if reach.is_nothing() {
             return;
         }
@@ -145,16 +148,47 @@ impl ReplyCache {
     }
 }
 
-/// The store every write passes through on its way down, telling the cache what changed. Writes
-/// are applied first and invalidated after, so a reply kept in between is refused by its ticket.
+/// What one batch of writes changed, as announced to listeners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// The records of one pipeline (`ACCOUNT/REGION/NAME`).
+    Pipeline(String),
+    /// Anything, as far as anyone can tell (a reset, action types).
+    Everything,
+}
+
+/// The store every write passes through on its way down, telling the cache and the change feed
+/// what changed. Writes are applied first and invalidated after, so a reply kept in between is
+/// refused by its ticket.
 pub struct Invalidating {
     store: Arc<dyn Store>,
     cache: Arc<ReplyCache>,
+    feed: tokio::sync::broadcast::Sender<Changed>,
 }
 
 impl Invalidating {
-    pub fn new(store: Arc<dyn Store>, cache: Arc<ReplyCache>) -> Self {
-        Invalidating { store, cache }
+    pub fn new(
+        store: Arc<dyn Store>,
+        cache: Arc<ReplyCache>,
+        feed: tokio::sync::broadcast::Sender<Changed>,
+    ) -> Self {
+        Invalidating { store, cache, feed }
+    }
+
+    fn announce(&self, reach: Reach) {
+        if self.feed.receiver_count() == 0 {
+            return;
+        }
+        if reach.everything {
+            let _ = self.feed.send(Changed::Everything);
+            return;
+        }
+        let mut scopes = reach.scopes;
+        scopes.sort_unstable();
+        scopes.dedup();
+        for scope in scopes {
+            let _ = self.feed.send(Changed::Pipeline(scope));
+        }
     }
 }
 
@@ -180,7 +214,8 @@ impl Store for Invalidating {
         let reach = Reach::of(&writes);
         let result = self.store.apply(writes);
         // Even a failed batch may have been partly seen by a reader; forget either way.
-        self.cache.forget(reach);
+        self.cache.forget(&reach);
+        self.announce(reach);
         result
     }
 
@@ -191,6 +226,10 @@ impl Store for Invalidating {
     fn clear(&self) -> StoreResult<()> {
         let result = self.store.clear();
         self.cache.clear();
+        self.announce(Reach {
+            scopes: Vec::new(),
+            everything: true,
+        });
         result
     }
 
@@ -209,8 +248,36 @@ mod tests {
         let store = Invalidating::new(
             Arc::new(SledStore::temporary().expect("temporary store")),
             cache.clone(),
+            tokio::sync::broadcast::channel(16).0,
         );
         (cache, store)
+    }
+
+    #[test]
+    fn each_batch_announces_the_pipelines_it_changed() {
+        let (_, store) = setup();
+        let mut feed = store.feed.subscribe();
+        store
+            .apply(vec![
+                Write::put(
+                    Keys::pipeline("111111111111", "us-east-1", "a"),
+                    b"{}".to_vec(),
+                ),
+                Write::put(
+                    Keys::runtime("111111111111", "us-east-1", "a"),
+                    b"{}".to_vec(),
+                ),
+                Write::put("job/111111111111/us-east-1/j", b"{}".to_vec()),
+            ])
+            .expect("apply");
+        store.clear().expect("clear");
+        let scope = ReplyCache::scope("111111111111", "us-east-1", "a");
+        assert_eq!(feed.try_recv().ok(), Some(Changed::Pipeline(scope)));
+        assert_eq!(feed.try_recv().ok(), Some(Changed::Everything));
+        assert!(
+            feed.try_recv().is_err(),
+            "one announcement per pipeline and batch"
+        );
     }
 
     fn keep(cache: &ReplyCache, scope: &str) {

@@ -54,7 +54,7 @@ impl Context {
 }
 
 /// Hosts are echoed into URLs, so only `name[:port]` made of plain characters is taken.
-fn is_host_like(host: &str) -> bool {
+pub(crate) fn is_host_like(host: &str) -> bool {
     (1..=255).contains(&host.len())
         && host
             .bytes()

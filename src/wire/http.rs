@@ -46,6 +46,30 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         run(&state, &ctx, &target, &operation, &body).await
     }
     .await;
+    answer(result, &ctx, &operation, started)
+}
+
+/// The console's way in: one operation for the account and region the console shows, through
+/// the same reading, validation, handlers and replies as `POST /` (the console is trusted like
+/// the rest of `/_local/`, so there is no signature to check).
+pub async fn call(state: &Arc<AppState>, ctx: &Context, operation: &str, body: Body) -> Response {
+    let started = Instant::now();
+    let target = format!("{TARGET_PREFIX}.{operation}");
+    let result = async {
+        let body = body::read(body, state.body_read_timeout).await?;
+        run(state, ctx, &target, operation, &body).await
+    }
+    .await;
+    answer(result, ctx, operation, started)
+}
+
+/// The reply to a request, logged with its outcome and latency.
+fn answer(
+    result: Result<Reply, AwsError>,
+    ctx: &Context,
+    operation: &str,
+    started: Instant,
+) -> Response {
     let (status, body, error_type) = match result {
         Ok(Reply::Json(value)) => (StatusCode::OK, Body::from(value.to_string()), None),
         Ok(Reply::Rendered(bytes)) => (StatusCode::OK, Body::from(bytes), None),

@@ -1,0 +1,74 @@
+//! The console's live feed at `/_local/console/events`: server-sent events fed by the engine's
+//! events (executions, stages and actions starting and finishing) and by the store's change feed
+//! (any write to a pipeline's records, whoever made it: the engine, the CLI, an SDK). The page
+//! redraws from the API on each, so it never shows a state the API does not. The stream ends
+//! when the server begins to shut down, so an open console does not hold shutdown up.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+
+use crate::engine::events::EngineEvent;
+use crate::state::AppState;
+use crate::store::Changed;
+
+struct Feeds {
+    engine: broadcast::Receiver<EngineEvent>,
+    changes: broadcast::Receiver<Changed>,
+    closing: watch::Receiver<bool>,
+}
+
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let feeds = Feeds {
+        engine: state.engine.events.subscribe(),
+        changes: state.changes.subscribe(),
+        closing: state.closing.subscribe(),
+    };
+    let hello = Event::default().event("hello").data("live");
+    let first = futures_util::stream::once(async move { Ok(hello) });
+    let rest = futures_util::stream::unfold(feeds, |mut feeds| async move {
+        let event = next(&mut feeds).await?;
+        Some((Ok(event), feeds))
+    });
+    Sse::new(futures_util::StreamExt::chain(first, rest))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// The next event to send, or `None` to end the stream.
+async fn next(feeds: &mut Feeds) -> Option<Event> {
+    if *feeds.closing.borrow() {
+        return None;
+    }
+    tokio::select! {
+        got = feeds.engine.recv() => match got {
+            Ok(e) => Some(
+                Event::default()
+                    .event("engine")
+                    .json_data(&e)
+                    .unwrap_or_else(|_| resync()),
+            ),
+            Err(RecvError::Lagged(_)) => Some(resync()),
+            Err(RecvError::Closed) => None,
+        },
+        got = feeds.changes.recv() => match got {
+            Ok(Changed::Pipeline(scope)) => Some(Event::default().event("changed").data(scope)),
+            Ok(Changed::Everything) => Some(resync()),
+            Err(RecvError::Lagged(_)) => Some(resync()),
+            Err(RecvError::Closed) => None,
+        },
+        _ = feeds.closing.changed() => None,
+    }
+}
+
+/// Tells the page it may have missed something and should redraw all it shows.
+fn resync() -> Event {
+    Event::default().event("resync").data("*")
+}
