@@ -79,6 +79,12 @@ impl Done {
     }
 }
 
+/// What a timer asks of a machine: whatever time has made due.
+fn due_steps(m: &mut Machine) -> Result<(), AwsError> {
+    m.tick();
+    Ok(())
+}
+
 pub struct Engine {
     store: Arc<dyn Store>,
     /// Shared with the API's writes, so engine steps and API calls share disk syncs.
@@ -160,13 +166,7 @@ impl Engine {
                 // disk's pace while many executions were in flight.
                 let mut done = Done::default();
                 for key in ready {
-                    let step = self
-                        .step(key, None, None, |m| {
-                            m.tick();
-                            Ok(())
-                        })
-                        .await;
-                    match step {
+                    match self.step(key, None, None, due_steps).await {
                         Ok((_, step_done)) => done.absorb(step_done),
                         Err(e) => tracing::error!(pipeline = %key.name, error = %e, "tick failed"),
                     }
@@ -412,11 +412,7 @@ impl Engine {
 
     /// Applies whatever time has made due in one pipeline.
     pub async fn tick(&self, key: &PipelineKey) -> Result<(), AwsError> {
-        self.with_machine(key, None, |m| {
-            m.tick();
-            Ok(())
-        })
-        .await
+        self.with_machine(key, None, due_steps).await
     }
 
     /// Drops a deleted pipeline's in-memory state.

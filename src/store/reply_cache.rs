@@ -65,6 +65,13 @@ struct Reach {
 }
 
 impl Reach {
+    fn everything() -> Self {
+        Reach {
+            scopes: Vec::new(),
+            everything: true,
+        }
+    }
+
     fn of(writes: &[Write]) -> Self {
         let mut reach = Reach::default();
         for w in writes {
@@ -136,15 +143,6 @@ impl ReplyCache {
         for s in &reach.scopes {
             scopes.remove(s);
         }
-    }
-
-    fn clear(&self) {
-        let mut scopes = match self.scopes.write() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        scopes.clear();
     }
 }
 
@@ -225,11 +223,9 @@ impl Store for Invalidating {
 
     fn clear(&self) -> StoreResult<()> {
         let result = self.store.clear();
-        self.cache.clear();
-        self.announce(Reach {
-            scopes: Vec::new(),
-            everything: true,
-        });
+        let reach = Reach::everything();
+        self.cache.forget(&reach);
+        self.announce(reach);
         result
     }
 
