@@ -243,6 +243,21 @@ fn transitions_are_disabled_and_enabled_from_the_console() {
         r#"div[data-transition-into="Deploy"] button"#,
         "Disable transition",
     );
+
+    // And so does it when the AWS SDK for Rust disables it.
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime
+        .block_on(
+            s.sdk()
+                .disable_stage_transition()
+                .pipeline_name("gated")
+                .stage_name("Deploy")
+                .transition_type(aws_sdk_codepipeline::types::StageTransitionType::Inbound)
+                .reason("Paused by the SDK")
+                .send(),
+        )
+        .expect("DisableStageTransition through the SDK");
+    browser.wait_for_text(r#"div[data-transition-into="Deploy"]"#, "Paused by the SDK");
 }
 
 /// The console's endpoint is the JSON API: same validation, same errors, same replies.
