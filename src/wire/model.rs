@@ -198,7 +198,23 @@ fn parse(json: &str) -> Result<Model, String> {
         };
         shapes.insert(name.clone(), Shape { kind });
     }
+    apply_live_overrides(&mut shapes);
     Ok(Model { operations, shapes })
+}
+
+/// Constraints where live AWS and the published model disagree; live AWS wins. Each names the
+/// capture that shows it.
+fn apply_live_overrides(shapes: &mut HashMap<String, Shape>) {
+    // Configuration values up to 50,000 characters are accepted by live AWS, although the model
+    // says 1,000: "Map value must satisfy constraint: [Member must have length less than or equal
+    // to 50000, Member must have length greater than or equal to 1]" (terraform-provider-aws and
+    // aws-cdk threads, 2022-2025; see tests/fidelity/captures.rs).
+    if let Some(Shape {
+        kind: ShapeKind::String { max, .. },
+    }) = shapes.get_mut("ActionConfigurationValue")
+    {
+        *max = Some(50_000);
+    }
 }
 
 #[cfg(test)]

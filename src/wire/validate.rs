@@ -37,6 +37,17 @@ fn render(value: &Value) -> String {
     }
 }
 
+/// `Value 'x' at 'path'`, or `Value at 'path'` inside a pipeline declaration: live AWS echoes
+/// no value of a declaration (captures: `Value at 'pipeline.stages.1.member.actions.1.member.
+/// namespace'`, awslabs/cloudfront-hosting-toolkit#12; `...member.configuration'`, aws-cdk#19767).
+fn value_at(value: &Value, path: &str) -> String {
+    if path == "pipeline" || path.starts_with("pipeline.") {
+        format!("Value at '{path}'")
+    } else {
+        format!("Value '{}' at '{path}'", render(value))
+    }
+}
+
 fn join(path: &str, member: &str) -> String {
     if path.is_empty() {
         member.to_owned()
@@ -120,6 +131,42 @@ fn scalar_violations(kind: &ShapeKind, value: &Value) -> Vec<String> {
                     ));
                 }
             }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Every constraint of a scalar shape, broken or not: AWS lists them all when a member of a list
+/// or map breaks one ("Member must satisfy constraint: [max, min, pattern]").
+fn all_constraints(kind: &ShapeKind) -> Vec<String> {
+    let mut out = Vec::new();
+    match kind {
+        ShapeKind::String {
+            min,
+            max,
+            pattern,
+            enum_values,
+        } => {
+            out.extend(max.map(|m| format!("Member must have length less than or equal to {m}")));
+            out.extend(
+                min.map(|m| format!("Member must have length greater than or equal to {m}")),
+            );
+            out.extend(pattern.as_ref().map(|p| {
+                format!(
+                    "Member must satisfy regular expression pattern: {}",
+                    p.source
+                )
+            }));
+            out.extend(
+                enum_values
+                    .as_ref()
+                    .map(|v| format!("Member must satisfy enum value set: [{}]", v.join(", "))),
+            );
+        }
+        ShapeKind::Integer { min, max } => {
+            out.extend(max.map(|m| format!("Member must have value less than or equal to {m}")));
+            out.extend(min.map(|m| format!("Member must have value greater than or equal to {m}")));
         }
         _ => {}
     }
@@ -223,7 +270,10 @@ fn walk(
                             for (i, violation) in found.into_iter().enumerate() {
                                 errors.insert(
                                     before + i,
-                                    format!("Value '{}' at '{member_path}' failed to satisfy constraint: {violation}", render(v)),
+                                    format!(
+                                        "{} failed to satisfy constraint: {violation}",
+                                        value_at(v, &member_path)
+                                    ),
                                 );
                             }
                         }
@@ -236,7 +286,7 @@ fn walk(
                 return Err(type_error(value, "List"));
             };
             let member_kind = model.shape(member).map(|s| &s.kind);
-            let mut scalar_problems: Vec<String> = Vec::new();
+            let mut member_broken = false;
             for (i, item) in items.iter().enumerate() {
                 if item.is_null() {
                     continue;
@@ -244,18 +294,14 @@ fn walk(
                 let item_path = format!("{}.{}.member", path, i + 1);
                 walk(model, member, item, &item_path, errors)?;
                 if let Some(kind) = member_kind.filter(|k| is_scalar(k)) {
-                    for violation in scalar_violations(kind, item) {
-                        if !scalar_problems.contains(&violation) {
-                            scalar_problems.push(violation);
-                        }
-                    }
+                    member_broken |= !scalar_violations(kind, item).is_empty();
                 }
             }
-            if !scalar_problems.is_empty() {
+            if let (true, Some(kind)) = (member_broken, member_kind) {
                 errors.push(format!(
-                    "Value '{}' at '{path}' failed to satisfy constraint: Member must satisfy constraint: [{}]",
-                    render(value),
-                    scalar_problems.join(", ")
+                    "{} failed to satisfy constraint: Member must satisfy constraint: [{}]",
+                    value_at(value, path),
+                    all_constraints(kind).join(", ")
                 ));
             }
         }
@@ -269,8 +315,7 @@ fn walk(
             };
             let key_kind = model.shape(key).map(|s| &s.kind);
             let value_kind = model.shape(value_shape).map(|s| &s.kind);
-            let mut key_problems: Vec<String> = Vec::new();
-            let mut value_problems: Vec<String> = Vec::new();
+            let (mut key_broken, mut value_broken) = (false, false);
             for (k, v) in entries {
                 if v.is_null() {
                     continue;
@@ -278,26 +323,22 @@ fn walk(
                 let entry_path = format!("{path}.{k}");
                 walk(model, value_shape, v, &entry_path, errors)?;
                 if let Some(kind) = key_kind {
-                    for violation in scalar_violations(kind, &Value::String(k.clone())) {
-                        if !key_problems.contains(&violation) {
-                            key_problems.push(violation);
-                        }
-                    }
+                    key_broken |= !scalar_violations(kind, &Value::String(k.clone())).is_empty();
                 }
                 if let Some(kind) = value_kind.filter(|k| is_scalar(k)) {
-                    for violation in scalar_violations(kind, v) {
-                        if !value_problems.contains(&violation) {
-                            value_problems.push(violation);
-                        }
-                    }
+                    value_broken |= !scalar_violations(kind, v).is_empty();
                 }
             }
-            for (what, problems) in [("Map keys", key_problems), ("Map value", value_problems)] {
-                if !problems.is_empty() {
+            // A map is never echoed: action configurations hold secrets (`OAuthToken`), and AWS
+            // writes `Value at '...'` for them too.
+            for (what, broken, kind) in [
+                ("Map keys", key_broken, key_kind),
+                ("Map value", value_broken, value_kind),
+            ] {
+                if let (true, Some(kind)) = (broken, kind) {
                     errors.push(format!(
-                        "Value '{}' at '{path}' failed to satisfy constraint: {what} must satisfy constraint: [{}]",
-                        value,
-                        problems.join(", ")
+                        "Value at '{path}' failed to satisfy constraint: {what} must satisfy constraint: [{}]",
+                        all_constraints(kind).join(", ")
                     ));
                 }
             }
@@ -388,6 +429,23 @@ mod tests {
             json!({"resourceArn": "arn:aws:codepipeline:us-east-1:123456789012:p", "tagKeys": [""]}),
         )
         .unwrap_err();
-        assert!(e.message.contains("at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length greater than or equal to 1]"), "{}", e.message);
+        assert!(e.message.contains("at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1"), "{}", e.message);
+    }
+
+    #[test]
+    fn configuration_values_take_live_aws_bounds_and_are_never_echoed() {
+        let decl = |value: String| {
+            json!({"pipeline": {"name": "p", "roleArn": "arn:aws:iam::123456789012:role/r",
+                "stages": [{"name": "S", "actions": [{"name": "a", "configuration": {"OAuthToken": value},
+                    "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}}]}]}})
+        };
+        assert!(check("CreatePipelineInput", decl("x".repeat(50_000))).is_ok());
+        let e = check("CreatePipelineInput", decl("secret".repeat(10_000))).unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value at 'pipeline.stages.1.member.actions.1.member.configuration' failed to satisfy constraint: \
+             Map value must satisfy constraint: [Member must have length less than or equal to 50000, Member must have length greater than or equal to 1]"
+        );
+        assert!(!e.message.contains("secret"));
     }
 }
