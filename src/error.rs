@@ -40,6 +40,15 @@ impl AwsError {
         )
     }
 
+    /// StartPipelineExecution words it differently from GetPipeline (AWS's text, issue 13,
+    /// capture 11).
+    pub fn pipeline_not_found_to_start(name: &str, account: &str) -> Self {
+        Self::new(
+            "PipelineNotFoundException",
+            format!("Pipeline with name {name} does not exist in account {account}."),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new("InternalFailure", message).with_status(StatusCode::INTERNAL_SERVER_ERROR)
     }

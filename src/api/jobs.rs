@@ -206,12 +206,18 @@ async fn poll(
     ctx: &Context,
     input: &PollInput,
 ) -> Result<Vec<(JobIndex, Execution, ActionRun)>, AwsError> {
+    // Live AWS's reply (boto3 issue 1100): only custom and third-party types have job workers.
+    if input.action_type_id.owner == "AWS" {
+        return Err(AwsError::validation(
+            "ActionType with owner 'AWS' is not supported",
+        ));
+    }
     let store = state.store.as_ref();
     let custom = repo::load_custom_action_types(store, &ctx.account, &ctx.region)?;
     if Catalog::new(&custom).find(&input.action_type_id).is_none() {
         return Err(AwsError::new(
             "ActionTypeNotFoundException",
-            format!("{} was not found", input.action_type_id),
+            format!("{} is not available", input.action_type_id.job_label()),
         ));
     }
     let limit = input.max_batch_size.unwrap_or(1);
@@ -336,6 +342,13 @@ pub async fn put_success(
     ctx: &Context,
     input: SuccessInput,
 ) -> Result<Value, AwsError> {
+    // The API reference: output variables only when there is no continuation token.
+    if input.continuation_token.is_some() && !input.output_variables.is_empty() {
+        return Err(AwsError::validation(
+            "outputVariables can only be included when there is no continuationToken; \
+             send them with the result that ends the action",
+        ));
+    }
     let (index, _, run) = load_job(state, ctx, &input.job_id, input.client_token.as_deref())?;
     still_open(&input.job_id, &run)?;
     let size: usize = input

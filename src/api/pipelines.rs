@@ -7,7 +7,7 @@ use super::{now, page_token};
 use crate::domain::action_types::Catalog;
 use crate::domain::pipeline::PipelineDeclaration;
 use crate::domain::tags::{self, Tag};
-use crate::domain::{arn, rules};
+use crate::domain::{arn, rules, secrets};
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self as records, PipelineRecord};
@@ -51,31 +51,24 @@ pub struct ListInput {
 /// The declaration as replies show it: secret configuration values masked, as AWS masks them.
 fn present(decl: &PipelineDeclaration, catalog: &Catalog) -> Value {
     let mut shown = decl.clone();
-    for action in shown.stages.iter_mut().flat_map(|s| s.actions.iter_mut()) {
-        let Some(t) = catalog.find(&action.action_type_id) else {
-            continue;
-        };
-        if let Some(config) = action.configuration.as_mut() {
-            for p in t.properties.iter().filter(|p| p.secret) {
-                if let Some(v) = config.get_mut(&p.name) {
-                    *v = "****".to_owned();
-                }
-            }
-        }
-    }
+    secrets::mask(&mut shown, catalog);
     serde_json::to_value(shown).unwrap_or(Value::Null)
 }
 
-/// Normalises and checks a declaration against every structure rule.
+/// Normalises and checks a declaration against every structure rule, then puts the stored
+/// secrets of `previous` (the pipeline being updated) where the declaration says `****`.
 fn checked(
     state: &AppState,
     ctx: &Context,
     mut decl: PipelineDeclaration,
+    previous: Option<&PipelineDeclaration>,
 ) -> Result<PipelineDeclaration, AwsError> {
     decl.normalise();
     let custom =
         records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
-    rules::check(&decl, &Catalog::new(&custom), &ctx.region)?;
+    let catalog = Catalog::new(&custom);
+    rules::check(&decl, &catalog, &ctx.region)?;
+    secrets::restore_masked(&mut decl, previous, &catalog)?;
     Ok(decl)
 }
 
@@ -94,7 +87,7 @@ pub async fn create(
     ctx: &Context,
     input: CreateInput,
 ) -> Result<Value, AwsError> {
-    let mut decl = checked(state, ctx, input.pipeline)?;
+    let mut decl = checked(state, ctx, input.pipeline, None)?;
     decl.version = Some(1);
     let tags = tags::merge(&[], &input.tags)?;
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
@@ -169,8 +162,13 @@ pub async fn update(
     ctx: &Context,
     input: UpdateInput,
 ) -> Result<Value, AwsError> {
-    let decl = checked(state, ctx, input.pipeline)?;
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    // `****` stands for the secrets stored now; two updates racing each other is last-writer-wins,
+    // as before.
+    let before =
+        records::load_pipeline(state.store.as_ref(), account, region, &input.pipeline.name)?
+            .ok_or_else(|| AwsError::pipeline_not_found(&input.pipeline.name, account))?;
+    let decl = checked(state, ctx, input.pipeline, Some(&before.declaration))?;
     let record = state
         .mutate(|store| {
             let current = records::load_pipeline(store, account, region, &decl.name)?
@@ -184,6 +182,15 @@ pub async fn update(
             };
             store.apply(records::pipeline_writes(account, region, &record)?)?;
             Ok(record)
+        })
+        .await?;
+    let version = record.declaration.version.unwrap_or(1);
+    let key = crate::engine::PipelineKey::new(account, region, &record.declaration.name);
+    state
+        .engine
+        .with_machine(&key, None, |m| {
+            m.pipeline_updated(version);
+            Ok(())
         })
         .await?;
     Ok(json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? }))

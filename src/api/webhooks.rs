@@ -109,13 +109,15 @@ pub async fn put(state: &AppState, ctx: &Context, input: PutInput) -> Result<Val
     let has_action = target
         .declaration
         .stages
-        .iter()
+        .first()
+        .into_iter()
         .flat_map(|s| &s.actions)
         .any(|a| a.name == def.target_action);
     if !has_action {
+        // AWS's text, captured through CloudFormation (boltops-tools/pipedream#7).
         return Err(AwsError::validation(format!(
-            "Pipeline {} has no action named {}",
-            def.target_pipeline, def.target_action
+            "Action with name {} was not found in the first stage of the pipeline",
+            def.target_action
         )));
     }
     let new_tags = tags::merge(&[], &input.tags)?;

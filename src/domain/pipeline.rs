@@ -85,6 +85,17 @@ pub struct ActionTypeId {
     pub version: String,
 }
 
+impl ActionTypeId {
+    /// How job operations name a type: the owner before the provider, unlike declaration errors
+    /// (AWS's text from PollForJobs, issue 13, capture 12).
+    pub fn job_label(&self) -> String {
+        format!(
+            "ActionType (Category: '{}', Owner: '{}', Provider: '{}', Version: '{}')",
+            self.category, self.owner, self.provider, self.version
+        )
+    }
+}
+
 impl std::fmt::Display for ActionTypeId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -2,11 +2,12 @@
 //! the exception type AWS answers with a message naming the offending stage or action. `check`
 //! runs them in AWS's order: the first rule broken is the one reported.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::action_types::Catalog;
 use super::execution::variables;
 use super::pipeline::{ActionDeclaration, PipelineDeclaration};
+use super::regions;
 use crate::error::AwsError;
 
 pub const MIN_STAGES: usize = 2;
@@ -57,37 +58,48 @@ pub fn check(p: &PipelineDeclaration, catalog: &Catalog, region: &str) -> Result
     Ok(())
 }
 
+/// V2-only features on a V1 pipeline, with AWS's texts and exception types (issue 13, capture 4;
+/// the other texts as `cdk-preflight` recorded them from live AWS, see tests/fidelity).
 pub fn v2_features_need_v2(p: &PipelineDeclaration) -> Result<(), AwsError> {
     if p.is_v2() {
         return Ok(());
     }
-    let mut used = Vec::new();
     if matches!(p.execution_mode.as_deref(), Some("QUEUED" | "PARALLEL")) {
-        used.push(format!(
-            "executionMode {}",
-            p.execution_mode.as_deref().unwrap_or_default()
+        return Err(structure(
+            "QUEUED or PARALLEL mode can only be used with V2 pipelines".to_owned(),
         ));
     }
     if p.variables.as_ref().is_some_and(|v| !v.is_empty()) {
-        used.push("variables".to_owned());
+        return Err(structure(
+            "Pipeline variable can only be used with V2 pipelines".to_owned(),
+        ));
     }
     if p.triggers.as_ref().is_some_and(|t| !t.is_empty()) {
-        used.push("triggers".to_owned());
+        // AWS says "on tag" whatever the trigger filters.
+        return Err(structure(
+            "Triggers on tag can only be used with V2 pipelines".to_owned(),
+        ));
     }
     if p.stages
         .iter()
         .any(|s| s.before_entry.is_some() || s.on_success.is_some() || s.on_failure.is_some())
     {
-        used.push("stage conditions".to_owned());
+        return Err(stage_error(
+            "Stage level conditions can only be used with V2 pipelines.".to_owned(),
+        ));
     }
-    if used.is_empty() {
-        Ok(())
-    } else {
-        Err(AwsError::validation(format!(
-            "Pipeline type V1 does not support {}; use pipelineType V2",
-            used.join(", ")
-        )))
+    if let Some(a) = p
+        .stages
+        .iter()
+        .flat_map(|s| &s.actions)
+        .find(|a| a.action_type_id.owner == "AWS" && a.action_type_id.provider == "Commands")
+    {
+        return Err(action_error(format!(
+            "{} Action can only be used with V2 pipelines.",
+            a.action_type_id.provider
+        )));
     }
+    Ok(())
 }
 
 pub fn stage_count(p: &PipelineDeclaration) -> Result<(), AwsError> {
@@ -111,9 +123,24 @@ pub fn artifact_stores(p: &PipelineDeclaration, region: &str) -> Result<(), AwsE
             "Pipeline cannot have both artifactStore and artifactStores; use artifactStores for cross-region actions".to_owned(),
         )),
         (None, None) => Err(structure("Pipeline must have either artifactStore or artifactStores".to_owned())),
-        (None, Some(stores)) if !stores.contains_key(region) => Err(structure(format!(
-            "artifactStores must include an artifact store for the pipeline's region '{region}'"
-        ))),
+        (None, Some(stores)) => {
+            // AWS's text (issue 13, capture 7). The server's own region is accepted whatever
+            // its name, as every request in it is.
+            if let Some(bad) = stores
+                .keys()
+                .find(|r| *r != region && !regions::is_aws_region(r))
+            {
+                return Err(AwsError::validation(format!(
+                    "The region {bad} specified in 'pipeline.artifactStores' is not a valid AWS Region."
+                )));
+            }
+            if !stores.contains_key(region) {
+                return Err(structure(format!(
+                    "artifactStores must include an artifact store for the pipeline's region '{region}'"
+                )));
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -183,10 +210,11 @@ pub fn source_actions_only_first(p: &PipelineDeclaration) -> Result<(), AwsError
         for a in &stage.actions {
             let is_source = a.action_type_id.category == "Source";
             if i == 0 && !is_source {
-                return Err(structure(format!(
-                    "Stage '{}' is the first stage and contains action '{}' of category '{}'. The first stage can contain only source actions",
-                    stage.name, a.name, a.action_type_id.category
-                )));
+                // AWS's text (issue 13, capture 10).
+                return Err(structure(
+                    "Pipeline should start with a stage that only contains source actions"
+                        .to_owned(),
+                ));
             }
             if i > 0 && is_source {
                 return Err(structure(format!(
@@ -255,16 +283,16 @@ pub fn configuration(a: &ActionDeclaration, catalog: &Catalog) -> Result<(), Aws
             )));
         }
     }
-    // AWS-owned providers accept keys beyond the ones the catalog lists; custom types declare all of theirs.
-    if a.action_type_id.owner == "Custom" {
-        if let Some(config) = &a.configuration {
-            for key in config.keys() {
-                if !t.properties.iter().any(|p| &p.name == key) {
-                    return Err(action_error(format!(
-                        "Action configuration for action '{}' contains unknown configuration '{key}'",
-                        a.name
-                    )));
-                }
+    // Every owner's type lists all its keys: AWS refuses any other, on its own types too
+    // (issue 13, capture 2: `... contains unknown configuration 'DeploymentTargets'` for a
+    // CloudFormation action).
+    if let Some(config) = &a.configuration {
+        for key in config.keys() {
+            if !t.properties.iter().any(|p| &p.name == key) {
+                return Err(action_error(format!(
+                    "Action configuration for action '{}' contains unknown configuration '{key}'",
+                    a.name
+                )));
             }
         }
     }
@@ -339,9 +367,10 @@ pub fn output_artifact_names_unique(p: &PipelineDeclaration) -> Result<(), AwsEr
     for a in p.stages.iter().flat_map(|s| &s.actions) {
         for o in a.outputs() {
             if !seen.insert(o.name.as_str()) {
+                // AWS's text (issue 13, capture 8).
                 return Err(structure(format!(
-                    "Output artifact name '{}' of action '{}' is not unique in the pipeline",
-                    o.name, a.name
+                    "Output Artifact Bundle name must be unique within the pipeline. {} has been used more than once.",
+                    o.name
                 )));
             }
         }
@@ -379,27 +408,37 @@ pub fn inputs_produced_upstream(p: &PipelineDeclaration) -> Result<(), AwsError>
     Ok(())
 }
 
+/// AWS names every repeat after the first (issue 13, capture 9).
 pub fn namespaces_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    for a in p.stages.iter().flat_map(|s| &s.actions) {
-        if let Some(ns) = a.namespace.as_deref() {
-            if let Some(other) = seen.insert(ns, a.name.as_str()) {
-                return Err(action_error(format!(
-                    "Namespace '{ns}' of action '{}' is already used by action '{other}'; namespaces must be unique in a pipeline",
-                    a.name
-                )));
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut repeats = Vec::new();
+    for stage in &p.stages {
+        for a in &stage.actions {
+            if let Some(ns) = a.namespace.as_deref() {
+                if !seen.insert(ns) {
+                    repeats.push(format!(
+                        "StageName=[{}], ActionName=[{}], Namespace=[{ns}]",
+                        stage.name, a.name
+                    ));
+                }
             }
         }
     }
-    Ok(())
+    if repeats.is_empty() {
+        return Ok(());
+    }
+    Err(action_error(format!(
+        "Namespaces must be unique across the pipeline definition. The following occur more than once in the pipeline. {}",
+        repeats.join(", ")
+    )))
 }
 
 pub fn variables_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
     let mut seen = HashSet::new();
     for v in p.variables.iter().flatten() {
         if !seen.insert(v.name.as_str()) {
-            return Err(AwsError::validation(format!(
-                "Pipeline variable name '{}' is not unique",
+            return Err(structure(format!(
+                "Variable names must be unique. The following variable name is already in use: {}",
                 v.name
             )));
         }
@@ -407,31 +446,48 @@ pub fn variables_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// Every trigger names, in `gitConfiguration.sourceActionName`, a CodeStarSourceConnection source action.
+/// Every trigger names, in `gitConfiguration.sourceActionName`, a CodeStarSourceConnection source
+/// action of the first stage, at most one trigger per action, and its filters combine criteria the
+/// way AWS allows: a push filter on tags names nothing else.
 pub fn triggers_name_source_actions(p: &PipelineDeclaration) -> Result<(), AwsError> {
+    // AWS's texts (issue 13, captures 5 and 6).
+    let not_a_connection = || {
+        structure(
+            "Triggers for connection must reference a CodeStarSourceConnection action. \
+             Note that when you specify a trigger, you cant specify more than one trigger per source action."
+                .to_owned(),
+        )
+    };
+    let bad_filters = || {
+        structure(
+            "The trigger configuration for the source action is not valid. Make sure to choose valid filter combinations."
+                .to_owned(),
+        )
+    };
+    let mut named = HashSet::new();
     for trigger in p.triggers.iter().flatten() {
         let name = trigger
             .pointer("/gitConfiguration/sourceActionName")
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        let found = p
+        let is_connection = p
             .stages
             .first()
             .into_iter()
             .flat_map(|s| &s.actions)
-            .find(|a| a.name == name);
-        match found {
-            Some(a) if a.action_type_id.provider == "CodeStarSourceConnection" => {}
-            Some(a) => {
-                return Err(AwsError::validation(format!(
-                    "Trigger source action '{}' must be a CodeStarSourceConnection action, not {}",
-                    a.name, a.action_type_id.provider
-                )))
-            }
-            None => {
-                return Err(AwsError::validation(format!(
-                    "Trigger names source action '{name}', which is not a source action of the pipeline"
-                )))
+            .any(|a| a.name == name && a.action_type_id.provider == "CodeStarSourceConnection");
+        if !is_connection || !named.insert(name) {
+            return Err(not_a_connection());
+        }
+        for kind in ["push", "pullRequest"] {
+            let filters = trigger
+                .pointer(&format!("/gitConfiguration/{kind}"))
+                .and_then(|v| v.as_array());
+            for filter in filters.into_iter().flatten() {
+                let has = |criterion: &str| filter.get(criterion).is_some_and(|v| !v.is_null());
+                if has("tags") && (has("branches") || has("filePaths")) {
+                    return Err(bad_filters());
+                }
             }
         }
     }

@@ -50,14 +50,30 @@ fn auth_error(message: String) -> AwsError {
     AwsError::new("InvalidWebhookAuthenticationParametersException", message)
 }
 
-/// Checks authentication parameters and filter patterns, as `PutWebhook` does.
+/// Checks authentication parameters and filter patterns, as `PutWebhook` does. The API
+/// reference: UNAUTHENTICATED sets no property, GITHUB_HMAC only `SecretToken`, IP only
+/// `AllowedIPRange`, a valid CIDR. The texts, Java's `Optional[...]` included, are live AWS's as
+/// `cdk-preflight` recorded them; "should be empty" is only a fragment there (tests/fidelity).
 pub fn check(def: &WebhookDefinition) -> Result<(), AwsError> {
     let config = &def.authentication_configuration;
+    let only = |property: &str| {
+        auth_error(format!(
+            "Optional['authenticationConfig' should contain only one property: '{property}']"
+        ))
+    };
+    let (token, range) = (
+        config.secret_token.as_deref().filter(|t| !t.is_empty()),
+        config.allowed_ip_range.as_deref(),
+    );
     match def.authentication.as_str() {
-        "GITHUB_HMAC" if config.secret_token.as_deref().is_none_or(str::is_empty) => {
+        "UNAUTHENTICATED" if config.secret_token.is_some() || range.is_some() => {
             return Err(auth_error(
-                "GITHUB_HMAC authentication requires SecretToken".to_owned(),
-            ))
+                "Optional['authenticationConfig' should be empty]".to_owned(),
+            ));
+        }
+        "GITHUB_HMAC" if token.is_none() || range.is_some() => return Err(only("SecretToken")),
+        "IP" if range.is_none() || config.secret_token.is_some() => {
+            return Err(only("AllowedIPRange"))
         }
         "IP" => {
             let range = config.allowed_ip_range.as_deref().unwrap_or_default();

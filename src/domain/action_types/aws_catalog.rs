@@ -164,6 +164,11 @@ const CODEBUILD_PROPS: &[PropertySpec] = &[
         STR,
         "A JSON array of {name, value, type} environment variables (PLAINTEXT, PARAMETER_STORE or SECRETS_MANAGER).",
     ),
+    opt(
+        "ServiceRoleArnOverride",
+        STR,
+        "An IAM role ARN that replaces the project's service role for builds this action starts.",
+    ),
 ];
 
 /// The S3 source's console link, as `GetPipelineState`'s documented example shows it.
@@ -235,10 +240,16 @@ const DEVICE_FARM_PROPS: &[PropertySpec] = &[
         STR,
         "The name and location of the application file in the input artifact.",
     ),
-    req(
+    // Required in the 2023 guide, gone from today's: accepted, not required.
+    opt(
         "AppiumVersion",
         STR,
         "The Appium version to use; the value is not processed and the default is used.",
+    ),
+    opt(
+        "TestSpec",
+        STR,
+        "The location of the test spec definition file in the input artifact; required for custom-mode tests.",
     ),
     req("DevicePoolArn", STR, "The Device Farm device pool ARN."),
     req(
@@ -474,6 +485,21 @@ const STACK_SET_PROPS: &[PropertySpec] = &[
         NUM,
         "The maximum percentage of accounts acted on at one time.",
     ),
+    opt(
+        "RegionConcurrencyType",
+        STR,
+        "Whether Regions are deployed one after another (Sequential, the default) or in Parallel.",
+    ),
+    opt(
+        "ConcurrencyMode",
+        STR,
+        "STRICT_FAILURE_TOLERANCE (the default) or SOFT_FAILURE_TOLERANCE.",
+    ),
+    opt(
+        "CallAs",
+        STR,
+        "SELF or DELEGATED_ADMIN: the account the SERVICE_MANAGED caller acts as.",
+    ),
 ];
 
 const STACK_INSTANCES_PROPS: &[PropertySpec] = &[
@@ -490,7 +516,21 @@ const STACK_INSTANCES_PROPS: &[PropertySpec] = &[
         "Stack set parameters to override, as shorthand syntax or an InputArtifactName::FileName path.",
     ),
     opt("FailureTolerancePercentage", NUM, "The percentage of accounts per Region that may fail."),
-    opt("MaxConcurrentPercentage", NUM, "The maximum percentage of accounts acted on at one time."),
+    opt("MaxConcurrentPercentage", NUM, "The maximum percentage of accounts acted on at one time."),    opt(
+        "RegionConcurrencyType",
+        STR,
+        "Whether Regions are deployed one after another (Sequential, the default) or in Parallel.",
+    ),
+    opt(
+        "ConcurrencyMode",
+        STR,
+        "STRICT_FAILURE_TOLERANCE (the default) or SOFT_FAILURE_TOLERANCE.",
+    ),
+    opt(
+        "CallAs",
+        STR,
+        "SELF or DELEGATED_ADMIN: the account the SERVICE_MANAGED caller acts as.",
+    ),
 ];
 
 const ECS_PROPS: &[PropertySpec] = &[

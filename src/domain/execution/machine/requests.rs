@@ -161,10 +161,11 @@ impl Machine<'_> {
                 ),
             )
         };
+        // AWS's text (issue 13, capture 13).
         let completed = || {
             AwsError::new(
                 "ApprovalAlreadyCompletedException",
-                format!("The approval for action '{action}' in stage '{stage}' has already been completed"),
+                "The approval request that you responded to is already complete or has expired.",
             )
         };
         let now = self.now;
