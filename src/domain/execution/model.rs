@@ -332,6 +332,10 @@ pub struct Execution {
     /// Rollbacks run one stage only: its index.
     #[serde(default)]
     pub only_stage: Option<usize>,
+    /// The pipeline was updated while this ran: its running actions finish, then it ends
+    /// `Cancelled` without entering another stage.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled_by_update: bool,
 }
 
 fn standard() -> String {

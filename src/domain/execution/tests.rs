@@ -384,6 +384,35 @@ fn stop_and_wait_lets_running_actions_finish() {
 }
 
 #[test]
+fn an_update_cancels_older_executions_once_their_running_actions_finish() {
+    let mut w = World::new(four_stages("QUEUED"));
+    let running = w.start();
+    let waiting = w.start();
+    assert_eq!(
+        w.stage(&waiting, "Source"),
+        None,
+        "QUEUED: the second waits"
+    );
+    let mut next = w.decls[&1].clone();
+    next.version = Some(2);
+    w.decls.insert(2, next);
+    w.with(|m| m.pipeline_updated(2));
+    assert_eq!(w.status(&waiting), ExecStatus::Cancelled);
+    assert_eq!(w.status(&running), ExecStatus::InProgress);
+    w.at(1.0);
+    assert_eq!(
+        w.action(&running, "Source", "Source").status,
+        Some(ActionStatus::Succeeded)
+    );
+    assert_eq!(w.stage(&running, "Source"), Some(StageStatus::Cancelled));
+    assert_eq!(w.status(&running), ExecStatus::Cancelled);
+    assert_eq!(w.stage(&running, "Build"), None);
+    // Executions of the new version are untouched by the update they follow.
+    w.with(|m| m.pipeline_updated(2));
+    assert_eq!(w.with(|m| m.next_due()), None);
+}
+
+#[test]
 fn stop_and_abandon_ends_at_once() {
     let mut w = World::new(four_stages("SUPERSEDED"));
     w.script.by_action.insert("Build".into(), Start::Hang);

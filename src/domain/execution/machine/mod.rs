@@ -178,11 +178,26 @@ impl<'a> Machine<'a> {
             execution_type: "STANDARD".to_owned(),
             rollback_target: None,
             only_stage: None,
+            cancelled_by_update: false,
         };
         self.executions.push(execution);
         self.changed.insert(id.clone());
         self.advance();
         Ok(id)
+    }
+
+    /// The pipeline's definition is now `version`. As in AWS, an execution of an older version
+    /// lets its running actions finish and then ends `Cancelled` with the stage it is in; one
+    /// waiting between stages ends at once. None carries on into either definition.
+    pub fn pipeline_updated(&mut self, version: i64) {
+        for exec in self.executions.iter_mut() {
+            if exec.status.is_finished() || exec.pipeline_version >= version {
+                continue;
+            }
+            exec.cancelled_by_update = true;
+            self.changed.insert(exec.id.clone());
+        }
+        self.advance();
     }
 
     /// Applies whatever time has made due.
@@ -243,15 +258,19 @@ impl<'a> Machine<'a> {
         let s = match exec.position {
             Position::Done => return false,
             Position::Waiting(_) => {
-                if exec.stop.is_some() {
-                    let exec = &mut self.executions[i];
-                    exec.status = ExecStatus::Stopped;
-                    exec.position = Position::Done;
-                    exec.last_update = now;
-                    self.changed.insert(id);
-                    return true;
-                }
-                return false;
+                let ended = if exec.stop.is_some() {
+                    ExecStatus::Stopped
+                } else if exec.cancelled_by_update {
+                    ExecStatus::Cancelled
+                } else {
+                    return false;
+                };
+                let exec = &mut self.executions[i];
+                exec.status = ended;
+                exec.position = Position::Done;
+                exec.last_update = now;
+                self.changed.insert(id);
+                return true;
             }
             Position::Running(s) => s,
         };
@@ -260,6 +279,10 @@ impl<'a> Machine<'a> {
         match gate {
             conditions::Gate::Wait if self.executions[i].stop.is_some() => {
                 self.finish_stage(i, s, StageStatus::Stopped, ExecStatus::Stopped);
+                return true;
+            }
+            conditions::Gate::Wait if self.executions[i].cancelled_by_update => {
+                self.finish_stage(i, s, StageStatus::Cancelled, ExecStatus::Cancelled);
                 return true;
             }
             conditions::Gate::Wait => return checked,
@@ -316,6 +339,10 @@ impl<'a> Machine<'a> {
         }
         if exec.stop.is_some() {
             self.finish_stage(i, s, StageStatus::Stopped, ExecStatus::Stopped);
+            return true;
+        }
+        if exec.cancelled_by_update {
+            self.finish_stage(i, s, StageStatus::Cancelled, ExecStatus::Cancelled);
             return true;
         }
         if failed {
