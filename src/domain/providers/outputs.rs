@@ -96,24 +96,27 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
                 ),
                 _ => format!("https://github.com/{repo}/commit/{commit}"),
             };
+            // The names the Variables reference lists per provider.
             let mut v = vars(&[
                 ("AuthorDate", iso(s.now)),
                 ("BranchName", branch),
                 ("CommitId", commit.clone()),
                 ("CommitMessage", message.clone()),
-                ("CommitterDate", iso(s.now)),
             ]);
             match id.provider.as_str() {
                 "CodeCommit" => {
+                    v.insert("CommitterDate".into(), iso(s.now));
                     v.insert("RepositoryName".into(), repo.clone());
                 }
                 "GitHub" => {
+                    v.insert("CommitterDate".into(), iso(s.now));
                     v.insert("RepositoryName".into(), get("Repo"));
                     v.insert("CommitUrl".into(), url.clone());
                 }
                 _ => {
                     v.insert("ConnectionArn".into(), get("ConnectionArn"));
-                    v.insert("FullRepositoryId".into(), repo.clone());
+                    v.insert("FullRepositoryName".into(), repo.clone());
+                    // Not in the reference, but in a real list-action-executions output.
                     v.insert("ProviderType".into(), "GitHub".into());
                 }
             }
@@ -132,10 +135,10 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
                 .unwrap_or_else(|| "latest".to_owned());
             r.output_variables = vars(&[
                 ("ImageDigest", digest.clone()),
-                ("ImageTag", tag),
+                ("ImageTag", tag.clone()),
                 (
                     "ImageURI",
-                    format!("{account}.dkr.ecr.{region}.amazonaws.com/{repo}@{digest}"),
+                    format!("{account}.dkr.ecr.{region}.amazonaws.com/{repo}:{tag}"),
                 ),
                 ("RegistryId", account.to_owned()),
                 ("RepositoryName", repo),
@@ -180,6 +183,13 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
         }
         (_, "Lambda") => {
             let function = get("FunctionName");
+            if id.category == "Deploy" {
+                let version = c
+                    .get("PublishedTargetVersion")
+                    .cloned()
+                    .unwrap_or_else(|| "2".to_owned());
+                r.output_variables = vars(&[("FunctionVersion", version)]);
+            }
             r.external_execution_id = Some(uuid::Uuid::new_v4().to_string());
             r.external_execution_url = Some(console(
                 region,
@@ -211,6 +221,30 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
                 get("ClusterName")
             ));
             r.external_execution_id = Some(format!("ecs-svc/{}", hex(19)));
+        }
+        (_, "EKS") => {
+            r.output_variables = vars(&[("EKSClusterName", get("ClusterName"))]);
+        }
+        (_, "ECRBuildAndPublish") => {
+            r.output_variables = vars(&[
+                ("ECRImageDigestId", format!("sha256:{}", hex(64))),
+                ("ECRRepositoryName", get("ECRRepositoryName")),
+            ]);
+        }
+        (_, "InspectorScan") => {
+            // The action reference's values are `medium | high | critical`, lower case.
+            r.output_variables = vars(&[("HighestScannedSeverity", "medium".to_owned())]);
+        }
+        (_, "CloudFormationStackSet" | "CloudFormationStackInstances") => {
+            let operation = uuid::Uuid::new_v4().to_string();
+            r.output_variables = vars(&[
+                (
+                    "StackSetId",
+                    format!("{}:{}", get("StackSetName"), uuid::Uuid::new_v4()),
+                ),
+                ("OperationId", operation.clone()),
+            ]);
+            r.external_execution_id = Some(operation);
         }
         (_, "S3") => {
             r.summary = Some(format!(
@@ -316,4 +350,92 @@ pub fn deploy_targets(s: &ActionStart, seconds: f64) -> Vec<DeployTarget> {
             events: events(lifecycle, s.now, seconds),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pipeline::ActionDeclaration;
+
+    fn names(category: &str, provider: &str, config: &[(&str, &str)]) -> Vec<String> {
+        let action: ActionDeclaration = serde_json::from_value(serde_json::json!({
+            "name": "a",
+            "actionTypeId": {"category": category, "owner": "AWS", "provider": provider, "version": "1"}
+        }))
+        .unwrap();
+        let resolved: BTreeMap<String, String> = config
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let start = ActionStart {
+            pipeline: "p",
+            stage: "s",
+            action: &action,
+            resolved_configuration: &resolved,
+            execution_id: "e",
+            source_override: None,
+            now: 0.0,
+        };
+        result(&start, "000000000000", "us-east-1")
+            .output_variables
+            .into_keys()
+            .collect()
+    }
+
+    /// The names of the User Guide's Variables reference, provider by provider.
+    #[test]
+    fn output_variables_carry_the_documented_names() {
+        assert_eq!(
+            names("Source", "CodeStarSourceConnection", &[]),
+            [
+                "AuthorDate",
+                "BranchName",
+                "CommitId",
+                "CommitMessage",
+                "ConnectionArn",
+                "FullRepositoryName",
+                "ProviderType"
+            ]
+        );
+        assert_eq!(
+            names("Source", "CodeCommit", &[]),
+            [
+                "AuthorDate",
+                "BranchName",
+                "CommitId",
+                "CommitMessage",
+                "CommitterDate",
+                "RepositoryName"
+            ]
+        );
+        assert_eq!(
+            names(
+                "Source",
+                "ECR",
+                &[("RepositoryName", "r"), ("ImageTag", "v1")]
+            ),
+            [
+                "ImageDigest",
+                "ImageTag",
+                "ImageURI",
+                "RegistryId",
+                "RepositoryName"
+            ]
+        );
+        assert_eq!(names("Deploy", "EKS", &[]), ["EKSClusterName"]);
+        assert_eq!(
+            names("Build", "ECRBuildAndPublish", &[]),
+            ["ECRImageDigestId", "ECRRepositoryName"]
+        );
+        assert_eq!(
+            names("Invoke", "InspectorScan", &[]),
+            ["HighestScannedSeverity"]
+        );
+        assert_eq!(
+            names("Deploy", "CloudFormationStackSet", &[]),
+            ["OperationId", "StackSetId"]
+        );
+        assert_eq!(names("Deploy", "Lambda", &[]), ["FunctionVersion"]);
+        assert!(names("Invoke", "Lambda", &[]).is_empty());
+    }
 }
