@@ -897,7 +897,7 @@ fn first_stage_holds_only_source_actions() {
     assert_create_rejected(
         &decl,
         "InvalidStructureException",
-        "The first stage can contain only source actions",
+        "Pipeline should start with a stage that only contains source actions",
     );
 }
 
@@ -981,7 +981,7 @@ fn output_artifact_names_are_unique() {
     assert_create_rejected(
         &decl,
         "InvalidStructureException",
-        "Output artifact name 'SourceOutput' of action 'Build' is not unique in the pipeline",
+        "Output Artifact Bundle name must be unique within the pipeline. SourceOutput has been used more than once.",
     );
 }
 
@@ -1020,15 +1020,15 @@ fn v2_features_need_pipeline_type_v2() {
     queued["executionMode"] = json!("QUEUED");
     assert_create_rejected(
         &queued,
-        "ValidationException",
-        "Pipeline type V1 does not support executionMode QUEUED",
+        "InvalidStructureException",
+        "QUEUED or PARALLEL mode can only be used with V2 pipelines",
     );
     let mut variables = base();
     variables["variables"] = json!([{"name": "env", "defaultValue": "dev"}]);
     assert_create_rejected(
         &variables,
-        "ValidationException",
-        "Pipeline type V1 does not support variables",
+        "InvalidStructureException",
+        "Pipeline variable can only be used with V2 pipelines",
     );
 
     // The same declarations are fine as V2.
@@ -1046,7 +1046,7 @@ fn namespaces_are_unique() {
     assert_create_rejected(
         &decl,
         "InvalidActionDeclarationException",
-        "Namespace 'SourceVariables' of action 'Build' is already used by action 'Source'",
+        "Namespaces must be unique across the pipeline definition. The following occur more than once in the pipeline. StageName=[Build], ActionName=[Build], Namespace=[SourceVariables]",
     );
 }
 
@@ -1070,7 +1070,7 @@ fn model_validation_names_the_member() {
     assert_error(&reply, "ValidationException", "");
     assert_eq!(
         reply.error().1,
-        r"1 validation error detected: Value 'bad name!' at 'pipeline.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9.@\-_]+"
+        r"1 validation error detected: Value at 'pipeline.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9.@\-_]+"
     );
 
     let mut late = base();
@@ -1079,7 +1079,7 @@ fn model_validation_names_the_member() {
     assert_error(&reply, "ValidationException", "");
     assert_eq!(
         reply.error().1,
-        "1 validation error detected: Value '1000' at 'pipeline.stages.1.member.actions.1.member.runOrder' failed to satisfy constraint: Member must have value less than or equal to 999"
+        "1 validation error detected: Value at 'pipeline.stages.1.member.actions.1.member.runOrder' failed to satisfy constraint: Member must have value less than or equal to 999"
     );
     assert!(names(&server).is_empty());
 }
@@ -1103,7 +1103,7 @@ fn run_order_zero_is_caught_by_the_cli_and_by_the_server() {
     assert_eq!(body["__type"], "ValidationException");
     assert_eq!(
         body["message"],
-        "1 validation error detected: Value '0' at 'pipeline.stages.1.member.actions.1.member.runOrder' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        "1 validation error detected: Value at 'pipeline.stages.1.member.actions.1.member.runOrder' failed to satisfy constraint: Member must have value greater than or equal to 1"
     );
     assert!(names(&server).is_empty());
 }

@@ -393,7 +393,8 @@ fn example_get_job_details() {
 // ---------------------------------------------------------------------------------------------
 
 /// put-webhook.rst's `pipeline_name`: a GitHub (version 1) source action `Source` that does not
-/// poll, then a manual approval.
+/// poll, then a manual approval. A real token stands where replies show `****`: AWS refuses
+/// `****` in a new action.
 fn webhook_pipeline() -> Value {
     json!({
         "name": WEBHOOK_PIPELINE,
@@ -405,7 +406,7 @@ fn webhook_pipeline() -> Value {
                                  "provider": "GitHub", "version": "1"},
                 "outputArtifacts": [{"name": "SourceArtifact"}],
                 "configuration": {"Owner": "my-github-user", "Repo": "my-repo",
-                                  "Branch": "main", "OAuthToken": "****",
+                                  "Branch": "main", "OAuthToken": "ghp_example_token",
                                   "PollForSourceChanges": "false"}}]},
             {"name": "Approve", "actions": [{"name": "Approve",
                 "actionTypeId": {"category": "Approval", "owner": "AWS",
