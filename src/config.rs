@@ -54,6 +54,23 @@ pub struct Config {
     /// Close a connection whose request headers have not all arrived within this time.
     #[arg(long, env = "CODEPIPELINE_LOCAL_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_timeout_flag)]
     pub header_read_timeout: Duration,
+    /// Host names served besides loopback names (and their `<bucket>.` forms), comma-separated.
+    /// On a loopback `--host` only loopback names are served without it; on any other `--host`
+    /// every name is, unless this is given.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Origins of web pages that may call the server from a browser (CORS), comma-separated,
+    /// e.g. `http://localhost:3000`. The console's own origin never needs naming.
+    #[arg(
+        long,
+        env = "CODEPIPELINE_LOCAL_CORS_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_allowed_origins: Vec<String>,
+    /// A token every `/_local/` and console request must carry (`auto` makes one and prints the
+    /// console URL with it). On by default with `--verify-signatures`.
+    #[arg(long, env = "CODEPIPELINE_LOCAL_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
     /// Test aid: check every reply against the model's output shape; a mismatch answers 500.
     #[arg(
         long,
@@ -78,6 +95,9 @@ impl Config {
             header_read_timeout: Duration::from_secs(30),
             verify_signatures: false,
             credentials_file: None,
+            allowed_hosts: Vec::new(),
+            cors_allowed_origins: Vec::new(),
+            control_token: None,
         }
     }
 }

@@ -30,5 +30,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(control::routes())
         // The protocol handler enforces its own limit so it can answer with an AWS error.
         .layer(DefaultBodyLimit::disable())
+        // Before every route: what a web page of another origin or name may do.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            wire::browser::guard,
+        ))
         .with_state(state)
 }

@@ -78,8 +78,12 @@ async fn main() -> ExitCode {
     std::thread::spawn(|| {
         codepipeline_local::wire::model::Model::get();
     });
+    let console = match state.browser.control_token() {
+        Some(token) => format!("{url}/_local/console/?token={token}"),
+        None => format!("{url}/_local/console/"),
+    };
     println!(
-        "codepipeline-local ready on {url} (store: {}; console: {url}/_local/console/)",
+        "codepipeline-local ready on {url} (store: {}; console: {console})",
         state.store.describe()
     );
     serve(

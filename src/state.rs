@@ -7,6 +7,7 @@ use crate::domain::providers::Settings;
 use crate::engine::Engine;
 use crate::error::AwsError;
 use crate::store::{Changed, GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
+use crate::wire::browser::BrowserPolicy;
 use crate::wire::credentials::Credentials;
 
 pub struct AppState {
@@ -30,6 +31,8 @@ pub struct AppState {
     pub verify_signatures: bool,
     /// A request body that has not fully arrived within this time is refused.
     pub body_read_timeout: std::time::Duration,
+    /// What web pages may do: Host names served, CORS origins, the control token.
+    pub browser: BrowserPolicy,
 }
 
 impl From<StoreError> for AwsError {
@@ -79,6 +82,7 @@ impl AppState {
             body_read_timeout: config.header_read_timeout,
             credentials,
             verify_signatures: config.verify_signatures,
+            browser: BrowserPolicy::from_config(config),
         }))
     }
 

@@ -2,6 +2,7 @@
 //! operation's handler and renders its reply or error as AWS does. Knows nothing about pipelines.
 
 pub mod body;
+pub mod browser;
 pub mod conformance;
 pub mod context;
 pub mod credentials;
