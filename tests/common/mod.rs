@@ -18,6 +18,8 @@ pub const ACCOUNT: &str = "000000000000";
 pub struct Server {
     child: Option<Child>,
     pub url: String,
+    /// The control token the ready line's console URL carries, when the server requires one.
+    pub token: Option<String>,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
 }
@@ -94,9 +96,13 @@ impl Server {
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no URL in ready line: {line}"))
             .to_owned();
+        let token = line
+            .split_once("?token=")
+            .map(|(_, rest)| rest.trim_end_matches(')').to_owned());
         Server {
             child: Some(child),
             url,
+            token,
             data_dir,
             _temp: None,
         }
@@ -199,8 +205,17 @@ impl Server {
         (status, value)
     }
 
+    /// A control-plane request, carrying the control token when the server requires one.
+    pub fn local(&self, method: &str, path: &str) -> ureq::Request {
+        let request = ureq::request(method, &format!("{}{path}", self.url));
+        match &self.token {
+            Some(t) => request.set("x-codepipeline-local-token", t),
+            None => request,
+        }
+    }
+
     pub fn get_json(&self, path: &str) -> Value {
-        ureq::get(&format!("{}{path}", self.url))
+        self.local("GET", path)
             .call()
             .expect("GET")
             .into_json()
@@ -208,7 +223,7 @@ impl Server {
     }
 
     pub fn post_json(&self, path: &str) -> Value {
-        ureq::post(&format!("{}{path}", self.url))
+        self.local("POST", path)
             .call()
             .expect("POST")
             .into_json()
@@ -270,7 +285,7 @@ impl Server {
 
     /// POSTs a JSON body to a control endpoint (`/_local/faults`, `/_local/clock`, `/_local/config`).
     pub fn control(&self, path: &str, body: Value) -> Value {
-        match ureq::post(&format!("{}{path}", self.url)).send_json(body) {
+        match self.local("POST", path).send_json(body) {
             Ok(r) => r.into_json().expect("json"),
             Err(ureq::Error::Status(_, r)) => r.into_json().expect("json"),
             Err(e) => panic!("control request failed: {e}"),
@@ -285,6 +300,27 @@ impl Server {
             (reply["pipelineExecution"]["status"] == status)
                 .then(|| reply["pipelineExecution"].clone())
         })
+    }
+
+    /// The names of the first page of `ListPipelines`, in the default account.
+    pub fn pipeline_names(&self) -> Vec<String> {
+        let (_, listed) = self.call("ListPipelines", serde_json::json!({}));
+        listed["pipelines"]
+            .as_array()
+            .expect("pipelines")
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// `latestExecution` of a stage in `GetPipelineState` (null when it never ran).
+    pub fn stage_latest(&self, pipeline: &str, stage: &str) -> Value {
+        let (_, state) = self.call("GetPipelineState", serde_json::json!({"name": pipeline}));
+        state["stageStates"]
+            .as_array()
+            .and_then(|stages| stages.iter().find(|s| s["stageName"] == stage))
+            .map(|s| s["latestExecution"].clone())
+            .unwrap_or(Value::Null)
     }
 
     /// The id of the newest execution of `pipeline` (polls until there is one).

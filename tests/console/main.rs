@@ -4,6 +4,7 @@
 //! checked against the API. With `CONSOLE_SCREENSHOTS=DIR` the main pages are saved there as PNG
 //! (`docs/` holds the ones the README shows).
 
+mod attack;
 #[path = "../common/mod.rs"]
 mod common;
 mod webdriver;
@@ -38,12 +39,7 @@ fn create(s: &Server, name: &str, fixture_file: &str) -> Value {
 }
 
 fn stage_status(s: &Server, pipeline: &str, stage: &str) -> Value {
-    let (_, state) = s.call("GetPipelineState", json!({ "name": pipeline }));
-    state["stageStates"]
-        .as_array()
-        .and_then(|stages| stages.iter().find(|st| st["stageName"] == stage))
-        .map(|st| st["latestExecution"]["status"].clone())
-        .unwrap_or(Value::Null)
+    s.stage_latest(pipeline, stage)["status"].clone()
 }
 
 /// Clicks the dialog's button labelled `label`.
@@ -265,7 +261,8 @@ fn transitions_are_disabled_and_enabled_from_the_console() {
 fn the_console_speaks_the_json_api_and_streams_changes() {
     let s = Server::start_with(&["--action-duration", "0s"]);
     let post = |op: &str, headers: &[(&str, &str)], body: &str| {
-        let mut r = ureq::post(&format!("{}/_local/console/api/{op}", s.url));
+        let mut r = ureq::post(&format!("{}/_local/console/api/{op}", s.url))
+            .set("content-type", "application/x-amz-json-1.1");
         for (k, v) in headers {
             r = r.set(k, v);
         }

@@ -167,6 +167,15 @@ impl Browser {
         )
     }
 
+    /// Runs `script` as an async script: it ends by calling `arguments[0]` with its result.
+    pub fn script_async(&self, script: &str) -> Value {
+        self.command(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
     /// Polls `check` until it gives a value, or panics naming `what` after 20 s.
     pub fn wait<T>(&self, what: &str, mut check: impl FnMut(&Browser) -> Option<T>) -> T {
         let deadline = Instant::now() + WAIT;

@@ -5,15 +5,6 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-fn stage_status(server: &Server, pipeline: &str, stage: &str) -> Value {
-    let (_, state) = server.call("GetPipelineState", json!({"name": pipeline}));
-    state["stageStates"]
-        .as_array()
-        .and_then(|stages| stages.iter().find(|s| s["stageName"] == stage))
-        .map(|s| s["latestExecution"].clone())
-        .unwrap_or(Value::Null)
-}
-
 fn approval_token(server: &Server, pipeline: &str) -> String {
     poll("the approval to wait for an answer", || {
         let (_, state) = server.call("GetPipelineState", json!({"name": pipeline}));
@@ -21,6 +12,23 @@ fn approval_token(server: &Server, pipeline: &str) -> String {
             .as_str()
             .map(str::to_owned)
     })
+}
+
+/// `aws codepipeline put-approval-result` on the Approve action of `pipeline`.
+fn answer(server: &Server, pipeline: &str, token: &str, result: &str) -> Cli {
+    server.aws(&[
+        "put-approval-result",
+        "--pipeline-name",
+        pipeline,
+        "--stage-name",
+        "Approve",
+        "--action-name",
+        "Approve",
+        "--token",
+        token,
+        "--result",
+        result,
+    ])
 }
 
 fn action_status(server: &Server, pipeline: &str, execution: &str, action: &str) -> Option<String> {
@@ -87,35 +95,21 @@ fn an_update_lets_running_actions_finish_then_cancels_their_executions() {
     );
     assert_eq!(running["pipelineExecution"]["status"], "InProgress");
 
-    let answered = server.aws(&[
-        "put-approval-result",
-        "--pipeline-name",
+    let answered = answer(
+        &server,
         "updated-while-running",
-        "--stage-name",
-        "Approve",
-        "--action-name",
-        "Approve",
-        "--token",
         &token,
-        "--result",
         "summary=ok,status=Approved",
-    ]);
+    );
     assert!(answered.ok, "{}", answered.stderr);
     server.wait_for_execution("updated-while-running", &first, "Cancelled");
     // Answering again: AWS's text (issue 13, capture 13).
-    let again = server.aws(&[
-        "put-approval-result",
-        "--pipeline-name",
+    let again = answer(
+        &server,
         "updated-while-running",
-        "--stage-name",
-        "Approve",
-        "--action-name",
-        "Approve",
-        "--token",
         &token,
-        "--result",
         "summary=again,status=Rejected",
-    ]);
+    );
     assert_eq!(
         again.error(),
         (
@@ -129,11 +123,11 @@ fn an_update_lets_running_actions_finish_then_cancels_their_executions() {
         Some("Succeeded"),
         "the running action finished"
     );
-    let approve = stage_status(&server, "updated-while-running", "Approve");
+    let approve = server.stage_latest("updated-while-running", "Approve");
     assert_eq!(approve["pipelineExecutionId"], first);
     assert_eq!(approve["status"], "Cancelled");
     assert_eq!(
-        stage_status(&server, "updated-while-running", "Later"),
+        server.stage_latest("updated-while-running", "Later"),
         Value::Null,
         "a cancelled execution entered the new stage"
     );

@@ -1,9 +1,11 @@
-//! Reliability and security, one test binary: SigV4 verification, account and region
-//! isolation, crash safety under SIGKILL, hostile input, limits, and what the server logs.
+//! Reliability and security, one test binary: SigV4 verification, what web pages may do,
+//! account and region isolation, crash safety under SIGKILL, hostile input, limits, and what the
+//! server logs.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod browser_policy;
 mod crash_safety;
 mod hostile;
 mod isolation;
