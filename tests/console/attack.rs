@@ -1,7 +1,8 @@
 //! A web page of another origin, opened in a real Chromium while the server runs, tries to
 //! drive it: the "simple" cross-origin POSTs every browser sends without a preflight (create,
 //! delete, faults, reset) and requests with the custom headers the API needs. None may change
-//! anything. The same page from an origin named in `--cors-allowed-origins` works.
+//! anything. The same page from an origin named in `--cors-allowed-origins` works, and the
+//! console itself works behind a control token.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -162,4 +163,21 @@ fn a_page_of_an_allowed_origin_can_use_the_api() {
         "{seen:?}"
     );
     assert_eq!(server.pipeline_names(), ["from-the-page"]);
+}
+
+/// With a control token the console opened from the printed URL works as before: the cookie
+/// carries the token to the page's API calls and its live stream.
+#[test]
+fn the_console_works_with_a_control_token() {
+    let server = Server::start_with(&["--control-token", "auto", "--action-duration", "0s"]);
+    let token = server.token.clone().expect("token in the ready line");
+    let created = server.call("CreatePipeline", json!({"pipeline": two_stage("guarded")}));
+    assert_eq!(created.0, 200, "{}", created.1);
+    let browser = Browser::start(1200, 800);
+    browser.goto(&format!("{}/_local/console/?token={token}", server.url));
+    browser.text_with(r#"tr[data-pipeline="guarded"]"#, &["guarded", "V1"]);
+    browser.wait_for("#live.on");
+    // The token left the address bar.
+    let address = browser.script("return location.href");
+    assert_eq!(address, json!(format!("{}/_local/console/", server.url)));
 }
