@@ -1,12 +1,10 @@
 //! codepipeline-local: an offline emulator of AWS CodePipeline. `app` builds the router so tests
 //! can run the server in-process; `main.rs` adds flags, logging and signals.
 
-pub mod api;
 pub mod config;
 pub mod control;
-pub mod domain;
-pub mod engine;
 pub mod error;
+pub mod services;
 pub mod state;
 pub mod store;
 pub mod wire;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::domain::providers::Settings;
-use crate::engine::Engine;
+use crate::services::codepipeline::domain::providers::Settings;
+use crate::services::codepipeline::engine::Engine;
 use crate::error::AwsError;
 use crate::store::{Changed, GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
 use crate::wire::browser::BrowserPolicy;

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::api::IMPLEMENTED;
+use crate::services::codepipeline::api::IMPLEMENTED;
 use crate::state::AppState;
 
 pub fn routes() -> Router<Arc<AppState>> {

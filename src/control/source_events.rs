@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::api::executions::{start_execution, StartRequest};
-use crate::domain::execution::model::SourceRevisionOverride;
-use crate::domain::triggers::{self, SourceEvent};
+use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
+use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
+use crate::services::codepipeline::domain::triggers::{self, SourceEvent};
 use crate::state::AppState;
 use crate::store::decode;
 use crate::store::repo::PipelineRecord;

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::api::executions::{start_execution, StartRequest};
-use crate::api::webhooks::{self as api, WebhookUrlIndex};
-use crate::domain::webhooks;
+use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
+use crate::services::codepipeline::api::webhooks::{self as api, WebhookUrlIndex};
+use crate::services::codepipeline::domain::webhooks;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::{decode, encode, repo, Keys, Write};

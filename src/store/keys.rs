@@ -1,6 +1,6 @@
 //! The key layout, in one place. Every key starts with its record kind, then account and region.
 
-use crate::domain::pipeline::ActionTypeId;
+use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 
 pub struct Keys;
 

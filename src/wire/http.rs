@@ -19,7 +19,7 @@ use super::model::{Model, TARGET_PREFIX};
 use super::normalize::normalize;
 use super::sigv4;
 use super::validate::validate_input;
-use crate::api::{self, Reply};
+use crate::services::codepipeline::api::{self, Reply};
 use crate::error::AwsError;
 use crate::state::AppState;
 

@@ -14,7 +14,7 @@ use futures_util::stream::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
-use crate::engine::events::EngineEvent;
+use crate::services::codepipeline::engine::events::EngineEvent;
 use crate::state::AppState;
 use crate::store::Changed;
 

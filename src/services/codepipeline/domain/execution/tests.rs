@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::machine::{ActionRunner, ActionStart, Machine, Start, APPROVAL_TIMEOUT_SECS};
 use super::model::*;
-use crate::domain::pipeline::PipelineDeclaration;
+use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 
 /// Every action succeeds after 1 s unless scripted; approvals wait.
 #[derive(Default)]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ActionTypeInfo, PropertyInfo};
-use crate::domain::pipeline::ActionTypeId;
+use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{caller, pipeline_with_stage};
-use crate::domain::execution::model::Trigger;
-use crate::engine::PipelineKey;
+use crate::services::codepipeline::domain::execution::model::Trigger;
+use crate::services::codepipeline::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo;

@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 
 use super::executions::pipeline;
 use super::page_token;
-use crate::domain::arn;
-use crate::domain::tags::{self, Tag};
-use crate::domain::webhooks::{self, WebhookDefinition};
+use crate::services::codepipeline::domain::arn;
+use crate::services::codepipeline::domain::tags::{self, Tag};
+use crate::services::codepipeline::domain::webhooks::{self, WebhookDefinition};
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo as records;

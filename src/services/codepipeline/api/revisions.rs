@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{declared_action, pipeline, start_execution, StartRequest};
-use crate::domain::execution::model::SourceRevisionOverride;
+use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo;

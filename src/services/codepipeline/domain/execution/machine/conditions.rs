@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::*;
-use crate::domain::execution::rule_eval::{self, RuleOutcome};
+use crate::services::codepipeline::domain::execution::rule_eval::{self, RuleOutcome};
 
 /// What a stage's conditions of one kind allow.
 pub(super) enum Gate {

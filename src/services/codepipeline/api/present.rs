@@ -3,11 +3,11 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::domain::execution::model::{
+use crate::services::codepipeline::domain::execution::model::{
     ActionRun, ActionStatus, ArtifactLocation, ErrorDetails, Execution, Position, Revision,
     TransitionState,
 };
-use crate::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
+use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 
 /// Inserts `value` under `key` unless it is null, as AWS omits absent members.
 fn put(map: &mut Map<String, Value>, key: &str, value: Value) {

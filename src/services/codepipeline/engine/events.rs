@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::PipelineKey;
-use crate::domain::execution::model::{ActionStatus, ExecStatus, Execution, StageStatus};
+use crate::services::codepipeline::domain::execution::model::{ActionStatus, ExecStatus, Execution, StageStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

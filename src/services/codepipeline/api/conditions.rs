@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 
 use super::executions::{pipeline, pipeline_with_stage};
 use super::page_token;
-use crate::domain::execution::model::{
+use crate::services::codepipeline::domain::execution::model::{
     ConditionKind, ConditionRun, ConditionStatus, Execution, RuleRun,
 };
-use crate::domain::pipeline::PipelineDeclaration;
-use crate::engine::PipelineKey;
+use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
+use crate::services::codepipeline::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo;

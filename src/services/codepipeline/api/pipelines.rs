@@ -4,10 +4,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{now, page_token};
-use crate::domain::action_types::Catalog;
-use crate::domain::pipeline::PipelineDeclaration;
-use crate::domain::tags::{self, Tag};
-use crate::domain::{arn, rules, secrets};
+use crate::services::codepipeline::domain::action_types::Catalog;
+use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
+use crate::services::codepipeline::domain::tags::{self, Tag};
+use crate::services::codepipeline::domain::{arn, rules, secrets};
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self as records, PipelineRecord};
@@ -185,7 +185,7 @@ pub async fn update(
         })
         .await?;
     let version = record.declaration.version.unwrap_or(1);
-    let key = crate::engine::PipelineKey::new(account, region, &record.declaration.name);
+    let key = crate::services::codepipeline::engine::PipelineKey::new(account, region, &record.declaration.name);
     state
         .engine
         .with_machine(&key, None, |m| {
@@ -205,7 +205,7 @@ pub async fn delete(
     // Drop the engine's copy first: timers only touch pipelines it holds in memory.
     state
         .engine
-        .forget(&crate::engine::PipelineKey::new(
+        .forget(&crate::services::codepipeline::engine::PipelineKey::new(
             account,
             region,
             &input.name,

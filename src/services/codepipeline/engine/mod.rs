@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex as SyncMutex};
 
 use tokio::sync::{Mutex, Notify};
 
-use crate::domain::execution::machine::Machine;
-use crate::domain::execution::model::{Execution, PipelineRuntime, Trigger};
-use crate::domain::pipeline::PipelineDeclaration;
-use crate::domain::providers::{Settings, StubRunner};
+use crate::services::codepipeline::domain::execution::machine::Machine;
+use crate::services::codepipeline::domain::execution::model::{Execution, PipelineRuntime, Trigger};
+use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
+use crate::services::codepipeline::domain::providers::{Settings, StubRunner};
 use crate::error::AwsError;
 use crate::store::repo;
 use crate::store::{GroupFlush, Keys, Store};
@@ -56,7 +56,7 @@ impl Run {
         self.active
             .iter()
             .flat_map(|e| e.stages.iter().flat_map(|s| &s.actions))
-            .filter(|a| a.status == Some(crate::domain::execution::model::ActionStatus::InProgress))
+            .filter(|a| a.status == Some(crate::services::codepipeline::domain::execution::model::ActionStatus::InProgress))
             .flat_map(|a| [a.due, a.expires])
             .flatten()
             .min_by(f64::total_cmp)

@@ -4,12 +4,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page_token;
-use crate::domain::action_types::{
+use crate::services::codepipeline::domain::action_types::{
     ArtifactDetails, Catalog, ConfigurationProperty, CustomActionType,
 };
-use crate::domain::arn;
-use crate::domain::pipeline::ActionTypeId;
-use crate::domain::tags::{self, Tag};
+use crate::services::codepipeline::domain::arn;
+use crate::services::codepipeline::domain::pipeline::ActionTypeId;
+use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo as records;
@@ -266,7 +266,7 @@ pub async fn update(
             format!("{id} is owned by AWS and cannot be updated"),
         ));
     }
-    let record = crate::domain::action_types::from_declaration(
+    let record = crate::services::codepipeline::domain::action_types::from_declaration(
         &input.action_type,
         arn::action_type_of(region, account, &id),
     )
@@ -315,7 +315,7 @@ pub async fn list_rule_types(
     _ctx: &Context,
     input: RuleTypesInput,
 ) -> Result<Value, AwsError> {
-    let types: Vec<Value> = crate::domain::rule_types::RULE_TYPES
+    let types: Vec<Value> = crate::services::codepipeline::domain::rule_types::RULE_TYPES
         .iter()
         .filter(|_| {
             input

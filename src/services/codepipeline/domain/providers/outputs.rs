@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::execution::machine::ActionStart;
-use crate::domain::execution::model::{ActionResult, DeployTarget, DeployTargetEvent, Revision};
+use crate::services::codepipeline::domain::execution::machine::ActionStart;
+use crate::services::codepipeline::domain::execution::model::{ActionResult, DeployTarget, DeployTargetEvent, Revision};
 
 fn hex(n: usize) -> String {
     let mut s = String::new();
@@ -355,7 +355,7 @@ pub fn deploy_targets(s: &ActionStart, seconds: f64) -> Vec<DeployTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::pipeline::ActionDeclaration;
+    use crate::services::codepipeline::domain::pipeline::ActionDeclaration;
 
     fn names(category: &str, provider: &str, config: &[(&str, &str)]) -> Vec<String> {
         let action: ActionDeclaration = serde_json::from_value(serde_json::json!({

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{page_token, present};
-use crate::domain::action_types::Catalog;
-use crate::domain::execution::model::{
+use crate::services::codepipeline::domain::action_types::Catalog;
+use crate::services::codepipeline::domain::execution::model::{
     ActionRun, Execution, SourceRevisionOverride, StageStatus, Trigger,
 };
-use crate::domain::execution::start;
-use crate::domain::pipeline::ActionDeclaration;
-use crate::engine::PipelineKey;
+use crate::services::codepipeline::domain::execution::start;
+use crate::services::codepipeline::domain::pipeline::ActionDeclaration;
+use crate::services::codepipeline::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self, PipelineRecord};

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::*;
 use super::variables;
-use crate::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
+use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 use crate::error::AwsError;
 
 /// How long a manual approval waits for an answer before it fails.
@@ -89,7 +89,7 @@ pub trait ActionRunner {
         _stage: &str,
         _rule: &str,
         _provider: &str,
-    ) -> Option<crate::domain::execution::rule_eval::RuleOutcome> {
+    ) -> Option<crate::services::codepipeline::domain::execution::rule_eval::RuleOutcome> {
         None
     }
 }

@@ -42,7 +42,7 @@ pub fn action_type(
 pub fn action_type_of(
     region: &str,
     account: &str,
-    id: &crate::domain::pipeline::ActionTypeId,
+    id: &crate::services::codepipeline::domain::pipeline::ActionTypeId,
 ) -> String {
     format!(
         "arn:aws:codepipeline:{region}:{account}:actiontype:{}/{}/{}/{}",

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::domain::action_types::Catalog;
-use crate::domain::arn;
-use crate::domain::execution::machine::JobOutcome;
-use crate::domain::execution::model::{
+use crate::services::codepipeline::domain::action_types::Catalog;
+use crate::services::codepipeline::domain::arn;
+use crate::services::codepipeline::domain::execution::machine::JobOutcome;
+use crate::services::codepipeline::domain::execution::model::{
     ActionRun, ActionStatus, ArtifactLocation, Execution, JobStatus, Revision,
 };
-use crate::domain::pipeline::ActionTypeId;
-use crate::engine::PipelineKey;
+use crate::services::codepipeline::domain::pipeline::ActionTypeId;
+use crate::services::codepipeline::engine::PipelineKey;
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self, JobIndex};

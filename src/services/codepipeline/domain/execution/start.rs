@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::SourceRevisionOverride;
-use crate::domain::pipeline::PipelineDeclaration;
+use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::error::AwsError;
 
 /// The pipeline variables of a new execution: declared defaults overridden by `given`.
