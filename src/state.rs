@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::providers::Settings;
 use crate::services::codepipeline::engine::Engine;
-use crate::error::AwsError;
 use crate::store::{Changed, GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
 use crate::wire::browser::BrowserPolicy;
 use crate::wire::credentials::Credentials;

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::error::AwsError;
 use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
 use crate::services::codepipeline::api::webhooks::{self as api, WebhookUrlIndex};
 use crate::services::codepipeline::domain::webhooks;
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::{decode, encode, repo, Keys, Write};
 use crate::wire::body::MAX_BODY_BYTES;

@@ -4,11 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{decode, encode, Keys, Store, Write, FORMAT_VERSION};
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::CustomActionType;
-use crate::services::codepipeline::domain::execution::model::{ActionStatus, Execution, JobStatus, PipelineRuntime};
+use crate::services::codepipeline::domain::execution::model::{
+    ActionStatus, Execution, JobStatus, PipelineRuntime,
+};
 use crate::services::codepipeline::domain::pipeline::{ActionTypeId, PipelineDeclaration};
 use crate::services::codepipeline::domain::tags::Tag;
-use crate::error::AwsError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -19,8 +19,8 @@ use super::model::{Model, TARGET_PREFIX};
 use super::normalize::normalize;
 use super::sigv4;
 use super::validate::validate_input;
-use crate::services::codepipeline::api::{self, Reply};
 use crate::error::AwsError;
+use crate::services::codepipeline::api::{self, Reply};
 use crate::state::AppState;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";

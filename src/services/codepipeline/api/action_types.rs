@@ -4,13 +4,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page_token;
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::{
     ArtifactDetails, Catalog, ConfigurationProperty, CustomActionType,
 };
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 use crate::services::codepipeline::domain::tags::{self, Tag};
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{decode, encode, Keys, Write, FORMAT_VERSION};

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{caller, declared_action, pipeline, stage_not_found};
-use crate::services::codepipeline::engine::PipelineKey;
 use crate::error::AwsError;
+use crate::services::codepipeline::engine::PipelineKey;
 use crate::state::AppState;
 use crate::wire::Context;
 

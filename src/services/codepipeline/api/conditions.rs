@@ -6,12 +6,12 @@ use serde_json::{json, Value};
 
 use super::executions::{pipeline, pipeline_with_stage};
 use super::page_token;
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::{
     ConditionKind, ConditionRun, ConditionStatus, Execution, RuleRun,
 };
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo;
 use crate::wire::Context;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{page_token, present};
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::execution::model::{
     ActionRun, Execution, SourceRevisionOverride, StageStatus, Trigger,
@@ -12,7 +13,6 @@ use crate::services::codepipeline::domain::execution::model::{
 use crate::services::codepipeline::domain::execution::start;
 use crate::services::codepipeline::domain::pipeline::ActionDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self, PipelineRecord};
 use crate::store::Keys;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::execution::machine::JobOutcome;
@@ -14,7 +15,6 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 use crate::services::codepipeline::engine::PipelineKey;
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self, JobIndex};
 use crate::store::Keys;

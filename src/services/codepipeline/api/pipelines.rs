@@ -4,11 +4,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{now, page_token};
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::{arn, rules, secrets};
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo::{self as records, PipelineRecord};
 use crate::store::{decode, Keys, Write, FORMAT_VERSION};
@@ -185,7 +185,11 @@ pub async fn update(
         })
         .await?;
     let version = record.declaration.version.unwrap_or(1);
-    let key = crate::services::codepipeline::engine::PipelineKey::new(account, region, &record.declaration.name);
+    let key = crate::services::codepipeline::engine::PipelineKey::new(
+        account,
+        region,
+        &record.declaration.name,
+    );
     state
         .engine
         .with_machine(&key, None, |m| {

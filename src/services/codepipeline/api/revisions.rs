@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{declared_action, pipeline, start_execution, StartRequest};
-use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::error::AwsError;
+use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::state::AppState;
 use crate::store::repo;
 use crate::wire::Context;

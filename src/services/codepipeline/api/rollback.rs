@@ -4,9 +4,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{caller, pipeline_with_stage};
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::Trigger;
 use crate::services::codepipeline::engine::PipelineKey;
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo;
 use crate::wire::Context;

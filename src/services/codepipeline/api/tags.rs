@@ -4,9 +4,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page_token;
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::arn::{self, Resource};
 use crate::services::codepipeline::domain::tags::{self, Tag};
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{Keys, Store};

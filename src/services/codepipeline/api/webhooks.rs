@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::executions::pipeline;
 use super::page_token;
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::webhooks::{self, WebhookDefinition};
-use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{decode, encode, Keys, Store, Write, FORMAT_VERSION};

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::PipelineKey;
-use crate::services::codepipeline::domain::execution::model::{ActionStatus, ExecStatus, Execution, StageStatus};
+use crate::services::codepipeline::domain::execution::model::{
+    ActionStatus, ExecStatus, Execution, StageStatus,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -12,11 +12,13 @@ use std::sync::{Arc, Mutex as SyncMutex};
 
 use tokio::sync::{Mutex, Notify};
 
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::machine::Machine;
-use crate::services::codepipeline::domain::execution::model::{Execution, PipelineRuntime, Trigger};
+use crate::services::codepipeline::domain::execution::model::{
+    Execution, PipelineRuntime, Trigger,
+};
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::providers::{Settings, StubRunner};
-use crate::error::AwsError;
 use crate::store::repo;
 use crate::store::{GroupFlush, Keys, Store};
 use clock::Clock;

@@ -202,7 +202,9 @@ pub struct StageRun {
 
 impl StageRun {
     /// A stage of a new execution: nothing has run yet.
-    pub fn fresh(stage: &crate::services::codepipeline::domain::pipeline::StageDeclaration) -> Self {
+    pub fn fresh(
+        stage: &crate::services::codepipeline::domain::pipeline::StageDeclaration,
+    ) -> Self {
         StageRun {
             name: stage.name.clone(),
             status: None,

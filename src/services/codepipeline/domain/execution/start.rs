@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::model::SourceRevisionOverride;
-use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::error::AwsError;
+use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 
 /// The pipeline variables of a new execution: declared defaults overridden by `given`.
 pub fn resolve_variables(

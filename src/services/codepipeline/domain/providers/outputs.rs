@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::services::codepipeline::domain::execution::machine::ActionStart;
-use crate::services::codepipeline::domain::execution::model::{ActionResult, DeployTarget, DeployTargetEvent, Revision};
+use crate::services::codepipeline::domain::execution::model::{
+    ActionResult, DeployTarget, DeployTargetEvent, Revision,
+};
 
 fn hex(n: usize) -> String {
     let mut s = String::new();

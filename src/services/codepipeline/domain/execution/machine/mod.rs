@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::*;
 use super::variables;
-use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 use crate::error::AwsError;
+use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 
 /// How long a manual approval waits for an answer before it fails.
 pub const APPROVAL_TIMEOUT_SECS: f64 = 7.0 * 24.0 * 3600.0;
