@@ -1,6 +1,7 @@
 //! codepipeline-local: an offline emulator of AWS CodePipeline. `app` builds the router so tests
 //! can run the server in-process; `main.rs` adds flags, logging and signals.
 
+pub mod call;
 pub mod config;
 pub mod control;
 pub mod error;
@@ -23,7 +24,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route(
             "/",
-            post(wire::http::handle).fallback(wire::http::not_routable),
+            post(wire::json::http::handle).fallback(wire::json::http::not_routable),
         )
         .merge(control::routes())
         // The protocol handler enforces its own limit so it can answer with an AWS error.

@@ -76,7 +76,9 @@ async fn main() -> ExitCode {
     };
     // Parse the service model now, off the request path, instead of in the first API call.
     std::thread::spawn(|| {
-        codepipeline_local::wire::model::Model::get();
+        for service in codepipeline_local::wire::json::registry::all() {
+            service.model();
+        }
     });
     let console = match state.browser.control_token() {
         Some(token) => format!("{url}/_local/console/?token={token}"),

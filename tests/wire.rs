@@ -62,6 +62,90 @@ fn every_model_operation_is_routed() {
     }
 }
 
+/// The five awsJson models on one endpoint: every operation of each reaches its service, by
+/// the target prefix its model names; none is `UnknownOperationException`.
+#[test]
+fn every_operation_of_every_model_reaches_its_service() {
+    let server = Server::start_in_memory();
+    let health = server.get_json("/_local/health");
+    for (file, service) in [
+        ("codepipeline-2015-07-09", "codepipeline"),
+        ("codebuild-2016-10-06", "codebuild"),
+        ("codecommit-2015-04-13", "codecommit"),
+        ("events-2015-10-07", "events"),
+        ("logs-2014-03-28", "logs"),
+    ] {
+        let text =
+            std::fs::read_to_string(format!("{}/model/{file}.json", env!("CARGO_MANIFEST_DIR")))
+                .expect("model");
+        let model: Value = serde_json::from_str(&text).expect("model json");
+        let prefix = model["metadata"]["targetPrefix"].as_str().expect("prefix");
+        let listed = &health["services"][service];
+        let ops = model["operations"].as_object().expect("operations");
+        let listed_count = listed["implemented"].as_array().map_or(0, Vec::len)
+            + listed["notImplemented"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            listed_count,
+            ops.len(),
+            "health lists {service}'s operations"
+        );
+        for op in ops.keys() {
+            let (status, body, _) = server.call_raw(Some(&format!("{prefix}.{op}")), b"{}", None);
+            let code = body["__type"].as_str().unwrap_or_default();
+            assert_ne!(code, "UnknownOperationException", "{service} {op}");
+            assert!(
+                status != 404 && status != 500,
+                "{service} {op}: {status} {body}"
+            );
+            if code == "NotImplementedException" {
+                let message = body["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.contains(service) && message.contains(op.as_str()),
+                    "{message}"
+                );
+            }
+        }
+    }
+}
+
+/// The companion services answer their own CLI: a clear error naming service and operation
+/// (or, once implemented, a reply), and the model's validation for a malformed request.
+#[test]
+fn companion_services_answer_their_own_cli() {
+    let server = Server::start_in_memory();
+    for (service, command) in [
+        ("codebuild", "list-projects"),
+        ("events", "list-rules"),
+        ("logs", "describe-log-groups"),
+        ("codecommit", "list-repositories"),
+    ] {
+        let out = server.aws_of(service, &[command]);
+        if !out.ok {
+            let (code, message) = out.error();
+            assert_eq!(
+                code, "NotImplementedException",
+                "{service} {command}: {}",
+                out.stderr
+            );
+            assert!(message.contains(service), "{message}");
+        }
+    }
+    let (status, body, _) =
+        server.call_raw(Some("CodeBuild_20161006.BatchGetProjects"), b"{}", None);
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "ValidationException");
+    assert_eq!(
+        body["message"],
+        "1 validation error detected: Value null at 'names' failed to satisfy constraint: Member must not be null"
+    );
+    let (_, body, _) = server.call_raw(
+        Some("Logs_20140328.CreateLogGroup"),
+        br#"{"logGroupName": 5}"#,
+        None,
+    );
+    assert_eq!(body["__type"], "SerializationException");
+}
+
 #[test]
 fn unknown_and_missing_targets() {
     let server = Server::start_in_memory();

@@ -1,4 +1,45 @@
-//! The AWS services this endpoint serves, one folder each. Services meet only through the event
-//! bus and the object store (see DESIGN.md); today CodePipeline is the only one.
+//! The AWS services this endpoint serves, one folder each, and the table that finds an
+//! operation's handler. An operation a service's model has and its table lacks answers
+//! `NotImplementedException` naming service and operation (see `wire::json`). Services meet only
+//! through the event bus and the object store (DESIGN.md).
 
+pub mod codebuild;
+pub mod codecommit;
 pub mod codepipeline;
+pub mod events;
+pub mod logs;
+
+use std::collections::HashMap;
+
+use crate::call::Handler;
+
+/// A service's handler table, by the key its model has in `wire::json::registry`.
+fn table(service: &str) -> Option<&'static HashMap<&'static str, Handler>> {
+    match service {
+        "codepipeline" => Some(codepipeline::api::handlers()),
+        "codebuild" => Some(codebuild::handlers()),
+        "codecommit" => Some(codecommit::handlers()),
+        "events" => Some(events::handlers()),
+        "logs" => Some(logs::handlers()),
+        _ => None,
+    }
+}
+
+pub fn handler(service: &str, operation: &str) -> Option<Handler> {
+    table(service)?.get(operation).copied()
+}
+
+/// The operations `service` implements, sorted.
+pub fn implemented(service: &str) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = table(service)
+        .map(|t| t.keys().copied().collect())
+        .unwrap_or_default();
+    names.sort_unstable();
+    names
+}
+
+/// An empty table, for a service whose operations all answer `NotImplementedException` still.
+fn none() -> &'static HashMap<&'static str, Handler> {
+    static EMPTY: std::sync::OnceLock<HashMap<&'static str, Handler>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(HashMap::new)
+}

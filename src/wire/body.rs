@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
 
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -19,7 +19,7 @@ pub async fn read(body: Body, timeout: Duration) -> Result<Vec<u8>, AwsError> {
     match tokio::time::timeout(timeout, collect(body)).await {
         Ok(result) => result,
         Err(_) => Err(AwsError::new(
-            "RequestTimeoutException",
+            codes::REQUEST_TIMEOUT,
             "The request body was not received in time",
         )
         .with_status(StatusCode::REQUEST_TIMEOUT)),
@@ -47,7 +47,7 @@ async fn collect(mut body: Body) -> Result<Vec<u8>, AwsError> {
     }
     if seen > MAX_BODY_BYTES {
         return Err(AwsError::new(
-            "RequestEntityTooLargeException",
+            codes::REQUEST_ENTITY_TOO_LARGE,
             format!("Request body is larger than the maximum of {MAX_BODY_BYTES} bytes"),
         )
         .with_status(StatusCode::PAYLOAD_TOO_LARGE));

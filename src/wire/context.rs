@@ -10,25 +10,9 @@ use super::sigv4::Scope;
 pub const DEFAULT_ACCOUNT: &str = "000000000000";
 pub const DEFAULT_REGION: &str = "us-east-1";
 
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub account: String,
-    pub region: String,
-    pub request_id: String,
-    /// The `Host` the caller reached us at, for URLs we hand back (webhook URLs).
-    pub host: Option<String>,
-}
+pub use crate::call::Context;
 
 impl Context {
-    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
-        Context {
-            account: account.into(),
-            region: region.into(),
-            request_id: new_request_id(),
-            host: None,
-        }
-    }
-
     /// The account comes from the access key of the credential scope (through the credentials
     /// file, else a 12-digit key id is the account), the region from the scope; a request
     /// without a readable scope acts in the default account and region.

@@ -3,16 +3,12 @@
 
 pub mod body;
 pub mod browser;
-pub mod conformance;
 pub mod context;
 pub mod credentials;
 mod guard;
-pub mod http;
-pub mod model;
-pub mod normalize;
+pub mod json;
 pub mod serve;
 pub mod sigv4;
-pub mod validate;
 
+pub use crate::call::Context;
 pub use crate::error::{AwsError, AwsResult};
-pub use context::Context;

@@ -136,6 +136,22 @@ impl Server {
 
     /// `aws codepipeline ARGS...` signed with this key pair.
     pub fn aws_signed(&self, access_key: &str, secret: &str, region: &str, args: &[&str]) -> Cli {
+        self.aws_service("codepipeline", access_key, secret, region, args)
+    }
+
+    /// `aws SERVICE ARGS...` (`codebuild`, `events`, `logs`, ...) as the default account.
+    pub fn aws_of(&self, service: &str, args: &[&str]) -> Cli {
+        self.aws_service(service, "test", "test", "us-east-1", args)
+    }
+
+    fn aws_service(
+        &self,
+        service: &str,
+        access_key: &str,
+        secret: &str,
+        region: &str,
+        args: &[&str],
+    ) -> Cli {
         let out = Command::new("aws")
             .args([
                 "--endpoint-url",
@@ -144,7 +160,7 @@ impl Server {
                 region,
                 "--output",
                 "json",
-                "codepipeline",
+                service,
             ])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", access_key)

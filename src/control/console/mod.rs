@@ -16,9 +16,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::call::Context;
 use crate::state::AppState;
 use crate::wire::context::{is_host_like, is_region_like, DEFAULT_ACCOUNT, DEFAULT_REGION};
-use crate::wire::Context;
 
 const INDEX: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/console.js");
@@ -90,7 +90,7 @@ async fn api(
         .and_then(|h| h.to_str().ok())
         .filter(|h| is_host_like(h))
         .map(str::to_owned);
-    crate::wire::http::call(&state, &ctx, &operation, body).await
+    crate::wire::json::http::call(&state, &ctx, &operation, body).await
 }
 
 fn bad_scope(message: &str) -> Response {

@@ -51,7 +51,7 @@ pub fn expected(
         encode(uri.path(), false),
         query.join("&"),
         names.join(";"),
-        hex(&Sha256::digest(body)),
+        hex::encode(Sha256::digest(body)),
     );
     let time = auth.time.format(AMZ_DATE_FORMAT).to_string();
     let scope = &auth.scope;
@@ -61,7 +61,7 @@ pub fn expected(
         scope.region,
         scope.service,
         scope.terminator,
-        hex(&Sha256::digest(canonical_request.as_bytes()))
+        hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
     let key = aws_sigv4::sign::v4::generate_signing_key(
         secret,
@@ -100,8 +100,4 @@ fn encode(text: &str, encode_slash: bool) -> String {
         }
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

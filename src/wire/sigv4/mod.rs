@@ -24,9 +24,10 @@ use parse::{Authorization, AMZ_DATE_FORMAT, PRESIGN_PARAMS};
 
 use super::context::is_region_like;
 use super::credentials::{Credentials, Principal};
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The signing name of CodePipeline, the service most requests are for.
 pub const SERVICE: &str = "codepipeline";
 const TERMINATOR: &str = "aws4_request";
 /// How far the request time may be from the server's clock, either way.
@@ -35,12 +36,12 @@ const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 pub fn invalid_signature(message: impl Into<String>) -> AwsError {
-    AwsError::new("InvalidSignatureException", message)
+    AwsError::new(codes::INVALID_SIGNATURE, message)
 }
 
 fn invalid_token() -> AwsError {
     AwsError::new(
-        "UnrecognizedClientException",
+        codes::UNRECOGNIZED_CLIENT,
         "The security token included in the request is invalid.",
     )
 }
@@ -48,6 +49,7 @@ fn invalid_token() -> AwsError {
 /// Checks a request's signature against the accepted credentials and returns who signed it.
 pub fn verify<'c>(
     credentials: &'c Credentials,
+    service: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -61,7 +63,7 @@ pub fn verify<'c>(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
         ));
     }
-    check_scope(&auth)?;
+    check_scope(&auth, service)?;
     let principal = credentials
         .get(&auth.scope.access_key)
         .ok_or_else(invalid_token)?;
@@ -140,7 +142,7 @@ fn check_time(auth: &Authorization<'_>, now: SystemTime) -> Result<(), AwsError>
 }
 
 /// Every scope problem, in AWS's order, each sentence ending in ". ".
-fn check_scope(auth: &Authorization<'_>) -> Result<(), AwsError> {
+fn check_scope(auth: &Authorization<'_>, service: &str) -> Result<(), AwsError> {
     let scope = &auth.scope;
     let mut problems = String::new();
     // Any region-shaped name is accepted, so labs can use made-up regions.
@@ -150,9 +152,9 @@ fn check_scope(auth: &Authorization<'_>) -> Result<(), AwsError> {
             scope.region
         ));
     }
-    if scope.service != SERVICE {
+    if scope.service != service {
         problems.push_str(&format!(
-            "Credential should be scoped to correct service: '{SERVICE}'. "
+            "Credential should be scoped to correct service: '{service}'. "
         ));
     }
     if scope.terminator != TERMINATOR {

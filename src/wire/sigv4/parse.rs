@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Uri};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{invalid_signature, ALGORITHM};
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 pub const AMZ_DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
 /// The longest a presigned request may be valid for (7 days).
@@ -85,7 +85,7 @@ pub struct Authorization<'a> {
 }
 
 pub fn incomplete(message: String) -> AwsError {
-    AwsError::new("IncompleteSignatureException", message)
+    AwsError::new(codes::INCOMPLETE_SIGNATURE, message)
 }
 
 pub fn read<'a>(headers: &'a HeaderMap, uri: &Uri) -> Result<Authorization<'a>, AwsError> {
@@ -104,7 +104,7 @@ pub fn read<'a>(headers: &'a HeaderMap, uri: &Uri) -> Result<Authorization<'a>, 
         return read_query(&query);
     }
     Err(AwsError::new(
-        "MissingAuthenticationTokenException",
+        codes::MISSING_AUTHENTICATION_TOKEN,
         "Missing Authentication Token",
     ))
 }

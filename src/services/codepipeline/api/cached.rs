@@ -6,16 +6,10 @@ use std::future::Future;
 use axum::body::Bytes;
 use serde_json::Value;
 
+use crate::call::{Context, Reply};
 use crate::error::AwsError;
 use crate::state::AppState;
 use crate::store::ReplyCache;
-use crate::wire::Context;
-
-/// A handler's answer: a value to serialise, or bytes already serialised.
-pub enum Reply {
-    Json(Value),
-    Rendered(Bytes),
-}
 
 /// The kept `kind` reply of `pipeline`, or `render`'s, which is then kept. Errors are not kept.
 pub async fn cached(

@@ -8,6 +8,7 @@ mod conditions;
 mod deploy_targets;
 pub mod executions;
 mod jobs;
+mod paging;
 mod pipelines;
 mod present;
 mod revisions;
@@ -15,166 +16,131 @@ mod rollback;
 mod tags;
 pub mod webhooks;
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::call::{Context, Handler, HandlerFuture, Reply};
 use crate::error::AwsError;
 use crate::state::AppState;
-use crate::wire::Context;
-pub use cached::Reply;
 
-/// The operations this build implements; every other operation of the model answers
-/// `NotImplementedException` naming it.
-pub const IMPLEMENTED: &[&str] = &[
-    "AcknowledgeJob",
-    "AcknowledgeThirdPartyJob",
-    "CreateCustomActionType",
-    "CreatePipeline",
-    "DeleteCustomActionType",
-    "DeletePipeline",
-    "DeleteWebhook",
-    "DeregisterWebhookWithThirdParty",
-    "DisableStageTransition",
-    "EnableStageTransition",
-    "GetActionType",
-    "GetJobDetails",
-    "GetPipeline",
-    "GetPipelineExecution",
-    "GetPipelineState",
-    "GetThirdPartyJobDetails",
-    "ListActionExecutions",
-    "ListActionTypes",
-    "ListDeployActionExecutionTargets",
-    "ListPipelineExecutions",
-    "ListPipelines",
-    "ListRuleExecutions",
-    "ListRuleTypes",
-    "ListTagsForResource",
-    "ListWebhooks",
-    "OverrideStageCondition",
-    "PollForJobs",
-    "PollForThirdPartyJobs",
-    "PutActionRevision",
-    "PutApprovalResult",
-    "PutJobFailureResult",
-    "PutJobSuccessResult",
-    "PutThirdPartyJobFailureResult",
-    "PutThirdPartyJobSuccessResult",
-    "PutWebhook",
-    "RegisterWebhookWithThirdParty",
-    "RetryStageExecution",
-    "RollbackStage",
-    "StartPipelineExecution",
-    "StopPipelineExecution",
-    "TagResource",
-    "UntagResource",
-    "UpdateActionType",
-    "UpdatePipeline",
-];
-
-pub async fn dispatch(
-    state: &AppState,
-    ctx: &Context,
-    operation: &str,
-    input: Value,
-) -> Result<Reply, AwsError> {
-    // The two hottest reads are served from the reply cache.
-    match operation {
-        "GetPipeline" => {
-            let input: pipelines::GetInput = parse(input)?;
-            if input.version.is_some() {
-                return pipelines::get(state, ctx, input).await.map(Reply::Json);
-            }
-            let name = input.name.clone();
-            cached::cached(
-                state,
-                ctx,
-                "GetPipeline",
-                &name,
-                pipelines::get(state, ctx, input),
-            )
-            .await
-        }
-        "GetPipelineState" => {
-            let input: executions::StateInput = parse(input)?;
-            let name = input.name.clone();
-            let render = executions::state_of(state, ctx, input);
-            cached::cached(state, ctx, "GetPipelineState", &name, render).await
-        }
-        // Boxed, so the hot reads above do not carry (and copy) the largest handler's state.
-        _ => Box::pin(dispatch_json(state, ctx, operation, input))
-            .await
-            .map(Reply::Json),
-    }
+/// A handler from an `async fn(&AppState, &Context, Input) -> Result<Value, AwsError>`, with
+/// its input parsed into the function's typed view.
+macro_rules! json_op {
+    ($f:path $(, $extra:expr)?) => {
+        (|state: Arc<AppState>, ctx: Context, input: Value| -> HandlerFuture {
+            Box::pin(async move {
+                $f(&state, &ctx, parse(input)? $(, $extra)?).await.map(Reply::Json)
+            })
+        }) as Handler
+    };
 }
 
-async fn dispatch_json(
-    state: &AppState,
-    ctx: &Context,
-    operation: &str,
-    input: Value,
-) -> Result<Value, AwsError> {
-    match operation {
-        "CreatePipeline" => pipelines::create(state, ctx, parse(input)?).await,
-        "UpdatePipeline" => pipelines::update(state, ctx, parse(input)?).await,
-        "DeletePipeline" => pipelines::delete(state, ctx, parse(input)?).await,
-        "ListPipelines" => pipelines::list(state, ctx, parse(input)?).await,
-        "TagResource" => tags::tag(state, ctx, parse(input)?).await,
-        "UntagResource" => tags::untag(state, ctx, parse(input)?).await,
-        "ListTagsForResource" => tags::list(state, ctx, parse(input)?).await,
-        "CreateCustomActionType" => action_types::create(state, ctx, parse(input)?).await,
-        "DeleteCustomActionType" => action_types::delete(state, ctx, parse(input)?).await,
-        "ListActionTypes" => action_types::list(state, ctx, parse(input)?).await,
-        "GetActionType" => action_types::get(state, ctx, parse(input)?).await,
-        "StartPipelineExecution" => executions::start(state, ctx, parse(input)?).await,
-        "GetPipelineExecution" => executions::get(state, ctx, parse(input)?).await,
-        "ListPipelineExecutions" => executions::list(state, ctx, parse(input)?).await,
-        "StopPipelineExecution" => executions::stop(state, ctx, parse(input)?).await,
-        "RetryStageExecution" => executions::retry(state, ctx, parse(input)?).await,
-        "ListActionExecutions" => executions::list_actions(state, ctx, parse(input)?).await,
-        "PutApprovalResult" => approvals::put_approval_result(state, ctx, parse(input)?).await,
-        "EnableStageTransition" => approvals::set_transition(state, ctx, parse(input)?, true).await,
-        "DisableStageTransition" => {
-            approvals::set_transition(state, ctx, parse(input)?, false).await
+/// CodePipeline's operations and their handlers: every operation of the model has one.
+pub fn handlers() -> &'static HashMap<&'static str, Handler> {
+    static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        HashMap::from([
+            ("GetPipeline", get_pipeline as Handler),
+            ("GetPipelineState", get_pipeline_state as Handler),
+            ("CreatePipeline", json_op!(pipelines::create)),
+            ("UpdatePipeline", json_op!(pipelines::update)),
+            ("DeletePipeline", json_op!(pipelines::delete)),
+            ("ListPipelines", json_op!(pipelines::list)),
+            ("TagResource", json_op!(tags::tag)),
+            ("UntagResource", json_op!(tags::untag)),
+            ("ListTagsForResource", json_op!(tags::list)),
+            ("CreateCustomActionType", json_op!(action_types::create)),
+            ("DeleteCustomActionType", json_op!(action_types::delete)),
+            ("ListActionTypes", json_op!(action_types::list)),
+            ("GetActionType", json_op!(action_types::get)),
+            ("UpdateActionType", json_op!(action_types::update)),
+            ("ListRuleTypes", json_op!(action_types::list_rule_types)),
+            ("StartPipelineExecution", json_op!(executions::start)),
+            ("GetPipelineExecution", json_op!(executions::get)),
+            ("ListPipelineExecutions", json_op!(executions::list)),
+            ("StopPipelineExecution", json_op!(executions::stop)),
+            ("RetryStageExecution", json_op!(executions::retry)),
+            ("ListActionExecutions", json_op!(executions::list_actions)),
+            (
+                "PutApprovalResult",
+                json_op!(approvals::put_approval_result),
+            ),
+            (
+                "EnableStageTransition",
+                json_op!(approvals::set_transition, true),
+            ),
+            (
+                "DisableStageTransition",
+                json_op!(approvals::set_transition, false),
+            ),
+            (
+                "PutActionRevision",
+                json_op!(revisions::put_action_revision),
+            ),
+            (
+                "ListDeployActionExecutionTargets",
+                json_op!(deploy_targets::list),
+            ),
+            ("RollbackStage", json_op!(rollback::rollback_stage)),
+            (
+                "OverrideStageCondition",
+                json_op!(conditions::override_stage_condition),
+            ),
+            (
+                "ListRuleExecutions",
+                json_op!(conditions::list_rule_executions),
+            ),
+            ("PutWebhook", json_op!(webhooks::put)),
+            ("ListWebhooks", json_op!(webhooks::list)),
+            ("DeleteWebhook", json_op!(webhooks::delete)),
+            (
+                "RegisterWebhookWithThirdParty",
+                json_op!(webhooks::set_registered, true),
+            ),
+            (
+                "DeregisterWebhookWithThirdParty",
+                json_op!(webhooks::set_registered, false),
+            ),
+            ("PollForJobs", json_op!(jobs::poll_for_jobs)),
+            (
+                "PollForThirdPartyJobs",
+                json_op!(jobs::poll_for_third_party_jobs),
+            ),
+            ("GetJobDetails", json_op!(jobs::get_job_details)),
+            ("GetThirdPartyJobDetails", json_op!(jobs::get_job_details)),
+            ("AcknowledgeJob", json_op!(jobs::acknowledge)),
+            ("AcknowledgeThirdPartyJob", json_op!(jobs::acknowledge)),
+            ("PutJobSuccessResult", json_op!(jobs::put_success)),
+            ("PutThirdPartyJobSuccessResult", json_op!(jobs::put_success)),
+            ("PutJobFailureResult", json_op!(jobs::put_failure)),
+            ("PutThirdPartyJobFailureResult", json_op!(jobs::put_failure)),
+        ])
+    })
+}
+
+/// The two hottest reads are served from the reply cache.
+fn get_pipeline(state: Arc<AppState>, ctx: Context, input: Value) -> HandlerFuture {
+    Box::pin(async move {
+        let input: pipelines::GetInput = parse(input)?;
+        if input.version.is_some() {
+            return pipelines::get(&state, &ctx, input).await.map(Reply::Json);
         }
-        "PutActionRevision" => revisions::put_action_revision(state, ctx, parse(input)?).await,
-        "ListDeployActionExecutionTargets" => deploy_targets::list(state, ctx, parse(input)?).await,
-        "ListRuleTypes" => action_types::list_rule_types(state, ctx, parse(input)?).await,
-        "RollbackStage" => rollback::rollback_stage(state, ctx, parse(input)?).await,
-        "UpdateActionType" => action_types::update(state, ctx, parse(input)?).await,
-        "OverrideStageCondition" => {
-            conditions::override_stage_condition(state, ctx, parse(input)?).await
-        }
-        "ListRuleExecutions" => conditions::list_rule_executions(state, ctx, parse(input)?).await,
-        "PutWebhook" => webhooks::put(state, ctx, parse(input)?).await,
-        "ListWebhooks" => webhooks::list(state, ctx, parse(input)?).await,
-        "DeleteWebhook" => webhooks::delete(state, ctx, parse(input)?).await,
-        "RegisterWebhookWithThirdParty" => {
-            webhooks::set_registered(state, ctx, parse(input)?, true).await
-        }
-        "DeregisterWebhookWithThirdParty" => {
-            webhooks::set_registered(state, ctx, parse(input)?, false).await
-        }
-        "PollForJobs" => jobs::poll_for_jobs(state, ctx, parse(input)?).await,
-        "PollForThirdPartyJobs" => jobs::poll_for_third_party_jobs(state, ctx, parse(input)?).await,
-        "GetJobDetails" | "GetThirdPartyJobDetails" => {
-            jobs::get_job_details(state, ctx, parse(input)?).await
-        }
-        "AcknowledgeJob" | "AcknowledgeThirdPartyJob" => {
-            jobs::acknowledge(state, ctx, parse(input)?).await
-        }
-        "PutJobSuccessResult" | "PutThirdPartyJobSuccessResult" => {
-            jobs::put_success(state, ctx, parse(input)?).await
-        }
-        "PutJobFailureResult" | "PutThirdPartyJobFailureResult" => {
-            jobs::put_failure(state, ctx, parse(input)?).await
-        }
-        other => Err(AwsError::new(
-            "NotImplementedException",
-            format!("codepipeline-local does not implement {other} yet"),
-        )
-        .with_status(axum::http::StatusCode::NOT_IMPLEMENTED)),
-    }
+        let name = input.name.clone();
+        let render = pipelines::get(&state, &ctx, input);
+        cached::cached(&state, &ctx, "GetPipeline", &name, render).await
+    })
+}
+
+fn get_pipeline_state(state: Arc<AppState>, ctx: Context, input: Value) -> HandlerFuture {
+    Box::pin(async move {
+        let input: executions::StateInput = parse(input)?;
+        let name = input.name.clone();
+        let render = executions::state_of(&state, &ctx, input);
+        cached::cached(&state, &ctx, "GetPipelineState", &name, render).await
+    })
 }
 
 /// Input has already passed model validation, so a failure here is a type the model allows
@@ -187,25 +153,4 @@ fn parse<T: DeserializeOwned>(input: Value) -> Result<T, AwsError> {
 pub fn now() -> f64 {
     let ms = chrono::Utc::now().timestamp_millis();
     ms as f64 / 1000.0
-}
-
-/// Opaque page tokens: the key a page ended on, hex-encoded so a token never looks like a name.
-mod page_token {
-    use crate::error::AwsError;
-
-    pub fn encode(last: &str) -> String {
-        last.bytes().map(|b| format!("{b:02x}")).collect()
-    }
-
-    pub fn decode(token: &str) -> Result<String, AwsError> {
-        let invalid = || AwsError::new("InvalidNextTokenException", "The next token is not valid");
-        if !token.len().is_multiple_of(2) {
-            return Err(invalid());
-        }
-        let bytes: Result<Vec<u8>, _> = (0..token.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(token.get(i..i + 2).unwrap_or("zz"), 16))
-            .collect();
-        String::from_utf8(bytes.map_err(|_| invalid())?).map_err(|_| invalid())
-    }
 }

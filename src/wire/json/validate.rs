@@ -113,7 +113,20 @@ fn scalar_violations(kind: &ShapeKind, value: &Value) -> Vec<String> {
                 }
             }
         }
-        (ShapeKind::Integer { min, max }, Value::Number(n)) => {
+        (ShapeKind::Double { min, max }, Value::Number(n)) => {
+            let v = n.as_f64().unwrap_or(0.0);
+            if let Some(max) = max.filter(|m| v > *m) {
+                out.push(format!(
+                    "Member must have value less than or equal to {max}"
+                ));
+            }
+            if let Some(min) = min.filter(|m| v < *m) {
+                out.push(format!(
+                    "Member must have value greater than or equal to {min}"
+                ));
+            }
+        }
+        (ShapeKind::Integer { min, max, .. }, Value::Number(n)) => {
             let v = n
                 .as_i64()
                 .unwrap_or_else(|| n.as_f64().map(|f| f.trunc() as i64).unwrap_or(0));
@@ -164,7 +177,11 @@ fn all_constraints(kind: &ShapeKind) -> Vec<String> {
                     .map(|v| format!("Member must satisfy enum value set: [{}]", v.join(", "))),
             );
         }
-        ShapeKind::Integer { min, max } => {
+        ShapeKind::Integer { min, max, .. } => {
+            out.extend(max.map(|m| format!("Member must have value less than or equal to {m}")));
+            out.extend(min.map(|m| format!("Member must have value greater than or equal to {m}")));
+        }
+        ShapeKind::Double { min, max } => {
             out.extend(max.map(|m| format!("Member must have value less than or equal to {m}")));
             out.extend(min.map(|m| format!("Member must have value greater than or equal to {m}")));
         }
@@ -196,7 +213,10 @@ fn length_violations(len: usize, min: &Option<i64>, max: &Option<i64>) -> Vec<St
 fn is_scalar(kind: &ShapeKind) -> bool {
     matches!(
         kind,
-        ShapeKind::String { .. } | ShapeKind::Integer { .. } | ShapeKind::Boolean
+        ShapeKind::String { .. }
+            | ShapeKind::Integer { .. }
+            | ShapeKind::Double { .. }
+            | ShapeKind::Boolean
     )
 }
 
@@ -217,11 +237,21 @@ fn walk(
                 return Err(type_error(value, "String"));
             }
         }
-        ShapeKind::Integer { .. } => match value {
+        ShapeKind::Integer { wide: false, .. } => match value {
             Value::Number(n) if n.as_i64().is_some_and(|v| i32::try_from(v).is_ok()) => {}
             Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() < i32::MAX as f64) => {}
             _ => return Err(type_error(value, "Integer")),
         },
+        ShapeKind::Integer { wide: true, .. } => match value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => {}
+            Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() < i64::MAX as f64) => {}
+            _ => return Err(type_error(value, "Long")),
+        },
+        ShapeKind::Double { .. } => {
+            if !value.is_number() {
+                return Err(type_error(value, "Double"));
+            }
+        }
         ShapeKind::Boolean => {
             if !value.is_boolean() {
                 return Err(type_error(value, "Boolean"));

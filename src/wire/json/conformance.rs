@@ -7,8 +7,7 @@ use serde_json::Value;
 use super::model::{Model, ShapeKind};
 
 /// The problems found in `reply` for `operation`; empty when it conforms.
-pub fn check_reply(operation: &str, reply: &Value) -> Vec<String> {
-    let model = Model::get();
+pub fn check_reply(model: &Model, operation: &str, reply: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     match model
         .operation(operation)
@@ -50,6 +49,11 @@ fn walk(model: &Model, shape_name: &str, value: &Value, path: &str, problems: &m
         ShapeKind::Integer { .. } => {
             if !value.is_i64() && !value.is_u64() {
                 wrong("integer")
+            }
+        }
+        ShapeKind::Double { .. } => {
+            if !value.is_number() {
+                wrong("number")
             }
         }
         ShapeKind::Boolean => {
@@ -114,14 +118,14 @@ mod tests {
     #[test]
     fn timestamps_must_be_numbers() {
         let reply = json!({"pipelines": [{"name": "p", "created": "2026-01-01T00:00:00Z"}]});
-        assert_eq!(check_reply("ListPipelines", &reply).len(), 1);
+        assert_eq!(check_reply(Model::get(), "ListPipelines", &reply).len(), 1);
         let reply = json!({"pipelines": [{"name": "p", "created": 1.5, "pipelineType": "V1"}]});
-        assert!(check_reply("ListPipelines", &reply).is_empty());
+        assert!(check_reply(Model::get(), "ListPipelines", &reply).is_empty());
     }
 
     #[test]
     fn unknown_members_and_enums_are_reported() {
         let reply = json!({"pipelines": [{"name": "p", "pipelineType": "V3", "extra": 1}]});
-        assert_eq!(check_reply("ListPipelines", &reply).len(), 2);
+        assert_eq!(check_reply(Model::get(), "ListPipelines", &reply).len(), 2);
     }
 }

@@ -1,5 +1,6 @@
-//! The `POST /` endpoint of the awsJson1.1 protocol: target header, body limit, JSON parsing,
-//! model validation, dispatch in a task of its own (so a bug answers 500, never kills the
+//! The `POST /` endpoint of the awsJson protocol, the same for every service: the target header
+//! picks the service (by prefix) and operation, then body limit, signature, JSON parsing, model
+//! validation, the service's handler in a task of its own (so a bug answers 500, never kills the
 //! server), and the reply with `x-amzn-RequestId`. One log line per request.
 
 use std::sync::Arc;
@@ -11,18 +12,19 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::body;
 use super::conformance::check_reply;
-use super::context::{new_request_id, Context};
-use super::guard::guarded;
-use super::model::{Model, TARGET_PREFIX};
 use super::normalize::normalize;
-use super::sigv4;
+use super::registry::{self, ServiceModel};
 use super::validate::validate_input;
-use crate::error::AwsError;
-use crate::services::codepipeline::api::{self, Reply};
+use crate::call::{Context, Reply};
+use crate::error::{codes, AwsError};
 use crate::state::AppState;
+use crate::wire::body;
+use crate::wire::context::new_request_id;
+use crate::wire::guard::guarded;
+use crate::wire::sigv4;
 
+/// The content type of a request that names no service.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -35,38 +37,48 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let operation = target
-        .strip_prefix(TARGET_PREFIX)
-        .and_then(|t| t.strip_prefix('.'))
-        .unwrap_or_default()
-        .to_owned();
+    let (prefix, operation) = target.split_once('.').unwrap_or((target.as_str(), ""));
+    let service = registry::by_target_prefix(prefix);
     let result = async {
         let body = body::read(body, state.body_read_timeout).await?;
-        authenticate(&state, &parts, &body)?;
-        run(&state, &ctx, &target, &operation, &body).await
+        let service = service.ok_or_else(|| unknown_operation(&target))?;
+        authenticate(&state, service, &parts, &body)?;
+        run(&state, &ctx, service, &target, operation, &body).await
     }
     .await;
-    answer(result, &ctx, &operation, started)
+    answer(result, &ctx, service, operation, started)
 }
 
-/// The console's way in: one operation for the account and region the console shows, through
-/// the same reading, validation, handlers and replies as `POST /` (the console is trusted like
-/// the rest of `/_local/`, so there is no signature to check).
+fn unknown_operation(target: &str) -> AwsError {
+    let message = if target.is_empty() {
+        "Missing X-Amz-Target header".to_owned()
+    } else {
+        format!("Unknown operation {target}")
+    };
+    AwsError::new(codes::UNKNOWN_OPERATION, message)
+}
+
+/// The console's way in: one CodePipeline operation for the account and region the console
+/// shows, through the same reading, validation, handlers and replies as `POST /` (the console
+/// is guarded like the rest of `/_local/`, so there is no signature to check).
 pub async fn call(state: &Arc<AppState>, ctx: &Context, operation: &str, body: Body) -> Response {
     let started = Instant::now();
-    let target = format!("{TARGET_PREFIX}.{operation}");
+    let service = registry::named("codepipeline");
     let result = async {
+        let service = service.ok_or_else(|| unknown_operation(operation))?;
+        let target = format!("{}.{operation}", service.target_prefix);
         let body = body::read(body, state.body_read_timeout).await?;
-        run(state, ctx, &target, operation, &body).await
+        run(state, ctx, service, &target, operation, &body).await
     }
     .await;
-    answer(result, ctx, operation, started)
+    answer(result, ctx, service, operation, started)
 }
 
 /// The reply to a request, logged with its outcome and latency.
 fn answer(
     result: Result<Reply, AwsError>,
     ctx: &Context,
+    service: Option<&ServiceModel>,
     operation: &str,
     started: Instant,
 ) -> Response {
@@ -76,8 +88,10 @@ fn answer(
         Err(e) => (e.status, Body::from(e.body()), Some(e.code)),
     };
     let code = status.as_u16();
+    let content_type = service.map_or(CONTENT_TYPE, ServiceModel::content_type);
     tracing::info!(
         request_id = %ctx.request_id,
+        service = service.map_or("", |s| s.service),
         operation = %operation,
         account = %ctx.account,
         region = %ctx.region,
@@ -85,7 +99,7 @@ fn answer(
         latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
-    respond(status, body, &ctx.request_id, error_type)
+    respond(status, body, content_type, &ctx.request_id, error_type)
 }
 
 /// Any other method on the protocol path. AWS's front end cannot route it to an operation, so
@@ -121,6 +135,7 @@ pub async fn not_routable(request: Request) -> Response {
 /// from the same access key, so a request that passes acts where its key says.
 fn authenticate(
     state: &AppState,
+    service: &ServiceModel,
     parts: &axum::http::request::Parts,
     body: &[u8],
 ) -> Result<(), AwsError> {
@@ -129,6 +144,7 @@ fn authenticate(
     }
     sigv4::verify(
         &state.credentials,
+        service.signing_name,
         &parts.method,
         &parts.uri,
         &parts.headers,
@@ -143,12 +159,13 @@ fn authenticate(
 fn respond(
     status: StatusCode,
     body: Body,
+    content_type: &'static str,
     request_id: &str,
     error_type: Option<&'static str>,
 ) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert("content-type", HeaderValue::from_static(content_type));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }
@@ -161,18 +178,14 @@ fn respond(
 async fn run(
     state: &Arc<AppState>,
     ctx: &Context,
+    service: &ServiceModel,
     target: &str,
     operation: &str,
     body: &[u8],
 ) -> Result<Reply, AwsError> {
-    let model = Model::get();
+    let model = service.model();
     let Some(op) = model.operation(operation) else {
-        let message = if target.is_empty() {
-            "Missing X-Amz-Target header".to_owned()
-        } else {
-            format!("Unknown operation {target}")
-        };
-        return Err(AwsError::new("UnknownOperationException", message));
+        return Err(unknown_operation(target));
     };
     let mut input: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
@@ -191,17 +204,23 @@ async fn run(
         validate_input(model, shape, &input)?;
         normalize(model, shape, &mut input);
     }
-    let (task_state, task_ctx, name) = (state.clone(), ctx.clone(), op.name.clone());
-    let reply = guarded(operation, async move {
-        api::dispatch(&task_state, &task_ctx, &name, input).await
-    })
-    .await?;
+    let handler = crate::services::handler(service.service, &op.name).ok_or_else(|| {
+        AwsError::new(
+            codes::NOT_IMPLEMENTED,
+            format!(
+                "codepipeline-local does not implement {} {} yet",
+                service.service, op.name
+            ),
+        )
+        .with_status(StatusCode::NOT_IMPLEMENTED)
+    })?;
+    let reply = guarded(operation, handler(state.clone(), ctx.clone(), input)).await?;
     if state.check_replies {
         let value = match &reply {
             Reply::Json(v) => v.clone(),
             Reply::Rendered(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
         };
-        let problems = check_reply(operation, &value);
+        let problems = check_reply(model, operation, &value);
         if !problems.is_empty() {
             tracing::error!(operation = %operation, ?problems, "reply does not conform to the model");
             return Err(AwsError::internal(format!(
