@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::call::Context;
 use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
 use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::services::codepipeline::domain::triggers::{self, SourceEvent};
 use crate::state::AppState;
 use crate::store::decode;
 use crate::store::repo::PipelineRecord;
-use crate::wire::Context;
 
 pub async fn post(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let event: SourceEvent = match serde_json::from_slice(&body) {

@@ -12,14 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::error::AwsError;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
 use crate::services::codepipeline::api::webhooks::{self as api, WebhookUrlIndex};
 use crate::services::codepipeline::domain::webhooks;
 use crate::state::AppState;
 use crate::store::{decode, encode, repo, Keys, Write};
 use crate::wire::body::MAX_BODY_BYTES;
-use crate::wire::Context;
 
 fn reply(status: StatusCode, body: Value) -> Response {
     (status, Json(body)).into_response()
@@ -63,7 +63,7 @@ async fn run(
 ) -> Result<Response, AwsError> {
     let store = state.store.as_ref();
     let not_found = || {
-        AwsError::new("WebhookNotFoundException", "No webhook has this URL")
+        AwsError::new(codes::WEBHOOK_NOT_FOUND, "No webhook has this URL")
             .with_status(StatusCode::NOT_FOUND)
     };
     let index: WebhookUrlIndex = match store.get(&Keys::webhook_url(url_id))? {
@@ -74,7 +74,8 @@ async fn run(
         api::load(store, &index.account, &index.region, &index.name)?.ok_or_else(not_found)?;
     let def = &record.definition;
     let denied = |why: &str| {
-        AwsError::new("AccessDenied", why.to_owned()).with_status(StatusCode::UNAUTHORIZED)
+        AwsError::new(codes::WEBHOOK_ACCESS_DENIED, why.to_owned())
+            .with_status(StatusCode::UNAUTHORIZED)
     };
     match def.authentication.as_str() {
         "GITHUB_HMAC" => {
@@ -109,8 +110,12 @@ async fn run(
         }
         _ => {}
     }
-    let payload: Value = serde_json::from_slice(body)
-        .map_err(|e| AwsError::new("InvalidPayload", format!("The payload is not JSON: {e}")))?;
+    let payload: Value = serde_json::from_slice(body).map_err(|e| {
+        AwsError::new(
+            codes::WEBHOOK_INVALID_PAYLOAD,
+            format!("The payload is not JSON: {e}"),
+        )
+    })?;
     let ctx = Context::new(&index.account, &index.region);
     let pipeline = repo::load_pipeline(store, &ctx.account, &ctx.region, &def.target_pipeline)?
         .ok_or_else(|| AwsError::pipeline_not_found(&def.target_pipeline, &ctx.account))?;

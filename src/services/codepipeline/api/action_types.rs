@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::page_token;
-use crate::error::AwsError;
+use super::paging;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::{
     ArtifactDetails, Catalog, ConfigurationProperty, CustomActionType,
 };
@@ -14,7 +15,6 @@ use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{decode, encode, Keys, Write, FORMAT_VERSION};
-use crate::wire::Context;
 
 /// Custom action types per account and region, as AWS's quota.
 pub const MAX_CUSTOM_ACTION_TYPES: usize = 50;
@@ -155,7 +155,7 @@ pub async fn create(
             let count = records::load_custom_action_types(store, account, region)?.len();
             if count >= MAX_CUSTOM_ACTION_TYPES {
                 return Err(AwsError::new(
-                    "LimitExceededException",
+                    codes::LIMIT_EXCEEDED,
                     format!("The number of custom action types in region '{region}' has reached the limit of {MAX_CUSTOM_ACTION_TYPES}"),
                 ));
             }
@@ -205,23 +205,8 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
     let region = input.region_filter.as_deref().unwrap_or(&ctx.region);
     let custom = records::load_custom_action_types(state.store.as_ref(), &ctx.account, region)?;
     let all = Catalog::new(&custom).all(input.action_owner_filter.as_deref());
-    let start = match &input.next_token {
-        Some(t) => page_token::decode(t)?
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i < all.len())
-            .ok_or_else(|| {
-                AwsError::new("InvalidNextTokenException", "The next token is not valid")
-            })?,
-        None => 0,
-    };
-    let end = (start + PAGE).min(all.len());
-    let mut reply =
-        json!({ "actionTypes": all[start..end].iter().map(|t| t.to_api()).collect::<Vec<_>>() });
-    if end < all.len() {
-        reply["nextToken"] = json!(page_token::encode(&end.to_string()));
-    }
-    Ok(reply)
+    let shown: Vec<Value> = all.iter().map(|t| t.to_api()).collect();
+    paging::page_of("actionTypes", &shown, input.next_token.as_deref(), PAGE)
 }
 
 pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Value, AwsError> {
@@ -235,7 +220,7 @@ pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Val
         records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
     let catalog = Catalog::new(&custom);
     let found = catalog.find(&id).ok_or_else(|| {
-        AwsError::new("ActionTypeNotFoundException", format!("{id} was not found"))
+        AwsError::new(codes::ACTION_TYPE_NOT_FOUND, format!("{id} was not found"))
     })?;
     let declaration = catalog
         .stored(&id)
@@ -262,7 +247,7 @@ pub async fn update(
         .map_err(|e| AwsError::serialization(e.to_string()))?;
     if id.owner == "AWS" {
         return Err(AwsError::new(
-            "RequestFailedException",
+            codes::REQUEST_FAILED,
             format!("{id} is owned by AWS and cannot be updated"),
         ));
     }
@@ -289,7 +274,7 @@ pub async fn update(
             let custom = records::load_custom_action_types(store, account, region)?;
             if Catalog::new(&custom).find(&id).is_none() {
                 return Err(AwsError::new(
-                    "ActionTypeNotFoundException",
+                    codes::ACTION_TYPE_NOT_FOUND,
                     format!("{id} was not found"),
                 ));
             }

@@ -4,10 +4,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{caller, declared_action, pipeline, stage_not_found};
+use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::engine::PipelineKey;
 use crate::state::AppState;
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 pub struct ApprovalResult {

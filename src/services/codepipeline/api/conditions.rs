@@ -5,7 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{pipeline, pipeline_with_stage};
-use super::page_token;
+use super::paging;
+use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::{
     ConditionKind, ConditionRun, ConditionStatus, Execution, RuleRun,
@@ -14,7 +15,6 @@ use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
 use crate::state::AppState;
 use crate::store::repo;
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -196,21 +196,10 @@ pub async fn list_rule_executions(
             }
         }
     }
-    let start = match &input.next_token {
-        Some(t) => page_token::decode(t)?
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i <= details.len())
-            .ok_or_else(|| {
-                AwsError::new("InvalidNextTokenException", "The next token is not valid")
-            })?,
-        None => 0,
-    };
-    let limit = input.max_results.unwrap_or(100);
-    let end = start.saturating_add(limit).min(details.len());
-    let mut reply = json!({ "ruleExecutionDetails": details[start..end] });
-    if end < details.len() {
-        reply["nextToken"] = json!(page_token::encode(&end.to_string()));
-    }
-    Ok(reply)
+    paging::page_of(
+        "ruleExecutionDetails",
+        &details,
+        input.next_token.as_deref(),
+        input.max_results.unwrap_or(100),
+    )
 }

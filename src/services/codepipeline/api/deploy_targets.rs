@@ -3,11 +3,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::page_token;
-use crate::error::AwsError;
+use super::paging;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::state::AppState;
 use crate::store::repo;
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 pub struct TargetFilter {
@@ -34,7 +34,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: TargetsInput) -> Resul
     }
     let not_found = || {
         AwsError::new(
-            "ActionExecutionNotFoundException",
+            codes::ACTION_EXECUTION_NOT_FOUND,
             format!(
                 "Action execution {} was not found",
                 input.action_execution_id
@@ -92,21 +92,10 @@ pub async fn list(state: &AppState, ctx: &Context, input: TargetsInput) -> Resul
             })
         })
         .collect();
-    let start = match &input.next_token {
-        Some(t) => page_token::decode(t)?
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i <= targets.len())
-            .ok_or_else(|| {
-                AwsError::new("InvalidNextTokenException", "The next token is not valid")
-            })?,
-        None => 0,
-    };
-    let limit = input.max_results.unwrap_or(100);
-    let end = start.saturating_add(limit).min(targets.len());
-    let mut reply = json!({ "targets": targets[start..end] });
-    if end < targets.len() {
-        reply["nextToken"] = json!(page_token::encode(&end.to_string()));
-    }
-    Ok(reply)
+    paging::page_of(
+        "targets",
+        &targets,
+        input.next_token.as_deref(),
+        input.max_results.unwrap_or(100),
+    )
 }

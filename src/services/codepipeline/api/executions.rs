@@ -4,8 +4,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{page_token, present};
-use crate::error::AwsError;
+use super::{paging, present};
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::execution::model::{
     ActionRun, Execution, SourceRevisionOverride, StageStatus, Trigger,
@@ -16,7 +17,6 @@ use crate::services::codepipeline::engine::PipelineKey;
 use crate::state::AppState;
 use crate::store::repo::{self, PipelineRecord};
 use crate::store::Keys;
-use crate::wire::Context;
 
 const DEFAULT_PAGE: usize = 100;
 
@@ -143,7 +143,7 @@ fn execution(
     )?
     .ok_or_else(|| {
         AwsError::new(
-            "PipelineExecutionNotFoundException",
+            codes::PIPELINE_EXECUTION_NOT_FOUND,
             format!("Pipeline Execution with ID {id} does not exist in pipeline {pipeline}"),
         )
     })
@@ -271,16 +271,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
     pipeline(state, ctx, &input.pipeline_name)?;
     let store = state.store.as_ref();
     let prefix = Keys::execution_orders(&ctx.account, &ctx.region, &input.pipeline_name);
-    let mut after: Option<String> = match &input.next_token {
-        Some(t) => Some(
-            Some(page_token::decode(t)?)
-                .filter(|k| k.starts_with(&prefix))
-                .ok_or_else(|| {
-                    AwsError::new("InvalidNextTokenException", "The next token is not valid")
-                })?,
-        ),
-        None => None,
-    };
+    let mut after = paging::key_after(input.next_token.as_deref(), &prefix)?;
     let limit = input.max_results.unwrap_or(DEFAULT_PAGE);
     let stage = input
         .filter
@@ -310,7 +301,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
                 continue;
             }
             if summaries.len() == limit {
-                next = last_included.as_deref().map(page_token::encode);
+                next = last_included.as_deref().map(paging::key_token);
                 break 'pages;
             }
             summaries.push(present::summary(&e));
@@ -379,7 +370,7 @@ pub fn declared_action<'a>(
         .find(|a| a.name == action)
         .ok_or_else(|| {
             AwsError::new(
-                "ActionNotFoundException",
+                codes::ACTION_NOT_FOUND,
                 format!("Action {action} does not exist in stage {stage}"),
             )
         })
@@ -387,7 +378,7 @@ pub fn declared_action<'a>(
 
 pub fn stage_not_found(stage: &str, pipeline: &str) -> AwsError {
     AwsError::new(
-        "StageNotFoundException",
+        codes::STAGE_NOT_FOUND,
         format!("Stage {stage} does not exist in pipeline {pipeline}"),
     )
 }
@@ -483,12 +474,7 @@ pub async fn list_actions(
     pipeline(state, ctx, &input.pipeline_name)?;
     let store = state.store.as_ref();
     let limit = input.max_results.unwrap_or(DEFAULT_PAGE);
-    let start = match &input.next_token {
-        Some(t) => page_token::decode(t)?.parse::<usize>().map_err(|_| {
-            AwsError::new("InvalidNextTokenException", "The next token is not valid")
-        })?,
-        None => 0,
-    };
+    let start = paging::offset(input.next_token.as_deref(), None)?;
     let only = input.filter.and_then(|f| f.pipeline_execution_id);
     let executions = executions_of(state, ctx, &input.pipeline_name, only)?;
     let mut details = Vec::new();
@@ -537,7 +523,7 @@ pub async fn list_actions(
     let page: Vec<Value> = details.into_iter().skip(start).take(limit).collect();
     let mut reply = json!({ "actionExecutionDetails": page });
     if more {
-        reply["nextToken"] = json!(page_token::encode(&(start + limit).to_string()));
+        reply["nextToken"] = json!(paging::offset_token(start + limit));
     }
     Ok(reply)
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::AwsError;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::execution::machine::JobOutcome;
@@ -18,7 +19,6 @@ use crate::services::codepipeline::engine::PipelineKey;
 use crate::state::AppState;
 use crate::store::repo::{self, JobIndex};
 use crate::store::Keys;
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -94,10 +94,7 @@ pub struct FailureInput {
 const MAX_OUTPUT_VARIABLES_BYTES: usize = 122_880;
 
 fn job_not_found(job_id: &str) -> AwsError {
-    AwsError::new(
-        "JobNotFoundException",
-        format!("Job {job_id} was not found"),
-    )
+    AwsError::new(codes::JOB_NOT_FOUND, format!("Job {job_id} was not found"))
 }
 
 /// Whether the job still takes an acknowledgement or a result: not once it has its result,
@@ -114,7 +111,7 @@ fn still_open(job_id: &str, run: &ActionRun) -> Result<(), AwsError> {
         return Ok(());
     }
     Err(AwsError::new(
-        "InvalidJobStateException",
+        codes::INVALID_JOB_STATE,
         format!("Job {job_id} has already ended and takes no more results"),
     ))
 }
@@ -146,7 +143,7 @@ fn load_job(
     if let Some(token) = client_token {
         if job.and_then(|j| j.client_id.as_deref()) != Some(token) {
             return Err(AwsError::new(
-                "InvalidClientTokenException",
+                codes::INVALID_CLIENT_TOKEN,
                 format!("The client token is not valid for job {job_id}"),
             ));
         }
@@ -216,7 +213,7 @@ async fn poll(
     let custom = repo::load_custom_action_types(store, &ctx.account, &ctx.region)?;
     if Catalog::new(&custom).find(&input.action_type_id).is_none() {
         return Err(AwsError::new(
-            "ActionTypeNotFoundException",
+            codes::ACTION_TYPE_NOT_FOUND,
             format!("{} is not available", input.action_type_id.job_label()),
         ));
     }
@@ -313,7 +310,7 @@ pub async fn acknowledge(
         let job = run.job.as_ref().filter(|j| j.id == input.job_id);
         if job.is_some_and(|j| j.nonce != input.nonce) {
             return Err(AwsError::new(
-                "InvalidNonceException",
+                codes::INVALID_NONCE,
                 format!(
                     "The nonce {} is not valid for job {}",
                     input.nonce, input.job_id
@@ -358,7 +355,7 @@ pub async fn put_success(
         .sum();
     if size > MAX_OUTPUT_VARIABLES_BYTES {
         return Err(AwsError::new(
-            "OutputVariablesSizeExceededException",
+            codes::OUTPUT_VARIABLES_SIZE_EXCEEDED,
             format!(
                 "Output variables take {size} bytes; the limit is {MAX_OUTPUT_VARIABLES_BYTES}"
             ),

@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{now, page_token};
-use crate::error::AwsError;
+use super::{now, paging};
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::tags::{self, Tag};
@@ -12,7 +13,6 @@ use crate::services::codepipeline::domain::{arn, rules, secrets};
 use crate::state::AppState;
 use crate::store::repo::{self as records, PipelineRecord};
 use crate::store::{decode, Keys, Write, FORMAT_VERSION};
-use crate::wire::Context;
 
 /// Pipelines per account and region, as AWS's quota.
 pub const MAX_PIPELINES: usize = 1000;
@@ -103,13 +103,13 @@ pub async fn create(
             let name = &record.declaration.name;
             if records::load_pipeline(store, account, region, name)?.is_some() {
                 return Err(AwsError::new(
-                    "PipelineNameInUseException",
+                    codes::PIPELINE_NAME_IN_USE,
                     format!("A pipeline with the name '{name}' already exists in account '{account}'"),
                 ));
             }
             if store.count(&Keys::pipelines(account, region), MAX_PIPELINES)? >= MAX_PIPELINES {
                 return Err(AwsError::new(
-                    "LimitExceededException",
+                    codes::LIMIT_EXCEEDED,
                     format!("The number of pipelines in account '{account}' and region '{region}' has reached the limit of {MAX_PIPELINES}"),
                 ));
             }
@@ -145,7 +145,7 @@ pub async fn get(state: &AppState, ctx: &Context, input: GetInput) -> Result<Val
             records::load_pipeline_version(store, &ctx.account, &ctx.region, &input.name, v)?
                 .ok_or_else(|| {
                     AwsError::new(
-                        "PipelineVersionNotFoundException",
+                        codes::PIPELINE_VERSION_NOT_FOUND,
                         format!("Pipeline '{}' does not have a version {v}", input.name),
                     )
                 })?
@@ -244,15 +244,7 @@ pub async fn delete(
 
 pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<Value, AwsError> {
     let prefix = Keys::pipelines(&ctx.account, &ctx.region);
-    let after = match &input.next_token {
-        Some(t) => Some(page_token::decode(t)?)
-            .filter(|k| k.starts_with(&prefix))
-            .map(Some)
-            .ok_or_else(|| {
-                AwsError::new("InvalidNextTokenException", "The next token is not valid")
-            })?,
-        None => None,
-    };
+    let after = paging::key_after(input.next_token.as_deref(), &prefix)?;
     let limit = input.max_results.unwrap_or(DEFAULT_PAGE);
     // One extra record tells whether another page follows.
     let page = state.store.scan(&prefix, after.as_deref(), limit + 1)?;
@@ -273,7 +265,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
     }
     let mut reply = json!({ "pipelines": pipelines });
     if let (true, Some(key)) = (more, last_key) {
-        reply["nextToken"] = json!(page_token::encode(&key));
+        reply["nextToken"] = json!(paging::key_token(&key));
     }
     Ok(reply)
 }

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{declared_action, pipeline, start_execution, StartRequest};
+use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::state::AppState;
 use crate::store::repo;
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

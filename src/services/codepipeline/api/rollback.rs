@@ -4,12 +4,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::executions::{caller, pipeline_with_stage};
-use crate::error::AwsError;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::execution::model::Trigger;
 use crate::services::codepipeline::engine::PipelineKey;
 use crate::state::AppState;
 use crate::store::repo;
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,7 +34,7 @@ pub async fn rollback_stage(
     )?
     .ok_or_else(|| {
         AwsError::new(
-            "PipelineExecutionNotFoundException",
+            codes::PIPELINE_EXECUTION_NOT_FOUND,
             format!(
                 "Pipeline Execution with ID {} does not exist in pipeline {}",
                 input.target_pipeline_execution_id, input.pipeline_name

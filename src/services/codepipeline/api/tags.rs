@@ -3,14 +3,14 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::page_token;
-use crate::error::AwsError;
+use super::paging;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn::{self, Resource};
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{Keys, Store};
-use crate::wire::Context;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,7 +36,7 @@ pub struct ListInput {
 
 fn not_found(resource_arn: &str) -> AwsError {
     AwsError::new(
-        "ResourceNotFoundException",
+        codes::RESOURCE_NOT_FOUND,
         format!("The resource with the ARN {resource_arn} does not exist"),
     )
 }
@@ -106,21 +106,10 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
     let store = state.store.as_ref();
     existing(store, ctx, &input.resource_arn)?;
     let all = records::load_tags(store, &ctx.account, &ctx.region, &input.resource_arn)?;
-    let start = match &input.next_token {
-        Some(t) => page_token::decode(t)?
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i <= all.len())
-            .ok_or_else(|| {
-                AwsError::new("InvalidNextTokenException", "The next token is not valid")
-            })?,
-        None => 0,
-    };
-    let limit = input.max_results.unwrap_or(50);
-    let end = start.saturating_add(limit).min(all.len());
-    let mut reply = json!({ "tags": all[start..end] });
-    if end < all.len() {
-        reply["nextToken"] = json!(page_token::encode(&end.to_string()));
-    }
-    Ok(reply)
+    paging::page_of(
+        "tags",
+        &all,
+        input.next_token.as_deref(),
+        input.max_results.unwrap_or(50),
+    )
 }

@@ -5,15 +5,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::executions::pipeline;
-use super::page_token;
-use crate::error::AwsError;
+use super::paging;
+use crate::call::Context;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::webhooks::{self, WebhookDefinition};
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{decode, encode, Keys, Store, Write, FORMAT_VERSION};
-use crate::wire::Context;
 
 /// Webhooks per account and region, as AWS's quota.
 pub const MAX_WEBHOOKS: usize = 300;
@@ -133,7 +133,7 @@ pub async fn put(state: &AppState, ctx: &Context, input: PutInput) -> Result<Val
             let existing = load(store, account, region, &def.name)?;
             if existing.is_none() && store.count(&Keys::webhooks(account, region), MAX_WEBHOOKS)? >= MAX_WEBHOOKS {
                 return Err(AwsError::new(
-                    "LimitExceededException",
+                    codes::LIMIT_EXCEEDED,
                     format!("The number of webhooks in region '{region}' has reached the limit of {MAX_WEBHOOKS}"),
                 ));
             }
@@ -167,16 +167,7 @@ pub async fn put(state: &AppState, ctx: &Context, input: PutInput) -> Result<Val
 pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<Value, AwsError> {
     let store = state.store.as_ref();
     let prefix = Keys::webhooks(&ctx.account, &ctx.region);
-    let after = match &input.next_token {
-        Some(t) => Some(
-            Some(page_token::decode(t)?)
-                .filter(|k| k.starts_with(&prefix))
-                .ok_or_else(|| {
-                    AwsError::new("InvalidNextTokenException", "The next token is not valid")
-                })?,
-        ),
-        None => None,
-    };
+    let after = paging::key_after(input.next_token.as_deref(), &prefix)?;
     let limit = input.max_results.unwrap_or(100);
     let page = store.scan(&prefix, after.as_deref(), limit + 1)?;
     let more = page.len() > limit;
@@ -190,7 +181,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
     }
     let mut reply = json!({ "webhooks": items });
     if let (true, Some(key)) = (more, last) {
-        reply["NextToken"] = json!(page_token::encode(&key));
+        reply["NextToken"] = json!(paging::key_token(&key));
     }
     Ok(reply)
 }
@@ -226,7 +217,7 @@ pub async fn set_registered(
         .mutate(|store| {
             let mut record = load(store, account, region, &name)?.ok_or_else(|| {
                 AwsError::new(
-                    "WebhookNotFoundException",
+                    codes::WEBHOOK_NOT_FOUND,
                     format!("The webhook {name} was not found"),
                 )
             })?;

@@ -1,6 +1,6 @@
 //! CodePipeline ARNs: building them and reading the resource an ARN names.
 
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 /// A resource that can carry tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub fn webhook(region: &str, account: &str, name: &str) -> String {
 
 fn invalid(arn: &str) -> AwsError {
     AwsError::new(
-        "InvalidArnException",
+        codes::INVALID_ARN,
         format!("The ARN '{arn}' is not a valid CodePipeline resource ARN"),
     )
 }

@@ -8,7 +8,7 @@ use super::action_types::Catalog;
 use super::execution::variables;
 use super::pipeline::{ActionDeclaration, PipelineDeclaration};
 use super::regions;
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 pub const MIN_STAGES: usize = 2;
 pub const MAX_STAGES: usize = 50;
@@ -16,15 +16,15 @@ pub const MAX_ACTIONS_PER_STAGE: usize = 50;
 pub const MAX_ACTIONS_PER_PIPELINE: usize = 500;
 
 fn structure(msg: String) -> AwsError {
-    AwsError::new("InvalidStructureException", msg)
+    AwsError::new(codes::INVALID_STRUCTURE, msg)
 }
 
 fn stage_error(msg: String) -> AwsError {
-    AwsError::new("InvalidStageDeclarationException", msg)
+    AwsError::new(codes::INVALID_STAGE_DECLARATION, msg)
 }
 
 fn action_error(msg: String) -> AwsError {
-    AwsError::new("InvalidActionDeclarationException", msg)
+    AwsError::new(codes::INVALID_ACTION_DECLARATION, msg)
 }
 
 /// Every rule, in order. `region` is the region the pipeline lives in.
@@ -161,7 +161,7 @@ pub fn stage_names_unique(p: &PipelineDeclaration) -> Result<(), AwsError> {
 pub fn no_blockers(stage: &str, has_blockers: bool) -> Result<(), AwsError> {
     if has_blockers {
         return Err(AwsError::new(
-            "InvalidBlockerDeclarationException",
+            codes::INVALID_BLOCKER_DECLARATION,
             format!("Stage '{stage}' declares blockers, which are reserved for future use"),
         ));
     }

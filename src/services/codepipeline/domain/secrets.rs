@@ -4,7 +4,7 @@
 
 use super::action_types::Catalog;
 use super::pipeline::PipelineDeclaration;
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 pub const MASK: &str = "****";
 
@@ -39,7 +39,7 @@ pub fn restore_masked(
                     Some(secret) => *value = secret.to_owned(),
                     None => {
                         return Err(AwsError::new(
-                            "InvalidActionDeclarationException",
+                            codes::INVALID_ACTION_DECLARATION,
                             format!(
                                 "Action configuration for the new action \"{}\" contains an invalid configuration for the secret property \"{}\". \
                                  \"{MASK}\" may be used in secret properties only when updating an existing action.",

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 pub const MAX_TAGS: usize = 50;
 
@@ -21,7 +21,7 @@ pub fn check_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<(), Aws
     for key in keys {
         if reserved(key) {
             return Err(AwsError::new(
-                "InvalidTagsException",
+                codes::INVALID_TAGS,
                 format!("Tag key '{key}' is invalid: keys beginning with 'aws:' are reserved for AWS use"),
             ));
         }
@@ -41,7 +41,7 @@ pub fn merge(current: &[Tag], new: &[Tag]) -> Result<Vec<Tag>, AwsError> {
     }
     if out.len() > MAX_TAGS {
         return Err(AwsError::new(
-            "TooManyTagsException",
+            codes::TOO_MANY_TAGS,
             format!(
                 "The resource would have {} tags; the maximum is {MAX_TAGS}",
                 out.len()

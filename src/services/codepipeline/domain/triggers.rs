@@ -1,6 +1,6 @@
 //! V2 pipeline triggers (`GitPush`, `PullRequest` on a CodeStarSourceConnection source): which
 //! source events start a pipeline, with AWS's glob patterns for branches, tags and file paths
-//! (`*` within a path segment, `**` across segments, `?` one character).
+//! (`*` within a path segment, `**` across segments, `?` one character), matched by `globset`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,20 +32,13 @@ impl SourceEvent {
     }
 }
 
-/// Whether `text` matches the glob `pattern`.
+/// Whether `text` matches the glob `pattern`, as AWS reads trigger globs: `*` and `?` stay
+/// within a path segment, `**` crosses them. A pattern that does not parse matches nothing.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match p {
-            [] => t.is_empty(),
-            [b'*', b'*', rest @ ..] => (0..=t.len()).any(|i| go(rest, &t[i..])),
-            [b'*', rest @ ..] => (0..=t.len())
-                .take_while(|&i| i == 0 || t[i - 1] != b'/')
-                .any(|i| go(rest, &t[i..])),
-            [b'?', rest @ ..] => !t.is_empty() && t[0] != b'/' && go(rest, &t[1..]),
-            [c, rest @ ..] => t.first() == Some(c) && go(rest, &t[1..]),
-        }
-    }
-    go(pattern.as_bytes(), text.as_bytes())
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .is_ok_and(|g| g.compile_matcher().is_match(text))
 }
 
 fn patterns(criteria: Option<&Value>, which: &str) -> Vec<String> {

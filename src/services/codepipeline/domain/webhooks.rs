@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use hmac::{Hmac, Mac};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -47,7 +48,7 @@ pub struct WebhookDefinition {
 }
 
 fn auth_error(message: String) -> AwsError {
-    AwsError::new("InvalidWebhookAuthenticationParametersException", message)
+    AwsError::new(codes::INVALID_WEBHOOK_AUTHENTICATION_PARAMETERS, message)
 }
 
 /// Checks authentication parameters and filter patterns, as `PutWebhook` does. The API
@@ -88,7 +89,7 @@ pub fn check(def: &WebhookDefinition) -> Result<(), AwsError> {
     for f in &def.filters {
         if parse_path(&f.json_path).is_none() {
             return Err(AwsError::new(
-                "InvalidWebhookFilterPatternException",
+                codes::INVALID_WEBHOOK_FILTER_PATTERN,
                 format!("The JsonPath '{}' is not valid", f.json_path),
             ));
         }
@@ -189,16 +190,6 @@ pub fn filters_match(
     Ok(())
 }
 
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// GitHub's signature headers: `X-Hub-Signature-256: sha256=HEX` (preferred) or
 /// `X-Hub-Signature: sha1=HEX`, an HMAC of the body with the secret, compared in constant time.
 pub fn github_signature_valid(
@@ -209,7 +200,7 @@ pub fn github_signature_valid(
 ) -> bool {
     if let Some(sig) = sha256
         .and_then(|s| s.strip_prefix("sha256="))
-        .and_then(hex_decode)
+        .and_then(|h| hex::decode(h).ok())
     {
         return Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
             .map(|mut m| {
@@ -220,7 +211,7 @@ pub fn github_signature_valid(
     }
     if let Some(sig) = sha1
         .and_then(|s| s.strip_prefix("sha1="))
-        .and_then(hex_decode)
+        .and_then(|h| hex::decode(h).ok())
     {
         return Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes())
             .map(|mut m| {
@@ -232,42 +223,16 @@ pub fn github_signature_valid(
     false
 }
 
-/// An address and prefix length from `10.0.0.0/8`, `192.0.2.7` or `2001:db8::/32`.
-fn parse_range(range: &str) -> Option<(IpAddr, u32)> {
-    let (addr, bits) = match range.split_once('/') {
-        Some((a, b)) => (a.parse::<IpAddr>().ok()?, b.parse::<u32>().ok()?),
-        None => {
-            let a = range.parse::<IpAddr>().ok()?;
-            (a, if a.is_ipv4() { 32 } else { 128 })
-        }
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((addr, bits))
+/// A network from `10.0.0.0/8`, `192.0.2.7` (one address) or `2001:db8::/32`.
+fn parse_range(range: &str) -> Option<IpNet> {
+    range
+        .parse::<IpNet>()
+        .ok()
+        .or_else(|| range.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
 pub fn ip_allowed(range: &str, ip: IpAddr) -> bool {
-    let Some((net, bits)) = parse_range(range) else {
-        return false;
-    };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(n) & mask == u32::from(i) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(i)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(n) & mask == u128::from(i) & mask
-        }
-        _ => false,
-    }
+    parse_range(range).is_some_and(|net| net.contains(&ip))
 }
 
 #[cfg(test)]
@@ -306,12 +271,7 @@ mod tests {
     fn github_signatures() {
         let mut m = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
         m.update(b"{}");
-        let hex: String = m
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = hex::encode(m.finalize().into_bytes());
         assert!(github_signature_valid(
             "s3cret",
             b"{}",

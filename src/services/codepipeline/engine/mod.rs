@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex as SyncMutex};
 
 use tokio::sync::{Mutex, Notify};
 
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::execution::machine::Machine;
 use crate::services::codepipeline::domain::execution::model::{
     Execution, PipelineRuntime, Trigger,
@@ -276,7 +276,7 @@ impl Engine {
                 let e = repo::load_execution(store, account, region, &key.name, id)?.ok_or_else(
                     || {
                         AwsError::new(
-                            "PipelineExecutionNotFoundException",
+                            codes::PIPELINE_EXECUTION_NOT_FOUND,
                             format!(
                                 "Pipeline execution {id} was not found in pipeline {}",
                                 key.name

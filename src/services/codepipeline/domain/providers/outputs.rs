@@ -7,7 +7,7 @@ use crate::services::codepipeline::domain::execution::model::{
     ActionResult, DeployTarget, DeployTargetEvent, Revision,
 };
 
-fn hex(n: usize) -> String {
+fn random_hex(n: usize) -> String {
     let mut s = String::new();
     while s.len() < n {
         s.push_str(&uuid::Uuid::new_v4().simple().to_string());
@@ -17,7 +17,7 @@ fn hex(n: usize) -> String {
 }
 
 fn upper_alnum(n: usize) -> String {
-    hex(n).to_uppercase()
+    random_hex(n).to_uppercase()
 }
 
 fn console(region: &str, path: &str) -> String {
@@ -62,8 +62,8 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
             let version = s
                 .source_override
                 .map(|o| o.revision_value.clone())
-                .unwrap_or_else(|| hex(32));
-            let etag = hex(32);
+                .unwrap_or_else(|| random_hex(32));
+            let etag = random_hex(32);
             r.output_variables = vars(&[
                 ("BucketName", get("S3Bucket")),
                 ("ObjectKey", get("S3ObjectKey")),
@@ -79,7 +79,7 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
             let commit = s
                 .source_override
                 .map(|o| o.revision_value.clone())
-                .unwrap_or_else(|| hex(40));
+                .unwrap_or_else(|| random_hex(40));
             let branch = if id.provider == "GitHub" {
                 get("Branch")
             } else {
@@ -129,7 +129,7 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
             r.revision = Some(revision(s, commit, message, Some(url)));
         }
         ("Source", "ECR") => {
-            let digest = format!("sha256:{}", hex(64));
+            let digest = format!("sha256:{}", random_hex(64));
             let repo = get("RepositoryName");
             let tag = c
                 .get("ImageTag")
@@ -222,14 +222,14 @@ pub fn result(s: &ActionStart, account: &str, region: &str) -> ActionResult {
                 get("ServiceName"),
                 get("ClusterName")
             ));
-            r.external_execution_id = Some(format!("ecs-svc/{}", hex(19)));
+            r.external_execution_id = Some(format!("ecs-svc/{}", random_hex(19)));
         }
         (_, "EKS") => {
             r.output_variables = vars(&[("EKSClusterName", get("ClusterName"))]);
         }
         (_, "ECRBuildAndPublish") => {
             r.output_variables = vars(&[
-                ("ECRImageDigestId", format!("sha256:{}", hex(64))),
+                ("ECRImageDigestId", format!("sha256:{}", random_hex(64))),
                 ("ECRRepositoryName", get("ECRRepositoryName")),
             ]);
         }
@@ -339,7 +339,7 @@ pub fn deploy_targets(s: &ActionStart, seconds: f64) -> Vec<DeployTarget> {
             .cloned()
             .unwrap_or_else(|| "service".to_owned())]
     } else {
-        (0..2).map(|_| format!("i-{}", hex(17))).collect()
+        (0..2).map(|_| format!("i-{}", random_hex(17))).collect()
     };
     names
         .into_iter()

@@ -299,14 +299,14 @@ impl Machine<'_> {
             != Some(execution_id)
         {
             return Err(AwsError::new(
-                "NotLatestPipelineExecutionException",
+                codes::NOT_LATEST_PIPELINE_EXECUTION,
                 format!("Pipeline execution {execution_id} is not the latest execution of stage {stage}"),
             ));
         }
         let now = self.now;
         let not_overridable = || {
             AwsError::new(
-                "ConditionNotOverridableException",
+                codes::CONDITION_NOT_OVERRIDABLE,
                 format!(
                     "No {} condition of stage {stage} is in progress for execution {execution_id}",
                     kind_key(kind)

@@ -39,7 +39,7 @@ impl Machine<'_> {
         let job = run.job.as_mut().ok_or_else(|| job_not_found(job_id))?;
         if job.nonce != nonce {
             return Err(AwsError::new(
-                "InvalidNonceException",
+                codes::INVALID_NONCE,
                 format!("The nonce {nonce} is not valid for job {job_id}"),
             ));
         }
@@ -65,7 +65,7 @@ impl Machine<'_> {
             || run.status != Some(ActionStatus::InProgress)
         {
             return Err(AwsError::new(
-                "InvalidJobStateException",
+                codes::INVALID_JOB_STATE,
                 format!(
                     "Job {job_id} is in state {:?} and cannot take a result",
                     job.status

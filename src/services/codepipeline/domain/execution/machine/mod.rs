@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::*;
 use super::variables;
-use crate::error::AwsError;
+use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 
 /// How long a manual approval waits for an answer before it fails.
@@ -60,10 +60,7 @@ pub enum JobOutcome {
 }
 
 fn job_not_found(job_id: &str) -> AwsError {
-    AwsError::new(
-        "JobNotFoundException",
-        format!("Job {job_id} was not found"),
-    )
+    AwsError::new(codes::JOB_NOT_FOUND, format!("Job {job_id} was not found"))
 }
 
 /// Everything a provider may look at when an action starts.
@@ -113,7 +110,7 @@ pub struct Machine<'a> {
 
 fn stage_not_found(stage: &str) -> AwsError {
     AwsError::new(
-        "StageNotFoundException",
+        codes::STAGE_NOT_FOUND,
         format!("Stage '{stage}' was not found in the pipeline"),
     )
 }

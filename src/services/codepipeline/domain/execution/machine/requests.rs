@@ -12,7 +12,7 @@ impl Machine<'_> {
         target: &Execution,
         trigger: Trigger,
     ) -> Result<String, AwsError> {
-        let unable = |why: String| AwsError::new("UnableToRollbackStageException", why);
+        let unable = |why: String| AwsError::new(codes::UNABLE_TO_ROLLBACK_STAGE, why);
         if target.pipeline_version != version {
             return Err(unable(format!(
                 "Pipeline execution {} ran pipeline version {}, and the pipeline is now at version {version}",
@@ -94,7 +94,7 @@ impl Machine<'_> {
     ) -> Result<(), AwsError> {
         let Some(exec) = self.executions.iter_mut().find(|e| e.id == execution_id) else {
             return Err(AwsError::new(
-                "PipelineExecutionNotStoppableException",
+                codes::PIPELINE_EXECUTION_NOT_STOPPABLE,
                 format!(
                     "Pipeline execution {execution_id} has already completed and cannot be stopped"
                 ),
@@ -102,7 +102,7 @@ impl Machine<'_> {
         };
         if exec.status.is_finished() {
             return Err(AwsError::new(
-                "PipelineExecutionNotStoppableException",
+                codes::PIPELINE_EXECUTION_NOT_STOPPABLE,
                 format!(
                     "Pipeline execution {execution_id} has already completed and cannot be stopped"
                 ),
@@ -111,7 +111,7 @@ impl Machine<'_> {
         if let Some(previous) = &exec.stop {
             if previous.abandon || !abandon {
                 return Err(AwsError::new(
-                    "DuplicatedStopRequestException",
+                    codes::DUPLICATED_STOP_REQUEST,
                     format!("A stop request for pipeline execution {execution_id} is already in progress"),
                 ));
             }
@@ -155,7 +155,7 @@ impl Machine<'_> {
     ) -> Result<f64, AwsError> {
         let invalid = || {
             AwsError::new(
-                "InvalidApprovalTokenException",
+                codes::INVALID_APPROVAL_TOKEN,
                 format!(
                     "Approval token {token} is not valid for action '{action}' in stage '{stage}'"
                 ),
@@ -164,7 +164,7 @@ impl Machine<'_> {
         // AWS's text (issue 13, capture 13).
         let completed = || {
             AwsError::new(
-                "ApprovalAlreadyCompletedException",
+                codes::APPROVAL_ALREADY_COMPLETED,
                 "The approval request that you responded to is already complete or has expired.",
             )
         };
@@ -228,7 +228,7 @@ impl Machine<'_> {
             .find(|e| e.id == execution_id)
             .ok_or_else(|| {
                 AwsError::new(
-                    "PipelineExecutionNotFoundException",
+                    codes::PIPELINE_EXECUTION_NOT_FOUND,
                     format!("Pipeline execution {execution_id} was not found"),
                 )
             })?;
@@ -239,13 +239,13 @@ impl Machine<'_> {
             .ok_or_else(|| stage_not_found(stage))?;
         if latest.as_deref() != Some(execution_id) {
             return Err(AwsError::new(
-                "NotLatestPipelineExecutionException",
+                codes::NOT_LATEST_PIPELINE_EXECUTION,
                 format!("Pipeline execution {execution_id} is not the latest execution of stage '{stage}'"),
             ));
         }
         if !exec.status.is_finished() {
             return Err(AwsError::new(
-                "StageNotRetryableException",
+                codes::STAGE_NOT_RETRYABLE,
                 format!("Stage '{stage}' cannot be retried while pipeline execution {execution_id} is in progress"),
             ));
         }
@@ -254,7 +254,7 @@ impl Machine<'_> {
             Some(StageStatus::Failed | StageStatus::Stopped)
         ) {
             return Err(AwsError::new(
-                "StageNotRetryableException",
+                codes::STAGE_NOT_RETRYABLE,
                 format!("Stage '{stage}' of pipeline execution {execution_id} did not fail and cannot be retried"),
             ));
         }
