@@ -103,11 +103,11 @@ impl Config {
 }
 
 fn parse_duration_flag(text: &str) -> Result<f64, String> {
-    crate::services::codepipeline::engine::clock::parse_duration(text)
+    crate::durations::parse_duration(text)
 }
 
 fn parse_timeout_flag(text: &str) -> Result<Duration, String> {
-    let seconds = crate::services::codepipeline::engine::clock::parse_duration(text)?;
+    let seconds = crate::durations::parse_duration(text)?;
     if seconds <= 0.0 {
         return Err("the timeout must be more than zero".to_owned());
     }

@@ -4,6 +4,7 @@
 pub mod call;
 pub mod config;
 pub mod control;
+pub mod durations;
 pub mod error;
 pub mod services;
 pub mod state;

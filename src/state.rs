@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::AwsError;
+use crate::services::bus::Bus;
 use crate::services::codepipeline::domain::providers::Settings;
 use crate::services::codepipeline::engine::Engine;
-use crate::store::{Changed, GroupFlush, Invalidating, ReplyCache, SledStore, Store, StoreError};
+use crate::store::{
+    Changed, GroupFlush, Invalidating, Objects, ReplyCache, SledStore, Store, StoreError,
+};
 use crate::wire::browser::BrowserPolicy;
 use crate::wire::credentials::Credentials;
 
@@ -33,6 +36,10 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// What web pages may do: Host names served, CORS origins, the control token.
     pub browser: BrowserPolicy,
+    /// Where every service publishes what happens, as EventBridge events.
+    pub bus: Bus,
+    /// Object bodies by bucket and key, the other place services meet.
+    pub objects: Arc<Objects>,
 }
 
 impl From<StoreError> for AwsError {
@@ -65,10 +72,17 @@ impl AppState {
         // Every write goes through the group flush, so it knows what each sync covers.
         let flusher = Arc::new(GroupFlush::new(real));
         let store: Arc<dyn Store> = flusher.clone();
+        let objects = Arc::new(if config.in_memory {
+            Objects::in_memory(store.clone())
+        } else {
+            Objects::on_disk(store.clone(), config.data_dir.join("objects"))?
+        });
+        let bus = Bus::default();
         let engine = Engine::new(
             store.clone(),
             flusher.clone(),
             Settings::with_default_duration(config.action_duration),
+            bus.clone(),
         );
         Ok(Arc::new(AppState {
             store,
@@ -83,6 +97,8 @@ impl AppState {
             credentials,
             verify_signatures: config.verify_signatures,
             browser: BrowserPolicy::from_config(config),
+            bus,
+            objects,
         }))
     }
 

@@ -1,8 +1,9 @@
 //! The `/_local/` control plane: health (also at `/_localstack/health` for tools that probe it)
-//! and reset; engine controls (durations, faults, clock) in `engine`; the console in `console`.
+//! and reset; what the simulation may be told (stub durations, faults, the clock) in
+//! `simulation`; the console in `console`.
 
 mod console;
-mod engine;
+mod simulation;
 mod source_events;
 mod webhook_trigger;
 
@@ -27,17 +28,17 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_local/source-events", post(source_events::post))
         .route(
             "/_local/config",
-            get(engine::get_config).post(engine::set_config),
+            get(simulation::get_config).post(simulation::set_config),
         )
         .route(
             "/_local/faults",
-            get(engine::list_faults)
-                .post(engine::add_fault)
-                .delete(engine::clear_faults),
+            get(simulation::list_faults)
+                .post(simulation::add_fault)
+                .delete(simulation::clear_faults),
         )
         .route(
             "/_local/clock",
-            get(engine::get_clock).post(engine::advance_clock),
+            get(simulation::get_clock).post(simulation::advance_clock),
         )
         .merge(console::routes())
 }
@@ -78,7 +79,7 @@ async fn localstack_health() -> impl IntoResponse {
 
 async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     state.engine.clear().await;
-    match state.store.clear() {
+    match state.store.clear().and_then(|()| state.objects.clear()) {
         Ok(()) => (StatusCode::OK, Json(json!({ "reset": true }))),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,

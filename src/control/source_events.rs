@@ -12,9 +12,9 @@ use axum::Json;
 use serde_json::json;
 
 use crate::call::Context;
-use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
 use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::services::codepipeline::domain::triggers::{self, SourceEvent};
+use crate::services::codepipeline::service::{start_execution, StartRequest};
 use crate::state::AppState;
 use crate::store::decode;
 use crate::store::repo::PipelineRecord;

@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 
 use crate::call::Context;
 use crate::error::{codes, AwsError};
-use crate::services::codepipeline::api::executions::{start_execution, StartRequest};
 use crate::services::codepipeline::api::webhooks::{self as api, WebhookUrlIndex};
 use crate::services::codepipeline::domain::webhooks;
+use crate::services::codepipeline::service::{start_execution, StartRequest};
 use crate::state::AppState;
 use crate::store::{decode, encode, repo, Keys, Write};
 use crate::wire::body::MAX_BODY_BYTES;

@@ -3,6 +3,7 @@
 //! `NotImplementedException` naming service and operation (see `wire::json`). Services meet only
 //! through the event bus and the object store (DESIGN.md).
 
+pub mod bus;
 pub mod codebuild;
 pub mod codecommit;
 pub mod codepipeline;

@@ -4,6 +4,7 @@
 
 mod group_flush;
 mod keys;
+pub mod objects;
 mod records;
 mod reply_cache;
 pub mod repo;
@@ -11,6 +12,7 @@ mod sled_store;
 
 pub use group_flush::GroupFlush;
 pub use keys::Keys;
+pub use objects::{ObjectInfo, Objects};
 pub use records::{decode, encode, FORMAT_VERSION};
 pub use reply_cache::{Changed, Invalidating, ReplyCache};
 pub use sled_store::SledStore;

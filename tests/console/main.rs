@@ -333,4 +333,39 @@ fn the_console_speaks_the_json_api_and_streams_changes() {
             .then_some(line)
     });
     assert!(seen.starts_with("data:"), "{seen}");
+    // CodePipeline's events, as EventBridge delivers them (User Guide, "Monitoring CodePipeline
+    // events"): the first execution of the new pipeline starts.
+    let started: Value = poll("the execution's STARTED event on the bus", || {
+        let line = lines.next()?.ok()?;
+        let event: Value = serde_json::from_str(line.strip_prefix("data:")?.trim()).ok()?;
+        (event["detail-type"] == "CodePipeline Pipeline Execution State Change"
+            && event["detail"]["pipeline"] == "announced")
+            .then_some(event)
+    });
+    assert_eq!(started["source"], "aws.codepipeline");
+    assert_eq!(started["version"], "0");
+    assert_eq!(
+        started["resources"],
+        json!(["arn:aws:codepipeline:us-east-1:000000000000:announced"])
+    );
+    assert_eq!(started["detail"]["state"], "STARTED");
+    assert_eq!(started["detail"]["version"], 1);
+    assert_eq!(
+        started["detail"]["execution-trigger"]["trigger-type"],
+        "CreatePipeline"
+    );
+    let action: Value = poll("an action's event on the bus", || {
+        let line = lines.next()?.ok()?;
+        let event: Value = serde_json::from_str(line.strip_prefix("data:")?.trim()).ok()?;
+        (event["detail-type"] == "CodePipeline Action Execution State Change"
+            && event["detail"]["action"] == "Build"
+            && event["detail"]["state"] == "SUCCEEDED")
+            .then_some(event)
+    });
+    assert_eq!(
+        action["detail"]["type"],
+        json!({"owner": "AWS", "category": "Build", "provider": "CodeBuild", "version": "1"})
+    );
+    assert_eq!(action["detail"]["stage"], "Build");
+    assert!(action["detail"]["input-artifacts"][0]["s3location"]["key"].is_string());
 }

@@ -1,5 +1,6 @@
-//! The console's live feed at `/_local/console/events`: server-sent events fed by the engine's
-//! events (executions, stages and actions starting and finishing) and by the store's change feed
+//! The console's live feed at `/_local/console/events`: server-sent events fed by CodePipeline's
+//! events on the event bus (executions, stages and actions changing state, in EventBridge's
+//! shape) and by the store's change feed
 //! (any write to a pipeline's records, whoever made it: the engine, the CLI, an SDK). The page
 //! redraws from the API on each, so it never shows a state the API does not. The stream ends
 //! when the server begins to shut down, so an open console does not hold shutdown up.
@@ -14,12 +15,12 @@ use futures_util::stream::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
-use crate::services::codepipeline::engine::events::EngineEvent;
+use crate::services::bus::Event as BusEvent;
 use crate::state::AppState;
 use crate::store::Changed;
 
 struct Feeds {
-    engine: broadcast::Receiver<EngineEvent>,
+    bus: broadcast::Receiver<Arc<BusEvent>>,
     changes: broadcast::Receiver<Changed>,
     closing: watch::Receiver<bool>,
 }
@@ -28,7 +29,7 @@ pub async fn events(
     State(state): State<Arc<AppState>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let feeds = Feeds {
-        engine: state.engine.events.subscribe(),
+        bus: state.bus.subscribe(),
         changes: state.changes.subscribe(),
         closing: state.closing.subscribe(),
     };
@@ -48,11 +49,13 @@ async fn next(feeds: &mut Feeds) -> Option<Event> {
         return None;
     }
     tokio::select! {
-        got = feeds.engine.recv() => match got {
+        got = feeds.bus.recv() => match got {
+            // Pipelines are what the console shows; other services' events wait for pages of theirs.
+            Ok(e) if e.source != "aws.codepipeline" => Some(Event::default().comment("")),
             Ok(e) => Some(
                 Event::default()
                     .event("engine")
-                    .json_data(&e)
+                    .json_data(&*e)
                     .unwrap_or_else(|_| resync()),
             ),
             Err(RecvError::Lagged(_)) => Some(resync()),

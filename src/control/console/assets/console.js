@@ -368,14 +368,14 @@ async function pipelinePage(name) {
 
 function describe(e) {
   const at = new Date(e.at).toLocaleTimeString();
+  const d = e.detail;
+  const state = d.state.toLowerCase();
+  const trigger = d["execution-trigger"] ? ` (${d["execution-trigger"]["trigger-type"]})` : "";
   const what = {
-    executionStarted: `execution ${short(e.execution)} started (${e.trigger})`,
-    executionFinished: `execution ${short(e.execution)} ${e.status}`,
-    stageStarted: `stage ${e.stage} started`,
-    stageFinished: `stage ${e.stage} ${e.status}`,
-    actionStarted: `action ${e.stage}/${e.action} started`,
-    actionFinished: `action ${e.stage}/${e.action} ${e.status}`,
-  }[e.event] || e.event;
+    "CodePipeline Pipeline Execution State Change": `execution ${short(d["execution-id"])} ${state}${trigger}`,
+    "CodePipeline Stage Execution State Change": `stage ${d.stage} ${state}`,
+    "CodePipeline Action Execution State Change": `action ${d.stage}/${d.action} ${state}`,
+  }[e["detail-type"]] || e["detail-type"];
   return `${at}: ${what}`;
 }
 
@@ -547,15 +547,17 @@ function follow() {
     status.textContent = "reconnecting";
     status.className = "live off";
   });
+  // CodePipeline's events as EventBridge delivers them (detail-type, detail).
   source.addEventListener("engine", (m) => {
     const e = JSON.parse(m.data);
     e.at = Date.now();
+    const pipeline = e.detail.pipeline;
     if (e.account === scope.account && e.region === scope.region) {
-      const list = recent.get(e.pipeline) || [];
+      const list = recent.get(pipeline) || [];
       list.unshift(e);
-      recent.set(e.pipeline, list.slice(0, 12));
+      recent.set(pipeline, list.slice(0, 12));
     }
-    if (relevant(e.account, e.region, e.pipeline)) refreshSoon();
+    if (relevant(e.account, e.region, pipeline)) refreshSoon();
   });
   source.addEventListener("changed", (m) => {
     const [account, region, ...rest] = m.data.split("/");

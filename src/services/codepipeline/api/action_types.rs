@@ -300,7 +300,7 @@ pub async fn list_rule_types(
     _ctx: &Context,
     input: RuleTypesInput,
 ) -> Result<Value, AwsError> {
-    let types: Vec<Value> = crate::services::codepipeline::domain::rule_types::RULE_TYPES
+    let types: Vec<Value> = crate::services::codepipeline::domain::condition_rule_types::RULE_TYPES
         .iter()
         .filter(|_| {
             input

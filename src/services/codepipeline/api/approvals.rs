@@ -3,10 +3,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{caller, declared_action, pipeline, stage_not_found};
 use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::service::{caller, declared_action, pipeline, stage_not_found};
 use crate::state::AppState;
 
 #[derive(Deserialize)]

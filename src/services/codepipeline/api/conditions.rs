@@ -4,7 +4,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{pipeline, pipeline_with_stage};
 use super::paging;
 use crate::call::Context;
 use crate::error::AwsError;
@@ -13,6 +12,7 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::service::{executions_of, pipeline, pipeline_with_stage};
 use crate::state::AppState;
 use crate::store::repo;
 
@@ -185,7 +185,7 @@ pub async fn list_rule_executions(
         input.pipeline_name.as_str(),
     );
     let only = input.filter.and_then(|f| f.pipeline_execution_id);
-    let executions = super::executions::executions_of(state, ctx, name, only)?;
+    let executions = executions_of(state, ctx, name, only)?;
 
     let mut details = Vec::new();
     for e in &executions {

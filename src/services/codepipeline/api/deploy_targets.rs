@@ -30,7 +30,7 @@ pub struct TargetsInput {
 pub async fn list(state: &AppState, ctx: &Context, input: TargetsInput) -> Result<Value, AwsError> {
     let store = state.store.as_ref();
     if let Some(name) = &input.pipeline_name {
-        super::executions::pipeline(state, ctx, name)?;
+        crate::services::codepipeline::service::pipeline(state, ctx, name)?;
     }
     let not_found = || {
         AwsError::new(

@@ -1,21 +1,21 @@
 //! StartPipelineExecution, GetPipelineExecution, ListPipelineExecutions, StopPipelineExecution,
-//! RetryStageExecution, GetPipelineState, ListActionExecutions.
+//! RetryStageExecution, ListActionExecutions.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{paging, present};
 use crate::call::Context;
-use crate::error::{codes, AwsError};
-use crate::services::codepipeline::domain::action_types::Catalog;
+use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::{
-    ActionRun, Execution, SourceRevisionOverride, StageStatus, Trigger,
+    ActionRun, SourceRevisionOverride, StageStatus,
 };
-use crate::services::codepipeline::domain::execution::start;
-use crate::services::codepipeline::domain::pipeline::ActionDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::service::{
+    execution, executions_of, pipeline, pipeline_with_stage, start_execution, StartRequest,
+};
 use crate::state::AppState;
-use crate::store::repo::{self, PipelineRecord};
+use crate::store::repo;
 use crate::store::Keys;
 
 const DEFAULT_PAGE: usize = 100;
@@ -85,11 +85,6 @@ pub struct ListInput {
 }
 
 #[derive(Deserialize)]
-pub struct StateInput {
-    pub name: String,
-}
-
-#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionFilter {
     pipeline_execution_id: Option<String>,
@@ -102,135 +97,6 @@ pub struct ActionsInput {
     filter: Option<ActionFilter>,
     max_results: Option<usize>,
     next_token: Option<String>,
-}
-
-/// Who the caller is, as AWS records it in triggers and `lastChangedBy`.
-pub fn caller(ctx: &Context) -> String {
-    format!("arn:aws:iam::{}:root", ctx.account)
-}
-
-pub fn pipeline(state: &AppState, ctx: &Context, name: &str) -> Result<PipelineRecord, AwsError> {
-    repo::load_pipeline(state.store.as_ref(), &ctx.account, &ctx.region, name)?
-        .ok_or_else(|| AwsError::pipeline_not_found(name, &ctx.account))
-}
-
-/// The pipeline, provided it has a stage of that name (`StageNotFoundException` otherwise).
-pub fn pipeline_with_stage(
-    state: &AppState,
-    ctx: &Context,
-    name: &str,
-    stage: &str,
-) -> Result<PipelineRecord, AwsError> {
-    let record = pipeline(state, ctx, name)?;
-    if !record.declaration.stages.iter().any(|s| s.name == stage) {
-        return Err(stage_not_found(stage, name));
-    }
-    Ok(record)
-}
-
-fn execution(
-    state: &AppState,
-    ctx: &Context,
-    pipeline: &str,
-    id: &str,
-) -> Result<Execution, AwsError> {
-    repo::load_execution(
-        state.store.as_ref(),
-        &ctx.account,
-        &ctx.region,
-        pipeline,
-        id,
-    )?
-    .ok_or_else(|| {
-        AwsError::new(
-            codes::PIPELINE_EXECUTION_NOT_FOUND,
-            format!("Pipeline Execution with ID {id} does not exist in pipeline {pipeline}"),
-        )
-    })
-}
-
-/// What starts an execution, and with what.
-#[derive(Default)]
-pub struct StartRequest {
-    pub trigger_type: &'static str,
-    /// Defaults to the caller's ARN.
-    pub trigger_detail: Option<String>,
-    pub variables: Vec<(String, String)>,
-    pub overrides: Vec<SourceRevisionOverride>,
-    pub client_token: Option<String>,
-}
-
-/// Starts an execution of the pipeline's current version (CreatePipeline, StartPipelineExecution,
-/// PutActionRevision and webhooks all start through here).
-pub async fn start_execution(
-    state: &AppState,
-    ctx: &Context,
-    record: &PipelineRecord,
-    req: StartRequest,
-) -> Result<String, AwsError> {
-    let StartRequest {
-        trigger_type,
-        trigger_detail,
-        variables,
-        overrides,
-        client_token,
-    } = req;
-    let decl = &record.declaration;
-    let resolved = start::resolve_variables(decl, &variables)?;
-    start::check_source_overrides(decl, &overrides)?;
-    let version = decl.version.unwrap_or(1);
-    let trigger = Trigger {
-        trigger_type: trigger_type.to_owned(),
-        trigger_detail: trigger_detail.unwrap_or_else(|| caller(ctx)),
-    };
-    let key = PipelineKey::new(&ctx.account, &ctx.region, &decl.name);
-    state
-        .engine
-        .with_machine_at(&key, version, |m| {
-            if let Some(id) = client_token
-                .as_ref()
-                .and_then(|t| m.runtime.client_tokens.get(t))
-            {
-                return Ok(id.clone());
-            }
-            let id = m.start(version, trigger, resolved, overrides)?;
-            if let Some(t) = client_token {
-                m.runtime.client_tokens.insert(t, id.clone());
-            }
-            Ok(id)
-        })
-        .await
-}
-
-/// One execution (when `only` names it) or every execution of the pipeline, newest first:
-/// what ListActionExecutions and ListRuleExecutions read.
-pub fn executions_of(
-    state: &AppState,
-    ctx: &Context,
-    pipeline: &str,
-    only: Option<String>,
-) -> Result<Vec<Execution>, AwsError> {
-    if let Some(id) = only {
-        return Ok(vec![execution(state, ctx, pipeline, &id)?]);
-    }
-    let store = state.store.as_ref();
-    let mut out = Vec::new();
-    for (_, id) in store.scan(
-        &Keys::execution_orders(&ctx.account, &ctx.region, pipeline),
-        None,
-        usize::MAX,
-    )? {
-        if let Some(e) = repo::load_execution(
-            store,
-            &ctx.account,
-            &ctx.region,
-            pipeline,
-            &String::from_utf8_lossy(&id),
-        )? {
-            out.push(e);
-        }
-    }
-    Ok(out)
 }
 
 pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result<Value, AwsError> {
@@ -349,121 +215,6 @@ pub async fn retry(state: &AppState, ctx: &Context, input: RetryInput) -> Result
         .with_machine(&key, Some(&id), |m| m.retry(&id, &input.stage_name, all))
         .await?;
     Ok(json!({ "pipelineExecutionId": input.pipeline_execution_id }))
-}
-
-/// The declaration of `stage`/`action` in the pipeline's current version, or the AWS error
-/// naming what is missing.
-pub fn declared_action<'a>(
-    record: &'a PipelineRecord,
-    stage: &str,
-    action: &str,
-) -> Result<&'a ActionDeclaration, AwsError> {
-    let decl = &record.declaration;
-    let found = decl
-        .stages
-        .iter()
-        .find(|s| s.name == stage)
-        .ok_or_else(|| stage_not_found(stage, &decl.name))?;
-    found
-        .actions
-        .iter()
-        .find(|a| a.name == action)
-        .ok_or_else(|| {
-            AwsError::new(
-                codes::ACTION_NOT_FOUND,
-                format!("Action {action} does not exist in stage {stage}"),
-            )
-        })
-}
-
-pub fn stage_not_found(stage: &str, pipeline: &str) -> AwsError {
-    AwsError::new(
-        codes::STAGE_NOT_FOUND,
-        format!("Stage {stage} does not exist in pipeline {pipeline}"),
-    )
-}
-
-pub async fn state_of(
-    state: &AppState,
-    ctx: &Context,
-    input: StateInput,
-) -> Result<Value, AwsError> {
-    let record = pipeline(state, ctx, &input.name)?;
-    let store = state.store.as_ref();
-    let runtime = repo::load_runtime(store, &ctx.account, &ctx.region, &input.name)?;
-    let active = repo::load_active(store, &ctx.account, &ctx.region, &input.name)?;
-    let decl = &record.declaration;
-    let custom = repo::load_custom_action_types(store, &ctx.account, &ctx.region)?;
-    let catalog = Catalog::new(&custom);
-    let mut stages = Vec::new();
-    let mut executions = std::collections::HashMap::new();
-    for (i, stage) in decl.stages.iter().enumerate() {
-        let mut s = json!({ "stageName": stage.name });
-        if i > 0 {
-            s["inboundTransitionState"] = present::transition(runtime.transitions.get(&stage.name));
-        }
-        let inbound = present::inbound(&stage.name, &active);
-        if let Some(first) = inbound.first() {
-            s["inboundExecution"] = first.clone();
-            s["inboundExecutions"] = json!(inbound);
-        }
-        let actions: Vec<Value> = stage
-            .actions
-            .iter()
-            .map(|a| {
-                let mut v = json!({ "actionName": a.name });
-                let config = a.configuration.clone().unwrap_or_default();
-                if let Some(url) = catalog
-                    .find(&a.action_type_id)
-                    .and_then(|t| t.entity_url(&config, &ctx.region))
-                {
-                    v["entityUrl"] = json!(url);
-                }
-                if let Some(latest) = runtime
-                    .action_latest
-                    .get(&format!("{}/{}", stage.name, a.name))
-                {
-                    v["latestExecution"] = present::action_execution(&latest.run);
-                    if let Some(r) = &latest.current_revision {
-                        v["currentRevision"] = present::revision(r);
-                    }
-                }
-                v
-            })
-            .collect();
-        s["actionStates"] = json!(actions);
-        let has_conditions = stage.before_entry.is_some()
-            || stage.on_success.is_some()
-            || stage.on_failure.is_some();
-        if let Some((id, _)) = runtime
-            .stage_latest
-            .get(&stage.name)
-            .filter(|_| has_conditions)
-        {
-            // Condition states come from the execution that last entered the stage. Reading a
-            // whole execution is the dearest part of this call, so only stages with conditions
-            // do it, and each execution is read once.
-            if !executions.contains_key(id) {
-                let e = repo::load_execution(store, &ctx.account, &ctx.region, &input.name, id)?;
-                executions.insert(id.clone(), e);
-            }
-            if let Some(Some(e)) = executions.get(id) {
-                super::conditions::condition_states(e, &stage.name, &mut s);
-            }
-        }
-        if let Some((id, status)) = runtime.stage_latest.get(&stage.name) {
-            s["latestExecution"] =
-                json!({ "pipelineExecutionId": id, "status": status, "type": "STANDARD" });
-        }
-        stages.push(s);
-    }
-    Ok(json!({
-        "pipelineName": decl.name,
-        "pipelineVersion": decl.version,
-        "stageStates": stages,
-        "created": record.created,
-        "updated": record.updated,
-    }))
 }
 
 pub async fn list_actions(

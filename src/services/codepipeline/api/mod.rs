@@ -9,6 +9,7 @@ mod deploy_targets;
 pub mod executions;
 mod jobs;
 mod paging;
+mod pipeline_state;
 mod pipelines;
 mod present;
 mod revisions;
@@ -136,9 +137,9 @@ fn get_pipeline(state: Arc<AppState>, ctx: Context, input: Value) -> HandlerFutu
 
 fn get_pipeline_state(state: Arc<AppState>, ctx: Context, input: Value) -> HandlerFuture {
     Box::pin(async move {
-        let input: executions::StateInput = parse(input)?;
+        let input: pipeline_state::StateInput = parse(input)?;
         let name = input.name.clone();
-        let render = executions::state_of(&state, &ctx, input);
+        let render = pipeline_state::state_of(&state, &ctx, input);
         cached::cached(&state, &ctx, "GetPipelineState", &name, render).await
     })
 }

@@ -9,7 +9,7 @@ use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::tags::{self, Tag};
-use crate::services::codepipeline::domain::{arn, rules, secrets};
+use crate::services::codepipeline::domain::{arn, declaration_rules, secrets};
 use crate::state::AppState;
 use crate::store::repo::{self as records, PipelineRecord};
 use crate::store::{decode, Keys, Write, FORMAT_VERSION};
@@ -67,7 +67,7 @@ fn checked(
     let custom =
         records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
     let catalog = Catalog::new(&custom);
-    rules::check(&decl, &catalog, &ctx.region)?;
+    declaration_rules::check(&decl, &catalog, &ctx.region)?;
     secrets::restore_masked(&mut decl, previous, &catalog)?;
     Ok(decl)
 }
@@ -120,11 +120,12 @@ pub async fn create(
         })
         .await?;
     // AWS starts a first execution as soon as a pipeline is created.
-    let first = super::executions::StartRequest {
+    let first = crate::services::codepipeline::service::StartRequest {
         trigger_type: "CreatePipeline",
         ..Default::default()
     };
-    let started = super::executions::start_execution(state, ctx, &record, first).await;
+    let started =
+        crate::services::codepipeline::service::start_execution(state, ctx, &record, first).await;
     // One sync for the pipeline and its first execution (often already done by the engine's).
     state.flush().await?;
     started?;

@@ -4,10 +4,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{declared_action, pipeline, start_execution, StartRequest};
 use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
+use crate::services::codepipeline::service::{
+    declared_action, pipeline, start_execution, StartRequest,
+};
 use crate::state::AppState;
 use crate::store::repo;
 

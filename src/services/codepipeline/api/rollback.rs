@@ -3,11 +3,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::executions::{caller, pipeline_with_stage};
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::execution::model::Trigger;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::service::{caller, pipeline_with_stage};
 use crate::state::AppState;
 use crate::store::repo;
 

@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::executions::pipeline;
 use super::paging;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::webhooks::{self, WebhookDefinition};
+use crate::services::codepipeline::service::pipeline;
 use crate::state::AppState;
 use crate::store::repo as records;
 use crate::store::{decode, encode, Keys, Store, Write, FORMAT_VERSION};

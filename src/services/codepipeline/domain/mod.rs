@@ -2,12 +2,12 @@
 
 pub mod action_types;
 pub mod arn;
+pub mod condition_rule_types;
+pub mod declaration_rules;
 pub mod execution;
 pub mod pipeline;
 pub mod providers;
 pub mod regions;
-pub mod rule_types;
-pub mod rules;
 pub mod secrets;
 pub mod tags;
 pub mod triggers;

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod events;
+mod published;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as SyncMutex};
@@ -70,7 +71,8 @@ impl Run {
 struct Done {
     wrote: bool,
     changed: bool,
-    happened: Vec<events::EngineEvent>,
+    /// Each event for the log, with the EventBridge event the bus carries.
+    happened: Vec<(events::EngineEvent, crate::services::bus::Event)>,
 }
 
 impl Done {
@@ -99,12 +101,17 @@ pub struct Engine {
     pub settings: SyncMutex<Settings>,
     pub clock: Clock,
     wake: Notify,
-    /// Every execution, stage and action start and finish, for live views.
-    pub events: tokio::sync::broadcast::Sender<events::EngineEvent>,
+    /// Where every execution, stage and action start and finish is published.
+    bus: crate::services::bus::Bus,
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, flusher: Arc<GroupFlush>, settings: Settings) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        flusher: Arc<GroupFlush>,
+        settings: Settings,
+        bus: crate::services::bus::Bus,
+    ) -> Arc<Self> {
         Arc::new(Engine {
             store,
             flusher,
@@ -113,7 +120,7 @@ impl Engine {
             settings: SyncMutex::new(settings),
             clock: Clock::default(),
             wake: Notify::new(),
-            events: tokio::sync::broadcast::channel(1024).0,
+            bus,
         })
     }
 
@@ -237,9 +244,9 @@ impl Engine {
         if done.changed {
             self.poke();
         }
-        for event in done.happened {
+        for (event, published) in done.happened {
             events::log(&event);
-            let _ = self.events.send(event);
+            self.bus.publish(published);
         }
         Ok(())
     }
@@ -380,7 +387,11 @@ impl Engine {
                     e,
                     run.declarations.get(&e.pipeline_version),
                 )?);
-                happened.extend(events::between(key, &run.seen, e));
+                let decl = run.declarations.get(&e.pipeline_version);
+                happened.extend(events::between(key, &run.seen, e).into_iter().map(|ev| {
+                    let published = published::event_of(&ev, e, decl, now);
+                    (ev, published)
+                }));
                 run.seen.remember(e);
             }
         }

@@ -11,8 +11,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::durations::parse_duration;
 use crate::services::codepipeline::domain::providers::{Fault, FaultKind, Selector};
-use crate::services::codepipeline::engine::clock::parse_duration;
 use crate::state::AppState;
 
 /// Control endpoints take JSON whatever the content type, so `curl -d '{...}'` works as typed.
