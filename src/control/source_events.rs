@@ -14,10 +14,10 @@ use serde_json::json;
 use crate::call::Context;
 use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
 use crate::services::codepipeline::domain::triggers::{self, SourceEvent};
+use crate::services::codepipeline::records::PipelineRecord;
 use crate::services::codepipeline::service::{start_execution, StartRequest};
 use crate::state::AppState;
 use crate::store::decode;
-use crate::store::repo::PipelineRecord;
 
 pub async fn post(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let event: SourceEvent = match serde_json::from_slice(&body) {

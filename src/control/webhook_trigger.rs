@@ -16,9 +16,11 @@ use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::api::webhooks::{self as api, WebhookUrlIndex};
 use crate::services::codepipeline::domain::webhooks;
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{start_execution, StartRequest};
 use crate::state::AppState;
-use crate::store::{decode, encode, repo, Keys, Write};
+use crate::store::{decode, encode, Write};
 use crate::wire::body::MAX_BODY_BYTES;
 
 fn reply(status: StatusCode, body: Value) -> Response {

@@ -3,15 +3,12 @@
 //! Values are JSON records that carry a format version (`formatVersion`).
 
 mod group_flush;
-mod keys;
 pub mod objects;
 mod records;
 mod reply_cache;
-pub mod repo;
 mod sled_store;
 
 pub use group_flush::GroupFlush;
-pub use keys::Keys;
 pub use objects::{ObjectInfo, Objects};
 pub use records::{decode, encode, FORMAT_VERSION};
 pub use reply_cache::{Changed, Invalidating, ReplyCache};

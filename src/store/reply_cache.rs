@@ -237,7 +237,8 @@ impl Store for Invalidating {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Keys, SledStore};
+    use crate::services::codepipeline::keys::Keys;
+    use crate::store::SledStore;
 
     fn setup() -> (Arc<ReplyCache>, Invalidating) {
         let cache = Arc::new(ReplyCache::default());

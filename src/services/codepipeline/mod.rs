@@ -1,8 +1,11 @@
 //! AWS CodePipeline: `api` translates requests to the domain and back, `domain` holds the
 //! declarations, rules, catalog and the pure execution state machine, and `engine` drives
-//! executions in time (the only place with timers).
+//! executions in time (the only place with timers). `records` and `keys` are how its records
+//! are laid out in the store; `service` holds the use-cases handlers share.
 
 pub mod api;
 pub mod domain;
 pub mod engine;
+pub mod keys;
+pub mod records;
 pub mod service;

@@ -10,9 +10,9 @@ use crate::services::codepipeline::domain::execution::model::{
 use crate::services::codepipeline::domain::execution::start;
 use crate::services::codepipeline::domain::pipeline::ActionDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records::{self as repo, PipelineRecord};
 use crate::state::AppState;
-use crate::store::repo::{self, PipelineRecord};
-use crate::store::Keys;
 
 /// Who the caller is, as AWS records it in triggers and `lastChangedBy`.
 pub fn caller(ctx: &Context) -> String {

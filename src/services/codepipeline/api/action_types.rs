@@ -12,9 +12,10 @@ use crate::services::codepipeline::domain::action_types::{
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 use crate::services::codepipeline::domain::tags::{self, Tag};
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records;
 use crate::state::AppState;
-use crate::store::repo as records;
-use crate::store::{decode, encode, Keys, Write, FORMAT_VERSION};
+use crate::store::{decode, encode, Write, FORMAT_VERSION};
 
 /// Custom action types per account and region, as AWS's quota.
 pub const MAX_CUSTOM_ACTION_TYPES: usize = 50;

@@ -12,9 +12,9 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{executions_of, pipeline, pipeline_with_stage};
 use crate::state::AppState;
-use crate::store::repo;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use super::paging;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
+use crate::services::codepipeline::records as repo;
 use crate::state::AppState;
-use crate::store::repo;
 
 #[derive(Deserialize)]
 pub struct TargetFilter {

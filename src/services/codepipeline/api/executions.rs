@@ -11,12 +11,12 @@ use crate::services::codepipeline::domain::execution::model::{
     ActionRun, SourceRevisionOverride, StageStatus,
 };
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{
     execution, executions_of, pipeline, pipeline_with_stage, start_execution, StartRequest,
 };
 use crate::state::AppState;
-use crate::store::repo;
-use crate::store::Keys;
 
 const DEFAULT_PAGE: usize = 100;
 

@@ -16,9 +16,9 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records::{self as repo, JobIndex};
 use crate::state::AppState;
-use crate::store::repo::{self, JobIndex};
-use crate::store::Keys;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,9 +9,9 @@ use super::present;
 use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::Catalog;
+use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::pipeline;
 use crate::state::AppState;
-use crate::store::repo;
 
 #[derive(Deserialize)]
 pub struct StateInput {

@@ -10,9 +10,10 @@ use crate::services::codepipeline::domain::action_types::Catalog;
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::{arn, declaration_rules, secrets};
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records::{self as records, PipelineRecord};
 use crate::state::AppState;
-use crate::store::repo::{self as records, PipelineRecord};
-use crate::store::{decode, Keys, Write, FORMAT_VERSION};
+use crate::store::{decode, Write, FORMAT_VERSION};
 
 /// Pipelines per account and region, as AWS's quota.
 pub const MAX_PIPELINES: usize = 1000;

@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::SourceRevisionOverride;
+use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{
     declared_action, pipeline, start_execution, StartRequest,
 };
 use crate::state::AppState;
-use crate::store::repo;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,9 +7,9 @@ use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::execution::model::Trigger;
 use crate::services::codepipeline::engine::PipelineKey;
+use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{caller, pipeline_with_stage};
 use crate::state::AppState;
-use crate::store::repo;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

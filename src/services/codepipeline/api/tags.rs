@@ -8,9 +8,10 @@ use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn::{self, Resource};
 use crate::services::codepipeline::domain::tags::{self, Tag};
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records;
 use crate::state::AppState;
-use crate::store::repo as records;
-use crate::store::{Keys, Store};
+use crate::store::Store;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -10,10 +10,11 @@ use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::webhooks::{self, WebhookDefinition};
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records;
 use crate::services::codepipeline::service::pipeline;
 use crate::state::AppState;
-use crate::store::repo as records;
-use crate::store::{decode, encode, Keys, Store, Write, FORMAT_VERSION};
+use crate::store::{decode, encode, Store, Write, FORMAT_VERSION};
 
 /// Webhooks per account and region, as AWS's quota.
 pub const MAX_WEBHOOKS: usize = 300;

@@ -20,8 +20,9 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::providers::{Settings, StubRunner};
-use crate::store::repo;
-use crate::store::{GroupFlush, Keys, Store};
+use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::records as repo;
+use crate::store::{GroupFlush, Store};
 use clock::Clock;
 
 /// How many pipelines the engine keeps in memory before it drops the idle ones.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, Keys, Store, Write, FORMAT_VERSION};
+use super::keys::Keys;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::action_types::CustomActionType;
 use crate::services::codepipeline::domain::execution::model::{
@@ -11,6 +11,7 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::{ActionTypeId, PipelineDeclaration};
 use crate::services::codepipeline::domain::tags::Tag;
+use crate::store::{decode, encode, Store, Write, FORMAT_VERSION};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
