@@ -5,13 +5,12 @@ mod aws_catalog;
 mod custom;
 pub mod spec;
 
-pub use aws_catalog::AWS_ACTION_TYPES;
+pub use aws_catalog::aws_action_types;
 pub use custom::{from_declaration, ArtifactDetails, ConfigurationProperty, CustomActionType};
 
 use serde_json::{json, Value};
 
 use super::pipeline::ActionTypeId;
-use spec::ActionTypeSpec;
 
 /// One configuration property, owned.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,47 +36,6 @@ pub struct ActionTypeInfo {
 }
 
 impl ActionTypeInfo {
-    pub fn from_spec(spec: &ActionTypeSpec) -> Self {
-        let mut settings = serde_json::Map::new();
-        for (name, value) in [
-            (
-                "thirdPartyConfigurationUrl",
-                spec.settings.third_party_configuration_url,
-            ),
-            ("entityUrlTemplate", spec.settings.entity_url_template),
-            ("executionUrlTemplate", spec.settings.execution_url_template),
-            ("revisionUrlTemplate", spec.settings.revision_url_template),
-        ] {
-            if let Some(v) = value {
-                settings.insert(name.to_owned(), Value::String(v.to_owned()));
-            }
-        }
-        ActionTypeInfo {
-            id: ActionTypeId {
-                category: spec.category.to_owned(),
-                owner: spec.owner.to_owned(),
-                provider: spec.provider.to_owned(),
-                version: spec.version.to_owned(),
-            },
-            input_artifacts: spec.input_artifacts,
-            output_artifacts: spec.output_artifacts,
-            properties: spec
-                .properties
-                .iter()
-                .map(|p| PropertyInfo {
-                    name: p.name.to_owned(),
-                    required: p.required,
-                    key: p.key,
-                    secret: p.secret,
-                    queryable: p.queryable,
-                    description: Some(p.description.to_owned()).filter(|d| !d.is_empty()),
-                    kind: Some(p.kind.as_str().to_owned()),
-                })
-                .collect(),
-            settings: Value::Object(settings),
-        }
-    }
-
     /// The console link of an action: `entityUrlTemplate` with `{Config:Key}` filled in from the
     /// action's configuration (and `{Config:Region}` from the region when not configured).
     pub fn entity_url(
@@ -182,15 +140,7 @@ impl<'a> Catalog<'a> {
         if id.owner == "Custom" {
             return None;
         }
-        AWS_ACTION_TYPES
-            .iter()
-            .find(|s| {
-                s.category == id.category
-                    && s.owner == id.owner
-                    && s.provider == id.provider
-                    && s.version == id.version
-            })
-            .map(ActionTypeInfo::from_spec)
+        aws_action_types().iter().find(|t| &t.id == id).cloned()
     }
 
     /// The stored record of `id`, for its full declaration.
@@ -200,10 +150,10 @@ impl<'a> Catalog<'a> {
 
     /// Every type, AWS-owned first, optionally of one owner.
     pub fn all(&self, owner: Option<&str>) -> Vec<ActionTypeInfo> {
-        AWS_ACTION_TYPES
+        aws_action_types()
             .iter()
-            .map(ActionTypeInfo::from_spec)
             .filter(|t| !self.custom.iter().any(|c| c.id == t.id))
+            .cloned()
             .chain(self.custom.iter().map(CustomActionType::info))
             .filter(|t| owner.is_none_or(|o| t.id.owner == o))
             .collect()
@@ -213,28 +163,6 @@ impl<'a> Catalog<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn catalog_ids_are_unique_and_valid() {
-        let mut seen = std::collections::HashSet::new();
-        for spec in AWS_ACTION_TYPES {
-            assert!(
-                seen.insert((spec.category, spec.owner, spec.provider, spec.version)),
-                "duplicate {spec:?}"
-            );
-            assert!(
-                spec.input_artifacts.0 <= spec.input_artifacts.1,
-                "{}",
-                spec.provider
-            );
-            assert!(
-                spec.output_artifacts.0 <= spec.output_artifacts.1,
-                "{}",
-                spec.provider
-            );
-            assert!(["AWS", "ThirdParty"].contains(&spec.owner));
-        }
-    }
 
     #[test]
     fn the_issue_s_providers_are_all_there() {

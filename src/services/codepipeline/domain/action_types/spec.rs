@@ -1,5 +1,5 @@
-//! The static description of an action type: what the catalog of AWS-owned types is written in,
-//! and what custom types are converted to, so validation and the API read one shape.
+//! Compiled-in property descriptions, for the condition rule types (`condition_rule_types`);
+//! the action-type catalog is data (`model/action-types.toml`).
 
 /// The value type of a configuration property, as `ListActionTypes` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ impl PropertyType {
     }
 }
 
-/// One configuration property of an AWS-owned action type (compile-time data).
+/// One configuration property of a condition rule type (compile-time data).
 #[derive(Debug, Clone, Copy)]
 pub struct PropertySpec {
     pub name: &'static str,
@@ -31,33 +31,7 @@ pub struct PropertySpec {
     pub kind: PropertyType,
 }
 
-/// URL templates shown by the console and returned in `settings`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SettingsSpec {
-    pub third_party_configuration_url: Option<&'static str>,
-    pub entity_url_template: Option<&'static str>,
-    pub execution_url_template: Option<&'static str>,
-    pub revision_url_template: Option<&'static str>,
-}
-
-/// One AWS-owned (or ThirdParty GitHub v1) action type of the catalog (compile-time data).
-#[derive(Debug, Clone, Copy)]
-pub struct ActionTypeSpec {
-    /// `Source | Build | Deploy | Test | Invoke | Approval | Compute`
-    pub category: &'static str,
-    /// `AWS` or `ThirdParty`
-    pub owner: &'static str,
-    pub provider: &'static str,
-    pub version: &'static str,
-    /// inclusive (minimum, maximum) input artifact counts
-    pub input_artifacts: (u32, u32),
-    /// inclusive (minimum, maximum) output artifact counts
-    pub output_artifacts: (u32, u32),
-    pub properties: &'static [PropertySpec],
-    pub settings: SettingsSpec,
-}
-
-/// Shorthand for a property in the catalog table.
+/// Shorthand for a property in a compiled-in table.
 pub const fn prop(
     name: &'static str,
     required: bool,
