@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::action_types::Catalog;
+use super::enums::ExecutionMode;
 use super::execution::variables;
 use super::pipeline::{ActionDeclaration, PipelineDeclaration};
 use super::regions;
@@ -64,7 +65,7 @@ pub fn v2_features_need_v2(p: &PipelineDeclaration) -> Result<(), AwsError> {
     if p.is_v2() {
         return Ok(());
     }
-    if matches!(p.execution_mode.as_deref(), Some("QUEUED" | "PARALLEL")) {
+    if ExecutionMode::of(p.execution_mode.as_deref()) != ExecutionMode::Superseded {
         return Err(structure(
             "QUEUED or PARALLEL mode can only be used with V2 pipelines".to_owned(),
         ));

@@ -4,6 +4,7 @@ pub mod action_types;
 pub mod arn;
 pub mod condition_rule_types;
 pub mod declaration_rules;
+pub mod enums;
 pub mod execution;
 pub mod pipeline;
 pub mod providers;

@@ -1,5 +1,5 @@
 //! Webhooks (V1 GitHub source): definition rules, the secret that never leaves the server,
-//! the JSONPath subset filters use, `{Property}` references to the target action's
+//! the JSONPath filters use (`serde_json_path`), `{Property}` references to the target action's
 //! configuration, GitHub HMAC signatures and IP ranges.
 
 use std::collections::BTreeMap;
@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json_path::JsonPath;
 
 use crate::error::{codes, AwsError};
 
@@ -87,7 +88,7 @@ pub fn check(def: &WebhookDefinition) -> Result<(), AwsError> {
         _ => {}
     }
     for f in &def.filters {
-        if parse_path(&f.json_path).is_none() {
+        if JsonPath::parse(&f.json_path).is_err() {
             return Err(AwsError::new(
                 codes::INVALID_WEBHOOK_FILTER_PATTERN,
                 format!("The JsonPath '{}' is not valid", f.json_path),
@@ -104,51 +105,10 @@ pub fn without_secret(def: &WebhookDefinition) -> WebhookDefinition {
     shown
 }
 
-#[derive(Debug, PartialEq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// Parses the JSONPath subset GitHub filters use: `$`, `.key`, `['key']`, `["key"]`, `[N]`.
-fn parse_path(path: &str) -> Option<Vec<Step>> {
-    let mut rest = path.strip_prefix('$')?;
-    let mut steps = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            if end == 0 {
-                return None;
-            }
-            steps.push(Step::Key(r[..end].to_owned()));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            let inner = &r[..end];
-            let quoted = inner
-                .strip_prefix('\'')
-                .and_then(|s| s.strip_suffix('\''))
-                .or_else(|| inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')));
-            steps.push(match quoted {
-                Some(key) => Step::Key(key.to_owned()),
-                None => Step::Index(inner.parse().ok()?),
-            });
-            rest = &r[end + 1..];
-        } else {
-            return None;
-        }
-    }
-    Some(steps)
-}
-
-/// The value at `path` in `value`.
+/// The value at `path` (JSONPath, RFC 9535: `$.ref`, `$['key']`, `$.commits[0].id`) in
+/// `value`: its first match.
 pub fn json_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    parse_path(path)?
-        .iter()
-        .try_fold(value, |v, step| match step {
-            Step::Key(k) => v.get(k.as_str()),
-            Step::Index(i) => v.get(*i),
-        })
+    JsonPath::parse(path).ok()?.query(value).first()
 }
 
 /// `{Property}` references in `matchEquals` replaced with the target action's configuration.
@@ -249,7 +209,7 @@ mod tests {
             json_path(&body, "$['repository']['name']"),
             Some(&json!("app"))
         );
-        assert!(parse_path("ref").is_none());
+        assert!(JsonPath::parse("ref").is_err());
         let def = WebhookDefinition {
             name: "w".into(),
             target_pipeline: "p".into(),

@@ -14,7 +14,7 @@ pub(super) enum Gate {
     Wait,
     /// A condition failed: its declared result and the first failing rule's message.
     Fail {
-        result: String,
+        result: ConditionResult,
         message: String,
     },
 }
@@ -87,19 +87,17 @@ impl Machine<'_> {
         }
         for (c, run) in runs.iter().enumerate() {
             if run.status == ConditionStatus::Failed {
-                let result = declared
-                    .get(c)
-                    .and_then(|d| d.get("result"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("FAIL");
+                let result = ConditionResult::of(
+                    declared
+                        .get(c)
+                        .and_then(|d| d.get("result"))
+                        .and_then(Value::as_str),
+                );
                 let message = run
                     .summary
                     .clone()
                     .unwrap_or_else(|| format!("A {} condition failed", kind_key(kind)));
-                return Gate::Fail {
-                    result: result.to_owned(),
-                    message,
-                };
+                return Gate::Fail { result, message };
             }
         }
         Gate::Pass
@@ -216,19 +214,15 @@ impl Machine<'_> {
             self.finish_stage(i, s, StageStatus::Failed, ExecStatus::Failed);
             return true;
         };
-        let mut result = block
-            .get("result")
-            .and_then(Value::as_str)
-            .unwrap_or("FAIL")
-            .to_owned();
+        let mut result = ConditionResult::of(block.get("result").and_then(Value::as_str));
         let (gate, checked) = self.check_conditions(i, s, ConditionKind::OnFailure);
         match gate {
             Gate::Wait => return checked,
-            Gate::Fail { .. } => result = "FAIL".to_owned(),
+            Gate::Fail { .. } => result = ConditionResult::Fail,
             Gate::Pass => {}
         }
-        match result.as_str() {
-            "RETRY" if self.executions[i].stages[s].auto_retries == 0 => {
+        match result {
+            ConditionResult::Retry if self.executions[i].stages[s].auto_retries == 0 => {
                 let all = block
                     .pointer("/retryConfiguration/retryMode")
                     .and_then(Value::as_str)
@@ -249,8 +243,8 @@ impl Machine<'_> {
                 let id = self.executions[i].id.clone();
                 self.changed.insert(id);
             }
-            "SKIP" => self.skip_stage(i, s),
-            "ROLLBACK" => {
+            ConditionResult::Skip => self.skip_stage(i, s),
+            ConditionResult::Rollback => {
                 self.finish_stage(i, s, StageStatus::Failed, ExecStatus::Failed);
                 self.request_rollback(i, s);
             }

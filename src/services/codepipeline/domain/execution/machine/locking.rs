@@ -2,12 +2,13 @@
 //! transitions.
 
 use super::*;
+use crate::services::codepipeline::domain::enums::ExecutionMode;
 
 impl Machine<'_> {
     /// SUPERSEDED: of the executions waiting at one stage, only the newest keeps waiting.
     pub(super) fn supersede_waiting(&mut self) -> bool {
         let mut newest: BTreeMap<String, u64> = BTreeMap::new();
-        for e in self.waiting("SUPERSEDED") {
+        for e in self.waiting(ExecutionMode::Superseded) {
             let (name, seq) = (
                 self.stage_name(e, self.waiting_at(e)),
                 self.executions[e].seq,
@@ -16,7 +17,7 @@ impl Machine<'_> {
             *slot = (*slot).max(seq);
         }
         let mut progressed = false;
-        for e in self.waiting("SUPERSEDED") {
+        for e in self.waiting(ExecutionMode::Superseded) {
             let name = self.stage_name(e, self.waiting_at(e));
             if newest
                 .get(&name)
@@ -35,14 +36,14 @@ impl Machine<'_> {
         progressed
     }
 
-    pub(super) fn waiting(&self, mode: &str) -> Vec<usize> {
+    pub(super) fn waiting(&self, mode: ExecutionMode) -> Vec<usize> {
         self.executions
             .iter()
             .enumerate()
             .filter(|(_, e)| {
                 e.status == ExecStatus::InProgress && matches!(e.position, Position::Waiting(_))
             })
-            .filter(|(_, e)| e.execution_mode == mode)
+            .filter(|(_, e)| ExecutionMode::of(Some(&e.execution_mode)) == mode)
             .map(|(i, _)| i)
             .collect()
     }
@@ -90,11 +91,11 @@ impl Machine<'_> {
             if !self.runtime.transition_enabled(&name) {
                 continue;
             }
-            let mode = self.executions[i].execution_mode.clone();
-            if mode != "PARALLEL" && self.stage_busy(&name) {
+            let mode = ExecutionMode::of(Some(&self.executions[i].execution_mode));
+            if mode != ExecutionMode::Parallel && self.stage_busy(&name) {
                 continue;
             }
-            if mode == "SUPERSEDED" {
+            if mode == ExecutionMode::Superseded {
                 // Only the newest waiting one may enter; supersede_waiting has removed older ones.
                 let newer_waiting = self.executions.iter().any(|e| {
                     e.seq > self.executions[i].seq

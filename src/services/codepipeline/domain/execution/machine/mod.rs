@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::*;
 use super::variables;
 use crate::error::{codes, AwsError};
+use crate::services::codepipeline::domain::enums::{ConditionResult, ExecutionMode};
 use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 
 /// How long a manual approval waits for an answer before it fails.
@@ -161,7 +162,7 @@ impl<'a> Machine<'a> {
             execution_mode: decl
                 .execution_mode
                 .clone()
-                .unwrap_or_else(|| "SUPERSEDED".to_owned()),
+                .unwrap_or_else(|| ExecutionMode::Superseded.as_str().to_owned()),
             variables,
             source_overrides,
             start_time: self.now,
@@ -284,7 +285,7 @@ impl<'a> Machine<'a> {
             }
             conditions::Gate::Wait => return checked,
             conditions::Gate::Fail { result, message } => {
-                if result == "SKIP" {
+                if result == ConditionResult::Skip {
                     self.skip_stage(i, s);
                 } else {
                     self.fail_stage(i, s, message);
@@ -368,7 +369,7 @@ impl<'a> Machine<'a> {
                     conditions::Gate::Wait => return checked || progressed,
                     conditions::Gate::Fail { result, message } => {
                         self.fail_stage(i, s, message);
-                        if result == "ROLLBACK" {
+                        if result == ConditionResult::Rollback {
                             self.request_rollback(i, s);
                         }
                         return true;
