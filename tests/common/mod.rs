@@ -17,6 +17,8 @@ pub const ACCOUNT: &str = "000000000000";
 
 pub struct Server {
     child: Option<Child>,
+    /// An in-process server's runtime: dropping it stops the server.
+    runtime: Option<tokio::runtime::Runtime>,
     pub url: String,
     /// The control token the ready line's console URL carries, when the server requires one.
     pub token: Option<String>,
@@ -101,6 +103,7 @@ impl Server {
             .map(|(_, rest)| rest.trim_end_matches(')').to_owned());
         Server {
             child: Some(child),
+            runtime: None,
             url,
             token,
             data_dir,
@@ -282,6 +285,61 @@ impl Server {
 }
 
 impl Server {
+    /// The server inside this test process, through the library's `app()`, in memory: no binary
+    /// to start, for tests that need neither a process of their own nor a restart. `flags` are
+    /// the binary's.
+    pub fn in_process(flags: &[&str]) -> Server {
+        use clap::Parser;
+        let mut args = vec!["codepipeline-local", "--in-memory", "--check-replies"];
+        args.extend_from_slice(flags);
+        let config = codepipeline_local::Config::try_parse_from(args).expect("flags");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let url = runtime.block_on(async {
+            let state = codepipeline_local::AppState::open(&config).expect("state");
+            state.engine.spawn().expect("engine");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let url = format!("http://{}", listener.local_addr().expect("addr"));
+            tokio::spawn(codepipeline_local::wire::serve::serve(
+                listener,
+                codepipeline_local::app(state),
+                config.header_read_timeout,
+                std::future::pending(),
+            ));
+            url
+        });
+        Server {
+            child: None,
+            runtime: Some(runtime),
+            url,
+            token: None,
+            data_dir: PathBuf::new(),
+            _temp: None,
+        }
+    }
+
+    /// A server whose stub actions finish at once, for tests that follow whole runs.
+    pub fn fast() -> Server {
+        Server::start_with(&["--action-duration", "0s"])
+    }
+
+    /// `aws codepipeline ARGS...`, which must succeed: its JSON output.
+    pub fn aws_ok(&self, args: &[&str]) -> Value {
+        let out = self.aws(args);
+        assert!(
+            out.ok,
+            "aws codepipeline {} failed: {}",
+            args.join(" "),
+            out.stderr
+        );
+        out.json
+    }
+
     /// A server with a fresh data folder and extra flags, e.g. `&["--action-duration", "0s"]`.
     pub fn start_with(flags: &[&str]) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
@@ -407,6 +465,16 @@ pub fn two_stage(name: &str) -> Value {
                 "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}}]}
         ]
     })
+}
+
+/// A stage `Source` holding a GitHub (version 1) source action `Source` on `me/app`, branch
+/// `main`, that does not poll, with output artifact `Src`.
+pub fn github_v1_source_stage() -> Value {
+    serde_json::json!({"name": "Source", "actions": [{"name": "Source",
+        "actionTypeId": {"category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"},
+        "outputArtifacts": [{"name": "Src"}],
+        "configuration": {"Owner": "me", "Repo": "app", "Branch": "main",
+                          "OAuthToken": "ghp_not_a_real_token", "PollForSourceChanges": "false"}}]})
 }
 
 /// Every member of a documented output (an aws CLI example) is in `got`, with the same JSON

@@ -469,7 +469,8 @@ fn run(server: &Server, command: &str, input: &Value) -> Cli {
 
 #[test]
 fn every_capture_answers_as_aws_did() {
-    let server = Server::start();
+    // No restart and no process of its own needed: the server runs inside this test.
+    let server = Server::in_process(&[]);
     let mut differences = Vec::new();
     for c in table() {
         let cli = run(&server, c.command, &c.input);
@@ -507,7 +508,7 @@ fn every_capture_answers_as_aws_did() {
 
 #[test]
 fn what_live_aws_accepts_is_accepted() {
-    let server = Server::start();
+    let server = Server::in_process(&[]);
     let accepted = [
         // 50,000 characters is live AWS's bound, not the model's 1,000.
         with(pipeline("config-50000"), |d| {

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{two_stage, Server};
+use crate::common::{github_v1_source_stage, two_stage, Server};
 
 /// Creates `count` pipelines as fast as one client can, failing on the first refusal.
 fn create_pipelines(server: &Server, prefix: &str, count: usize) {
@@ -117,10 +117,7 @@ fn github_pipeline(name: &str) -> Value {
         "roleArn": "arn:aws:iam::123456789012:role/service-role",
         "artifactStore": {"type": "S3", "location": "artifact-bucket"},
         "stages": [
-            {"name": "Source", "actions": [{"name": "Source",
-                "actionTypeId": {"category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"},
-                "outputArtifacts": [{"name": "Src"}],
-                "configuration": {"Owner": "o", "Repo": "r", "Branch": "main", "OAuthToken": "t", "PollForSourceChanges": "false"}}]},
+            github_v1_source_stage(),
             {"name": "Approve", "actions": [{"name": "Approve",
                 "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}}]}
         ]

@@ -9,9 +9,7 @@
 //! Each test starts its own server; stub actions finish at once; every wait is a poll with a
 //! deadline.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// The pipeline of the job examples (poll-for-jobs.rst output `pipelineContext`).
@@ -26,11 +24,6 @@ const WEBHOOK_REGION: &str = "eu-central-1";
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// A server whose stub actions finish at once.
-fn server() -> Server {
-    Server::start_with(&["--action-duration", "0s"])
-}
-
 /// Runs `aws codepipeline ARGS` in `region` and returns its JSON output; panics on failure.
 fn ok_in(s: &Server, region: &str, args: &[&str]) -> Value {
     let out = s.aws_as("test", region, args);
@@ -41,11 +34,6 @@ fn ok_in(s: &Server, region: &str, args: &[&str]) -> Value {
         out.stderr
     );
     out.json
-}
-
-/// Runs `aws codepipeline ARGS` in us-east-1 and returns its JSON output; panics on failure.
-fn ok(s: &Server, args: &[&str]) -> Value {
-    ok_in(s, "us-east-1", args)
 }
 
 /// Runs `aws codepipeline ARGS` in `region`, which must fail with the AWS error `code`.
@@ -107,24 +95,21 @@ fn non_empty_string(v: &Value, what: &str) -> String {
 /// The custom action type the job examples poll for: Test / Custom / MyJenkinsProviderName / 1
 /// with a queryable `ProjectName` property (poll-for-jobs.rst's `queryParam`).
 fn create_job_action_type(s: &Server) {
-    ok(
-        s,
-        &[
-            "create-custom-action-type",
-            "--category",
-            "Test",
-            "--provider",
-            "MyJenkinsProviderName",
-            "--action-version",
-            "1",
-            "--input-artifact-details",
-            "minimumCount=0,maximumCount=5",
-            "--output-artifact-details",
-            "minimumCount=0,maximumCount=5",
-            "--configuration-properties",
-            "name=ProjectName,required=true,key=true,secret=false,queryable=true",
-        ],
-    );
+    s.aws_ok(&[
+        "create-custom-action-type",
+        "--category",
+        "Test",
+        "--provider",
+        "MyJenkinsProviderName",
+        "--action-version",
+        "1",
+        "--input-artifact-details",
+        "minimumCount=0,maximumCount=5",
+        "--output-artifact-details",
+        "minimumCount=0,maximumCount=5",
+        "--configuration-properties",
+        "name=ProjectName,required=true,key=true,secret=false,queryable=true",
+    ]);
 }
 
 /// MySecondPipeline: an S3 source producing `MyAppBuild`, then stage `Testing` with the custom
@@ -160,7 +145,7 @@ fn setup_jobs(s: &Server) -> String {
 fn poll_example_until_job(s: &Server) -> Value {
     let file = example_file("MyActionTypeInfo.json");
     poll("poll-for-jobs to hand out a job", || {
-        let reply = ok(s, &["poll-for-jobs", "--cli-input-json", &file]);
+        let reply = s.aws_ok(&["poll-for-jobs", "--cli-input-json", &file]);
         let has_job = reply["jobs"].as_array().is_some_and(|j| !j.is_empty());
         has_job.then_some(reply)
     })
@@ -251,7 +236,7 @@ fn assert_job_data(data: &Value, execution_id: &str) {
 /// configured with the `queryParam` value.
 #[test]
 fn example_poll_for_jobs() {
-    let s = server();
+    let s = Server::fast();
     let execution = setup_jobs(&s);
     let got = poll_example_until_job(&s);
     let documented = json!({"jobs": [{
@@ -270,14 +255,11 @@ fn example_poll_for_jobs() {
     assert_job_data(&job["data"], &execution);
 
     // A job is handed out once.
-    let again = ok(
-        &s,
-        &[
-            "poll-for-jobs",
-            "--cli-input-json",
-            &example_file("MyActionTypeInfo.json"),
-        ],
-    );
+    let again = s.aws_ok(&[
+        "poll-for-jobs",
+        "--cli-input-json",
+        &example_file("MyActionTypeInfo.json"),
+    ]);
     assert_eq!(again, json!({"jobs": []}));
 }
 
@@ -285,12 +267,12 @@ fn example_poll_for_jobs() {
 /// matching job stays available to a query that does match.
 #[test]
 fn poll_for_jobs_query_param_must_match() {
-    let s = server();
+    let s = Server::fast();
     setup_jobs(&s);
     // Wait until the job is there (a plain poll without queryParam would take it, so look at
     // the action state instead).
     poll("the custom action to be in progress", || {
-        let state = ok(&s, &["get-pipeline-state", "--name", JOB_PIPELINE]);
+        let state = &s.aws_ok(&["get-pipeline-state", "--name", JOB_PIPELINE]);
         let testing = state["stageStates"]
             .as_array()?
             .iter()
@@ -298,16 +280,13 @@ fn poll_for_jobs_query_param_must_match() {
             .clone();
         (testing["actionStates"][0]["latestExecution"]["status"] == "InProgress").then_some(())
     });
-    let other = ok(
-        &s,
-        &[
-            "poll-for-jobs",
-            "--action-type-id",
-            JOB_TYPE_ARG,
-            "--query-param",
-            "ProjectName=SomeOtherProject",
-        ],
-    );
+    let other = s.aws_ok(&[
+        "poll-for-jobs",
+        "--action-type-id",
+        JOB_TYPE_ARG,
+        "--query-param",
+        "ProjectName=SomeOtherProject",
+    ]);
     assert_eq!(other, json!({"jobs": []}));
     let got = poll_example_until_job(&s);
     assert_eq!(got["jobs"].as_array().map(Vec::len), Some(1), "{got:#}");
@@ -317,15 +296,12 @@ fn poll_for_jobs_query_param_must_match() {
 /// --nonce 3`, with the job id and nonce of a job that poll-for-jobs handed out.
 #[test]
 fn example_acknowledge_job() {
-    let s = server();
+    let s = Server::fast();
     setup_jobs(&s);
     let job = poll_example_until_job(&s)["jobs"][0].clone();
     let job_id = non_empty_string(&job["id"], "job id");
     let nonce = non_empty_string(&job["nonce"], "nonce");
-    let got = ok(
-        &s,
-        &["acknowledge-job", "--job-id", &job_id, "--nonce", &nonce],
-    );
+    let got = s.aws_ok(&["acknowledge-job", "--job-id", &job_id, "--nonce", &nonce]);
     let documented = json!({"status": "InProgress"});
     assert_shape(&documented, &got, "acknowledge-job");
     assert_eq!(got, documented);
@@ -335,7 +311,7 @@ fn example_acknowledge_job() {
 /// (a UUID), so the documented id is rejected as invalid input.
 #[test]
 fn acknowledge_job_with_the_documented_id() {
-    let s = server();
+    let s = Server::fast();
     assert_error_in(
         &s,
         "us-east-1",
@@ -366,16 +342,13 @@ fn acknowledge_job_with_the_documented_id() {
 /// the id of a job that poll-for-jobs handed out and the worker acknowledged.
 #[test]
 fn example_get_job_details() {
-    let s = server();
+    let s = Server::fast();
     let execution = setup_jobs(&s);
     let job = poll_example_until_job(&s)["jobs"][0].clone();
     let job_id = non_empty_string(&job["id"], "job id");
     let nonce = non_empty_string(&job["nonce"], "nonce");
-    ok(
-        &s,
-        &["acknowledge-job", "--job-id", &job_id, "--nonce", &nonce],
-    );
-    let got = ok(&s, &["get-job-details", "--job-id", &job_id]);
+    s.aws_ok(&["acknowledge-job", "--job-id", &job_id, "--nonce", &nonce]);
+    let got = s.aws_ok(&["get-job-details", "--job-id", &job_id]);
     let documented = json!({"jobDetails": {
         "accountId": "111111111111",
         "data": documented_job_data(),
@@ -492,7 +465,7 @@ fn list_webhooks(s: &Server) -> Vec<Value> {
 /// Its `SecretToken` is redacted in replies (see `without_secret`).
 #[test]
 fn example_put_webhook() {
-    let s = server();
+    let s = Server::fast();
     let got = put_example_webhook(&s);
     let documented = json!({"webhook": {
         "url": "https://webhooks.domain.com/trigger111111111EXAMPLE11111111111111111",
@@ -547,7 +520,7 @@ fn example_put_webhook() {
 /// `source_action_name`) is refused.
 #[test]
 fn put_webhook_with_the_documented_target_action_name() {
-    let s = server();
+    let s = Server::fast();
     create_pipeline(&s, WEBHOOK_REGION, &webhook_pipeline());
     let mut input = fixture_json("examples/webhook_json.json");
     input["webhook"]["targetAction"] = json!("source_action_name");
@@ -567,7 +540,7 @@ fn put_webhook_with_the_documented_target_action_name() {
 /// after `url`; the shape below restores it.
 #[test]
 fn example_list_webhooks() {
-    let s = server();
+    let s = Server::fast();
     let put = put_example_webhook(&s);
     let got = ok_in(&s, WEBHOOK_REGION, &["list-webhooks"]);
     let documented = json!({"webhooks": [{
@@ -590,7 +563,7 @@ fn example_list_webhooks() {
     assert_eq!(webhooks[0]["url"], put["webhook"]["url"]);
 
     // Webhooks are regional: us-east-1 has none.
-    let other = ok(&s, &["list-webhooks"]);
+    let other = &s.aws_ok(&["list-webhooks"]);
     assert_eq!(other["webhooks"], json!([]), "{other:#}");
 }
 
@@ -600,7 +573,7 @@ fn example_list_webhooks() {
 /// example's webhook succeeds with no output, and an unknown webhook is not found.
 #[test]
 fn register_webhook_with_third_party() {
-    let s = server();
+    let s = Server::fast();
     put_example_webhook(&s);
     let got = ok_in(
         &s,
@@ -629,7 +602,7 @@ fn register_webhook_with_third_party() {
 /// AWS this calls GitHub; here it only records the state. The webhook itself stays.
 #[test]
 fn example_deregister_webhook_with_third_party() {
-    let s = server();
+    let s = Server::fast();
     put_example_webhook(&s);
     ok_in(
         &s,
@@ -667,7 +640,7 @@ fn example_deregister_webhook_with_third_party() {
 /// produces no output"), after deregistering it as the example says to.
 #[test]
 fn example_delete_webhook() {
-    let s = server();
+    let s = Server::fast();
     put_example_webhook(&s);
     ok_in(
         &s,

@@ -4,12 +4,15 @@
 //! reply must deserialise in the SDK exactly as AWS's would, so timestamps, enums and error shapes
 //! are checked through the SDK's own types.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::sdk_build::{
+    action, approval_stage, artifact_details, pipeline, s3_source, s3_source_stage, stage, tag,
+    type_id, BUCKET, ROLE_ARN,
+};
+use crate::common::*;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::create_pipeline::CreatePipelineError;
 use aws_sdk_codepipeline::operation::get_action_type::GetActionTypeError;
@@ -24,11 +27,6 @@ use aws_sdk_codepipeline::types::{
     PipelineDeclaration, PipelineSummary, PipelineType, StageDeclaration, Tag,
 };
 use aws_sdk_codepipeline::Client;
-use common::sdk_build::{
-    action, approval_stage, artifact_details, pipeline, s3_source, s3_source_stage, stage, tag,
-    type_id, BUCKET, ROLE_ARN,
-};
-use common::*;
 
 const CUSTOM_PROVIDER: &str = "MyJenkins";
 

@@ -3,9 +3,7 @@
 //! the server enforces (a rejected request changes nothing), model validation messages, the CLI's
 //! own documented examples, and isolation of accounts and regions.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const OTHER: &str = "111111111111";

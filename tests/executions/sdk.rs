@@ -5,14 +5,14 @@
 //! isolation. Every reply is read through the SDK's own types, so timestamps must be epoch
 //! numbers and enums must be the model's values.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::common::sdk_build::{action, approval_stage, pipeline, s3_source_stage, stage, type_id};
+use crate::common::*;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::get_pipeline_execution::GetPipelineExecutionError;
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
@@ -26,8 +26,6 @@ use aws_sdk_codepipeline::types::{
     StageExecutionStatus, StageRetryMode, StageState, TriggerType,
 };
 use aws_sdk_codepipeline::Client;
-use common::sdk_build::{action, approval_stage, pipeline, s3_source_stage, stage, type_id};
-use common::*;
 use serde_json::{json, Value};
 
 const REGION: &str = "us-east-1";

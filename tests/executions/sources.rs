@@ -12,9 +12,7 @@
 //! Each test starts its own server whose stub actions finish at once; every wait is a poll with
 //! a deadline.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hmac::Mac;
 use serde_json::{json, Value};
 
@@ -27,23 +25,6 @@ const UNKNOWN_ACTION_EXECUTION: &str = "00000000-0000-4000-8000-000000000000";
 // ---------------------------------------------------------------------------------------------
 // Helpers: the aws CLI
 // ---------------------------------------------------------------------------------------------
-
-/// A server whose stub actions finish at once.
-fn server() -> Server {
-    Server::start_with(&["--action-duration", "0s"])
-}
-
-/// Runs `aws codepipeline ARGS` and returns its JSON output; panics with stderr on failure.
-fn ok(s: &Server, args: &[&str]) -> Value {
-    let out = s.aws(args);
-    assert!(
-        out.ok,
-        "aws codepipeline {} failed: {}",
-        args.join(" "),
-        out.stderr
-    );
-    out.json
-}
 
 /// Asserts that `out` failed with the AWS error `code`; returns the message.
 fn assert_cli_error(out: &Cli, what: &str, code: &str) -> String {
@@ -75,7 +56,7 @@ fn create(s: &Server, declaration: &Value) -> String {
         &format!("pipeline-{name}.json"),
         &json!({ "pipeline": declaration }),
     );
-    ok(s, &["create-pipeline", "--cli-input-json", &file]);
+    s.aws_ok(&["create-pipeline", "--cli-input-json", &file]);
     let id = s.latest_execution(name);
     s.wait_for_execution(name, &id, "Succeeded");
     id
@@ -83,10 +64,8 @@ fn create(s: &Server, declaration: &Value) -> String {
 
 /// ListPipelineExecutions, newest first.
 fn summaries(s: &Server, pipeline: &str) -> Vec<Value> {
-    ok(
-        s,
-        &["list-pipeline-executions", "--pipeline-name", pipeline],
-    )["pipelineExecutionSummaries"]
+    s.aws_ok(&["list-pipeline-executions", "--pipeline-name", pipeline])
+        ["pipelineExecutionSummaries"]
         .as_array()
         .expect("pipelineExecutionSummaries")
         .clone()
@@ -101,16 +80,13 @@ fn summary(s: &Server, pipeline: &str, id: &str) -> Value {
 
 /// GetPipelineExecution through the aws CLI.
 fn execution(s: &Server, pipeline: &str, id: &str) -> Value {
-    ok(
-        s,
-        &[
-            "get-pipeline-execution",
-            "--pipeline-name",
-            pipeline,
-            "--pipeline-execution-id",
-            id,
-        ],
-    )["pipelineExecution"]
+    s.aws_ok(&[
+        "get-pipeline-execution",
+        "--pipeline-name",
+        pipeline,
+        "--pipeline-execution-id",
+        id,
+    ])["pipelineExecution"]
         .clone()
 }
 
@@ -123,16 +99,13 @@ fn succeeded(s: &Server, pipeline: &str, id: &str) -> Value {
 /// ListActionExecutions for one pipeline execution.
 fn action_executions(s: &Server, pipeline: &str, id: &str) -> Vec<Value> {
     let filter = format!("pipelineExecutionId={id}");
-    ok(
-        s,
-        &[
-            "list-action-executions",
-            "--pipeline-name",
-            pipeline,
-            "--filter",
-            &filter,
-        ],
-    )["actionExecutionDetails"]
+    s.aws_ok(&[
+        "list-action-executions",
+        "--pipeline-name",
+        pipeline,
+        "--filter",
+        &filter,
+    ])["actionExecutionDetails"]
         .as_array()
         .expect("actionExecutionDetails")
         .clone()
@@ -181,11 +154,7 @@ fn github_pipeline(name: &str) -> Value {
     pipeline(
         name,
         json!([
-            {"name": "Source", "actions": [{"name": "Source",
-                "actionTypeId": {"category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"},
-                "outputArtifacts": [{"name": "Src"}],
-                "configuration": {"Owner": "me", "Repo": "app", "Branch": "main",
-                                  "OAuthToken": "ghp_not_a_real_token", "PollForSourceChanges": "false"}}]},
+            github_v1_source_stage(),
             codebuild_stage(json!({"ProjectName": "app-build"})),
         ]),
     )
@@ -289,7 +258,7 @@ fn url_of(webhook: &Value) -> String {
 }
 
 fn list_webhooks(s: &Server) -> Vec<Value> {
-    ok(s, &["list-webhooks"])["webhooks"]
+    s.aws_ok(&["list-webhooks"])["webhooks"]
         .as_array()
         .expect("webhooks")
         .clone()
@@ -376,7 +345,7 @@ fn started_id(status: u16, reply: &Value) -> String {
 
 /// A pipeline with a V1 GitHub source whose first execution has finished.
 fn github_server(name: &str) -> Server {
-    let s = server();
+    let s = Server::fast();
     create(&s, &github_pipeline(name));
     s
 }
@@ -538,7 +507,7 @@ fn bad_signature_or_another_branch_starts_nothing() {
 #[test]
 fn get_pipeline_masks_the_oauth_token() {
     let s = github_server("gh");
-    let p = ok(&s, &["get-pipeline", "--name", "gh"]);
+    let p = &s.aws_ok(&["get-pipeline", "--name", "gh"]);
     let config = &p["pipeline"]["stages"][0]["actions"][0]["configuration"];
     assert_eq!(config["OAuthToken"], "****", "{config:#}");
     assert_eq!(config["Branch"], "main");
@@ -578,22 +547,16 @@ fn putting_a_webhook_again_keeps_its_url_and_updates_its_filters() {
 fn register_and_deregister_with_third_party() {
     let s = github_server("gh");
     put_webhook(&s, &hmac_webhook("gh-hook", "gh"));
-    ok(
-        &s,
-        &[
-            "register-webhook-with-third-party",
-            "--webhook-name",
-            "gh-hook",
-        ],
-    );
-    ok(
-        &s,
-        &[
-            "deregister-webhook-with-third-party",
-            "--webhook-name",
-            "gh-hook",
-        ],
-    );
+    s.aws_ok(&[
+        "register-webhook-with-third-party",
+        "--webhook-name",
+        "gh-hook",
+    ]);
+    s.aws_ok(&[
+        "deregister-webhook-with-third-party",
+        "--webhook-name",
+        "gh-hook",
+    ]);
     assert_error(
         &s,
         &[
@@ -619,14 +582,14 @@ fn deleted_webhook_url_answers_404() {
     let s = github_server("gh");
     let w = put_webhook(&s, &hmac_webhook("gh-hook", "gh"));
     let url = url_of(&w);
-    ok(&s, &["delete-webhook", "--name", "gh-hook"]);
+    s.aws_ok(&["delete-webhook", "--name", "gh-hook"]);
     assert!(listed_webhook(&s, "gh-hook").is_none());
     let before = summaries(&s, "gh").len();
     let (status, reply) = deliver_signed(&url, SECRET, "main");
     assert_eq!(status, 404, "{reply}");
     assert_eq!(summaries(&s, "gh").len(), before);
     // Deleting a webhook that is gone succeeds.
-    ok(&s, &["delete-webhook", "--name", "gh-hook"]);
+    s.aws_ok(&["delete-webhook", "--name", "gh-hook"]);
 }
 
 #[test]
@@ -722,7 +685,7 @@ fn webhook_tags() {
     );
     assert!(out.ok, "put-webhook --tags failed: {}", out.stderr);
     let arn = out.json["webhook"]["arn"].as_str().expect("arn").to_owned();
-    let tags = ok(&s, &["list-tags-for-resource", "--resource-arn", &arn])["tags"].clone();
+    let tags = &s.aws_ok(&["list-tags-for-resource", "--resource-arn", &arn])["tags"].clone();
     let mut pairs: Vec<(String, String)> = tags
         .as_array()
         .expect("tags")
@@ -775,7 +738,7 @@ fn put_action_revision(s: &Server, pipeline: &str, stage: &str, action: &str, id
 
 /// The `currentRevision.revisionId` GetPipelineState shows for the first action of the first stage.
 fn current_revision(s: &Server, pipeline: &str) -> String {
-    let state = ok(s, &["get-pipeline-state", "--name", pipeline]);
+    let state = s.aws_ok(&["get-pipeline-state", "--name", pipeline]);
     state["stageStates"][0]["actionStates"][0]["currentRevision"]["revisionId"]
         .as_str()
         .unwrap_or_else(|| panic!("no currentRevision in {state:#}"))
@@ -850,7 +813,7 @@ fn put_action_revision_errors() {
 /// A server with the V2 pipeline `app` (triggers on me/app) and `other` (same triggers, on
 /// me/other), both with their first execution finished.
 fn triggers_server() -> Server {
-    let s = server();
+    let s = Server::fast();
     create(
         &s,
         &v2_pipeline("app", "me/app", json!({}), Some(release_triggers())),
@@ -953,7 +916,7 @@ fn a_pull_request_opened_on_main_starts_the_pipeline() {
 
 #[test]
 fn a_pipeline_without_triggers_starts_on_a_push_to_its_branch() {
-    let s = server();
+    let s = Server::fast();
     create(&s, &v2_pipeline("detects", "me/app", json!({}), None));
     create(
         &s,
@@ -978,7 +941,7 @@ fn a_pipeline_without_triggers_starts_on_a_push_to_its_branch() {
 
 #[test]
 fn a_bad_source_event_is_400() {
-    let s = server();
+    let s = Server::fast();
     for body in [
         "not json",
         "{}",
@@ -1025,7 +988,7 @@ fn deploy_targets(s: &Server, pipeline: &str, action_execution: &str, extra: &[&
 
 #[test]
 fn deploy_action_execution_targets() {
-    let s = server();
+    let s = Server::fast();
     let id = create(&s, &codedeploy_pipeline("deploy"));
     let details = action_executions(&s, "deploy", &id);
     let deploy = action_detail(&details, "Deploy");
@@ -1087,7 +1050,7 @@ fn deploy_action_execution_targets() {
 
 #[test]
 fn deploy_targets_of_unknown_and_non_deploy_actions() {
-    let s = server();
+    let s = Server::fast();
     let id = create(&s, &codedeploy_pipeline("deploy"));
     assert_cli_error(
         &deploy_targets(&s, "deploy", UNKNOWN_ACTION_EXECUTION, &[]),

@@ -7,12 +7,12 @@
 //! Pipelines are created with raw awsJson requests where the SDK is not the point; every
 //! operation under test goes through the SDK, and every wait is a poll with a deadline.
 
-mod common;
-
 use std::fmt::Debug;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::common::sdk_build::{webhook, ROLE_ARN};
+use crate::common::*;
 use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::primitives::DateTime;
 use aws_sdk_codepipeline::types::{
@@ -23,8 +23,6 @@ use aws_sdk_codepipeline::types::{
     RuleExecutionStatus, TriggerType, WebhookAuthenticationType,
 };
 use aws_sdk_codepipeline::Client;
-use common::sdk_build::{webhook, ROLE_ARN};
-use common::*;
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -163,11 +161,7 @@ fn github_pipeline(name: &str) -> Value {
         "roleArn": ROLE_ARN,
         "artifactStore": {"type": "S3", "location": "artifact-bucket"},
         "stages": [
-            {"name": "Source", "actions": [{"name": "Source",
-                "actionTypeId": {"category": "Source", "owner": "ThirdParty", "provider": "GitHub", "version": "1"},
-                "outputArtifacts": [{"name": "Src"}],
-                "configuration": {"Owner": "me", "Repo": "app", "Branch": "main",
-                                  "OAuthToken": "ghp_not_a_real_token", "PollForSourceChanges": "false"}}]},
+            github_v1_source_stage(),
             s3_deploy_stage(),
         ],
     })

@@ -2,9 +2,7 @@
 //! (unknown target, malformed JSON, wrong member types, oversized bodies), AWS's validation
 //! message format, request ids, account and region from the signature, and the control plane.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const TARGET: &str = "CodePipeline_20150709";

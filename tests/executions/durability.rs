@@ -1,9 +1,7 @@
 //! Durability: an acknowledged write survives SIGKILL, SIGTERM drains and exits 0, a restart
 //! serves everything again, and a store that cannot open is reported with a non-zero exit.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[test]

@@ -2,9 +2,7 @@
 //! OverrideStageCondition (through the aws CLI), a VariableCheck that fails a stage, an
 //! onFailure ROLLBACK that redeploys the last good execution, and ListRuleExecutions.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// A V2 pipeline: an S3 source (namespace S), then a Deploy stage carrying `conditions`.

@@ -6,9 +6,7 @@
 //! Each test starts its own server. Stub actions finish at once unless a test sets a provider
 //! duration through `/_local/config`; every wait is a poll with a deadline.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const ARTIFACT_BUCKET: &str = "codepipeline-us-east-1-artifacts";
@@ -19,11 +17,6 @@ const UNKNOWN_TOKEN: &str = "00000000-0000-4000-8000-000000000000";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A server whose stub actions finish at once.
-fn server() -> Server {
-    Server::start_with(&["--action-duration", "0s"])
-}
 
 /// POSTs `body` to a control endpoint and returns its JSON reply.
 fn control(s: &Server, path: &str, body: Value) -> Value {
@@ -38,18 +31,6 @@ fn fail_action(s: &Server, pipeline: &str, action: &str, count: u32, message: &s
         json!({"pipeline": pipeline, "action": action, "count": count,
                "type": "fail", "message": message}),
     );
-}
-
-/// Runs `aws codepipeline ARGS` and returns its JSON output; panics with stderr on failure.
-fn ok(s: &Server, args: &[&str]) -> Value {
-    let out = s.aws(args);
-    assert!(
-        out.ok,
-        "aws codepipeline {} failed: {}",
-        args.join(" "),
-        out.stderr
-    );
-    out.json
 }
 
 /// Runs `aws codepipeline ARGS`, which must fail, and returns the AWS error `(code, message)`.
@@ -74,7 +55,7 @@ fn assert_error(s: &Server, args: &[&str], code: &str) -> String {
 /// Creates the pipeline of a `--cli-input-json` file and returns the id of the execution that
 /// CreatePipeline starts.
 fn create_from(s: &Server, file: &str, name: &str) -> String {
-    ok(s, &["create-pipeline", "--cli-input-json", file]);
+    s.aws_ok(&["create-pipeline", "--cli-input-json", file]);
     latest_execution(s, name)
 }
 
@@ -93,10 +74,7 @@ fn create(s: &Server, declaration: &Value) -> String {
 }
 
 fn summaries(s: &Server, pipeline: &str) -> Vec<Value> {
-    let list = ok(
-        s,
-        &["list-pipeline-executions", "--pipeline-name", pipeline],
-    );
+    let list = s.aws_ok(&["list-pipeline-executions", "--pipeline-name", pipeline]);
     list["pipelineExecutionSummaries"]
         .as_array()
         .expect("pipelineExecutionSummaries")
@@ -113,7 +91,7 @@ fn latest_execution(s: &Server, pipeline: &str) -> String {
 }
 
 fn start(s: &Server, pipeline: &str) -> String {
-    let reply = ok(s, &["start-pipeline-execution", "--name", pipeline]);
+    let reply = s.aws_ok(&["start-pipeline-execution", "--name", pipeline]);
     reply["pipelineExecutionId"]
         .as_str()
         .expect("pipelineExecutionId")
@@ -121,16 +99,13 @@ fn start(s: &Server, pipeline: &str) -> String {
 }
 
 fn execution(s: &Server, pipeline: &str, id: &str) -> Value {
-    ok(
-        s,
-        &[
-            "get-pipeline-execution",
-            "--pipeline-name",
-            pipeline,
-            "--pipeline-execution-id",
-            id,
-        ],
-    )["pipelineExecution"]
+    s.aws_ok(&[
+        "get-pipeline-execution",
+        "--pipeline-name",
+        pipeline,
+        "--pipeline-execution-id",
+        id,
+    ])["pipelineExecution"]
         .clone()
 }
 
@@ -162,7 +137,7 @@ fn wait_for_execution(s: &Server, pipeline: &str, id: &str, wanted: &str) -> Val
 }
 
 fn state(s: &Server, pipeline: &str) -> Value {
-    ok(s, &["get-pipeline-state", "--name", pipeline])
+    s.aws_ok(&["get-pipeline-state", "--name", pipeline])
 }
 
 fn stage<'a>(state: &'a Value, name: &str) -> &'a Value {
@@ -235,16 +210,13 @@ fn approve(
 
 fn action_executions(s: &Server, pipeline: &str, id: &str) -> Vec<Value> {
     let filter = format!("pipelineExecutionId={id}");
-    ok(
-        s,
-        &[
-            "list-action-executions",
-            "--pipeline-name",
-            pipeline,
-            "--filter",
-            &filter,
-        ],
-    )["actionExecutionDetails"]
+    s.aws_ok(&[
+        "list-action-executions",
+        "--pipeline-name",
+        pipeline,
+        "--filter",
+        &filter,
+    ])["actionExecutionDetails"]
         .as_array()
         .expect("actionExecutionDetails")
         .clone()
@@ -302,7 +274,7 @@ const BUILD_FIXTURE: &str = "pipelines/s3-build-deploy.json";
 
 #[test]
 fn s3_build_deploy_runs_to_succeeded() {
-    let s = server();
+    let s = Server::fast();
     let first = create_fixture(&s, BUILD_FIXTURE, PIPELINE);
     assert!(is_uuid(&first), "execution id {first}");
     wait_for_execution(&s, PIPELINE, &first, "Succeeded");
@@ -405,7 +377,7 @@ fn s3_build_deploy_runs_to_succeeded() {
 
 #[test]
 fn succeeded_in_stage_filter_and_client_request_token() {
-    let s = server();
+    let s = Server::fast();
     let first = create_fixture(&s, BUILD_FIXTURE, PIPELINE);
     wait_for_execution(&s, PIPELINE, &first, "Succeeded");
     fail_action(&s, PIPELINE, "Deploy", 1, "deploy broke");
@@ -414,16 +386,13 @@ fn succeeded_in_stage_filter_and_client_request_token() {
 
     let all = summaries(&s, PIPELINE);
     assert_eq!(all.len(), 2, "{all:#?}");
-    let list = ok(
-        &s,
-        &[
-            "list-pipeline-executions",
-            "--pipeline-name",
-            PIPELINE,
-            "--filter",
-            "succeededInStage={stageName=Deploy}",
-        ],
-    );
+    let list = s.aws_ok(&[
+        "list-pipeline-executions",
+        "--pipeline-name",
+        PIPELINE,
+        "--filter",
+        "succeededInStage={stageName=Deploy}",
+    ]);
     let ids: Vec<&str> = list["pipelineExecutionSummaries"]
         .as_array()
         .expect("summaries")
@@ -431,16 +400,13 @@ fn succeeded_in_stage_filter_and_client_request_token() {
         .filter_map(|e| e["pipelineExecutionId"].as_str())
         .collect();
     assert_eq!(ids, [first.as_str()], "{list:#}");
-    let build = ok(
-        &s,
-        &[
-            "list-pipeline-executions",
-            "--pipeline-name",
-            PIPELINE,
-            "--filter",
-            "succeededInStage={stageName=Build}",
-        ],
-    );
+    let build = s.aws_ok(&[
+        "list-pipeline-executions",
+        "--pipeline-name",
+        PIPELINE,
+        "--filter",
+        "succeededInStage={stageName=Build}",
+    ]);
     assert_eq!(
         build["pipelineExecutionSummaries"].as_array().map(Vec::len),
         Some(2),
@@ -448,16 +414,13 @@ fn succeeded_in_stage_filter_and_client_request_token() {
     );
 
     let with_token = |token: &str| {
-        ok(
-            &s,
-            &[
-                "start-pipeline-execution",
-                "--name",
-                PIPELINE,
-                "--client-request-token",
-                token,
-            ],
-        )["pipelineExecutionId"]
+        s.aws_ok(&[
+            "start-pipeline-execution",
+            "--name",
+            PIPELINE,
+            "--client-request-token",
+            token,
+        ])["pipelineExecutionId"]
             .as_str()
             .expect("pipelineExecutionId")
             .to_owned()
@@ -478,7 +441,7 @@ fn succeeded_in_stage_filter_and_client_request_token() {
 
 #[test]
 fn manual_approval_approve_reject_and_errors() {
-    let s = server();
+    let s = Server::fast();
     let p = "approvals";
     let first = create(&s, &approval_pipeline(p, None));
     let token = wait_for_token(&s, p, "Approval", "Approve", None);
@@ -625,7 +588,7 @@ fn stop(s: &Server, id: &str, extra: &[&str]) -> Cli {
 
 #[test]
 fn stop_with_abandon_abandons_the_running_action() {
-    let s = server();
+    let s = Server::fast();
     control(
         &s,
         "/_local/faults",
@@ -667,7 +630,7 @@ fn stop_with_abandon_abandons_the_running_action() {
 
 #[test]
 fn stop_then_abandon_a_stopping_execution() {
-    let s = server();
+    let s = Server::fast();
     control(
         &s,
         "/_local/faults",
@@ -699,7 +662,7 @@ fn stop_then_abandon_a_stopping_execution() {
 
 #[test]
 fn stop_without_abandon_lets_the_running_action_finish() {
-    let s = server();
+    let s = Server::fast();
     // The build takes an hour of engine time, so Stopping lasts until the test moves the clock
     // on: no race with the (slow, about a second per call) aws CLI.
     control(
@@ -776,7 +739,7 @@ fn retry(s: &Server, stage: &str, id: &str) -> Cli {
 
 #[test]
 fn failed_action_then_retry_failed_actions() {
-    let s = server();
+    let s = Server::fast();
     fail_action(&s, PIPELINE, "Build", 1, "boom");
     let id = create_fixture(&s, BUILD_FIXTURE, PIPELINE);
     let e = wait_for_execution(&s, PIPELINE, &id, "Failed");
@@ -848,7 +811,7 @@ fn failed_action_then_retry_failed_actions() {
 
 #[test]
 fn retried_action_keeps_its_failed_attempt_in_the_history() {
-    let s = server();
+    let s = Server::fast();
     fail_action(&s, PIPELINE, "Build", 1, "boom");
     let id = create_fixture(&s, BUILD_FIXTURE, PIPELINE);
     wait_for_execution(&s, PIPELINE, &id, "Failed");
@@ -889,7 +852,7 @@ fn transition(s: &Server, command: &str, stage: &str, extra: &[&str]) -> Cli {
 
 #[test]
 fn disabled_transition_holds_the_execution_until_enabled() {
-    let s = server();
+    let s = Server::fast();
     let first = create_fixture(&s, BUILD_FIXTURE, PIPELINE);
     wait_for_execution(&s, PIPELINE, &first, "Succeeded");
 
@@ -989,7 +952,7 @@ fn wait_for_inbound(s: &Server, pipeline: &str, ids: &[&str]) -> Value {
 
 #[test]
 fn superseded_mode_supersedes_the_older_waiting_execution() {
-    let s = server();
+    let s = Server::fast();
     let p = "superseding";
     let first = create(&s, &approval_pipeline(p, None));
     let token = wait_for_token(&s, p, "Approval", "Approve", None);
@@ -1030,7 +993,7 @@ fn superseded_mode_supersedes_the_older_waiting_execution() {
 
 #[test]
 fn queued_mode_lets_waiting_executions_in_in_order() {
-    let s = server();
+    let s = Server::fast();
     let p = "queued";
     let first = create(&s, &approval_pipeline(p, Some("QUEUED")));
     let token = wait_for_token(&s, p, "Approval", "Approve", None);
@@ -1072,7 +1035,7 @@ fn queued_mode_lets_waiting_executions_in_in_order() {
 
 #[test]
 fn parallel_mode_runs_executions_side_by_side() {
-    let s = server();
+    let s = Server::fast();
     let p = "parallel";
     let first = create(&s, &approval_pipeline(p, Some("PARALLEL")));
     let token1 = wait_for_token(&s, p, "Approval", "Approve", None);
@@ -1173,7 +1136,7 @@ fn assert_resolved(s: &Server, pipeline: &str, id: &str, env: &str) {
 
 #[test]
 fn variables_resolve_in_action_configuration() {
-    let s = server();
+    let s = Server::fast();
     let p = "variables";
     let first = create(&s, &variables_pipeline());
     let e = wait_for_execution(&s, p, &first, "Succeeded");
@@ -1183,16 +1146,13 @@ fn variables_resolve_in_action_configuration() {
     );
     assert_resolved(&s, p, &first, "dev");
 
-    let reply = ok(
-        &s,
-        &[
-            "start-pipeline-execution",
-            "--name",
-            p,
-            "--variables",
-            "name=env,value=prod",
-        ],
-    );
+    let reply = s.aws_ok(&[
+        "start-pipeline-execution",
+        "--name",
+        p,
+        "--variables",
+        "name=env,value=prod",
+    ]);
     let id = reply["pipelineExecutionId"]
         .as_str()
         .expect("id")
@@ -1222,7 +1182,7 @@ fn variables_resolve_in_action_configuration() {
 
 #[test]
 fn unanswered_approval_fails_after_seven_days() {
-    let s = server();
+    let s = Server::fast();
     let p = "expiring";
     let id = create(&s, &approval_pipeline(p, None));
     let token = wait_for_token(&s, p, "Approval", "Approve", None);
@@ -1258,10 +1218,10 @@ const MY_FIRST_PIPELINE: &str = "MyFirstPipeline";
 /// get-pipeline-state.rst: `aws codepipeline get-pipeline-state --name MyFirstPipeline`.
 #[test]
 fn example_get_pipeline_state() {
-    let s = server();
+    let s = Server::fast();
     let id = create_fixture(&s, "executions/my-first-pipeline.json", MY_FIRST_PIPELINE);
     wait_for_execution(&s, MY_FIRST_PIPELINE, &id, "Succeeded");
-    let got = ok(&s, &["get-pipeline-state", "--name", "MyFirstPipeline"]);
+    let got = s.aws_ok(&["get-pipeline-state", "--name", "MyFirstPipeline"]);
     let documented = json!({
         "created": 1446137312.204,
         "pipelineName": "MyFirstPipeline",
@@ -1304,7 +1264,7 @@ fn example_get_pipeline_state() {
 /// MyPipeline` after three successful runs.
 #[test]
 fn example_list_pipeline_executions() {
-    let s = server();
+    let s = Server::fast();
     let first = create_fixture(&s, "executions/my-pipeline.json", "MyPipeline");
     wait_for_execution(&s, "MyPipeline", &first, "Succeeded");
     let mut ids = vec![first];
@@ -1313,10 +1273,7 @@ fn example_list_pipeline_executions() {
         wait_for_execution(&s, "MyPipeline", &id, "Succeeded");
         ids.push(id);
     }
-    let got = ok(
-        &s,
-        &["list-pipeline-executions", "--pipeline-name", "MyPipeline"],
-    );
+    let got = s.aws_ok(&["list-pipeline-executions", "--pipeline-name", "MyPipeline"]);
     let entry = json!({"lastUpdateTime": 1496380678.648,
         "pipelineExecutionId": "7cf7f7cb-3137-539g-j458-d7eu3EXAMPLE",
         "startTime": 1496380258.243, "status": "Succeeded"});
@@ -1348,13 +1305,10 @@ fn example_list_pipeline_executions() {
 /// myPipeline` on a CodeCommit → CodeDeploy pipeline named as in the example.
 #[test]
 fn example_list_action_executions() {
-    let s = server();
+    let s = Server::fast();
     let id = create_fixture(&s, "executions/my-codecommit-pipeline.json", "myPipeline");
     wait_for_execution(&s, "myPipeline", &id, "Succeeded");
-    let got = ok(
-        &s,
-        &["list-action-executions", "--pipeline-name", "myPipeline"],
-    );
+    let got = s.aws_ok(&["list-action-executions", "--pipeline-name", "myPipeline"]);
     let documented = json!({"actionExecutionDetails": [
         {"pipelineExecutionId": "EXAMPLE0-adfc-488e-bf4c-1111111720d3",
          "actionExecutionId": "EXAMPLE4-2ee8-4853-bd6a-111111158148",
@@ -1458,13 +1412,10 @@ fn example_list_action_executions() {
 /// MyFirstPipeline` → `{"pipelineExecutionId": ...}`.
 #[test]
 fn example_start_pipeline_execution() {
-    let s = server();
+    let s = Server::fast();
     let first = create_fixture(&s, "executions/my-first-pipeline.json", MY_FIRST_PIPELINE);
     wait_for_execution(&s, MY_FIRST_PIPELINE, &first, "Succeeded");
-    let got = ok(
-        &s,
-        &["start-pipeline-execution", "--name", "MyFirstPipeline"],
-    );
+    let got = s.aws_ok(&["start-pipeline-execution", "--name", "MyFirstPipeline"]);
     assert_shape(
         &json!({"pipelineExecutionId": "3137f7cb-7cf7-EXAMPLE"}),
         &got,
@@ -1481,7 +1432,7 @@ fn example_start_pipeline_execution() {
 /// `pipelineExecutionId`, which the CLI prints.
 #[test]
 fn example_stop_pipeline_execution() {
-    let s = server();
+    let s = Server::fast();
     // The deployment takes an hour of engine time; the test moves the clock on after the stop.
     control(
         &s,
@@ -1491,18 +1442,15 @@ fn example_stop_pipeline_execution() {
     let id = create_fixture(&s, "executions/my-first-pipeline.json", MY_FIRST_PIPELINE);
     wait_for_running(&s, MY_FIRST_PIPELINE, "Beta", "CodePipelineDemoFleet", &id);
     let reason = "Stopping pipeline after the build action is done";
-    let got = ok(
-        &s,
-        &[
-            "stop-pipeline-execution",
-            "--pipeline-name",
-            "MyFirstPipeline",
-            "--pipeline-execution-id",
-            &id,
-            "--reason",
-            reason,
-        ],
-    );
+    let got = s.aws_ok(&[
+        "stop-pipeline-execution",
+        "--pipeline-name",
+        "MyFirstPipeline",
+        "--pipeline-execution-id",
+        &id,
+        "--reason",
+        reason,
+    ]);
     assert_eq!(got, json!({ "pipelineExecutionId": id }));
     assert_eq!(status(&s, MY_FIRST_PIPELINE, &id), "Stopping");
     control(&s, "/_local/clock", json!({ "advance": "1h" }));
@@ -1521,24 +1469,21 @@ fn example_stop_pipeline_execution() {
 /// --pipeline-execution-id ID --retry-mode FAILED_ACTIONS` → `{"pipelineExecutionId": ID}`.
 #[test]
 fn example_retry_stage_execution() {
-    let s = server();
+    let s = Server::fast();
     fail_action(&s, "MyPipeline", "Deploy", 1, "Deployment failed");
     let id = create_fixture(&s, "executions/my-pipeline.json", "MyPipeline");
     wait_for_execution(&s, "MyPipeline", &id, "Failed");
-    let got = ok(
-        &s,
-        &[
-            "retry-stage-execution",
-            "--pipeline-name",
-            "MyPipeline",
-            "--stage-name",
-            "Deploy",
-            "--pipeline-execution-id",
-            &id,
-            "--retry-mode",
-            "FAILED_ACTIONS",
-        ],
-    );
+    let got = s.aws_ok(&[
+        "retry-stage-execution",
+        "--pipeline-name",
+        "MyPipeline",
+        "--stage-name",
+        "Deploy",
+        "--pipeline-execution-id",
+        &id,
+        "--retry-mode",
+        "FAILED_ACTIONS",
+    ]);
     assert_eq!(got, json!({ "pipelineExecutionId": id }));
     wait_for_execution(&s, "MyPipeline", &id, "Succeeded");
 }
@@ -1547,7 +1492,7 @@ fn example_retry_stage_execution() {
 /// MyFirstPipeline --stage-name Beta --transition-type Inbound`, output "None.".
 #[test]
 fn example_disable_and_enable_stage_transition() {
-    let s = server();
+    let s = Server::fast();
     let id = create_fixture(&s, "executions/my-first-pipeline.json", MY_FIRST_PIPELINE);
     wait_for_execution(&s, MY_FIRST_PIPELINE, &id, "Succeeded");
     let documented = [
@@ -1571,7 +1516,7 @@ fn example_disable_and_enable_stage_transition() {
     );
     let mut with_reason = documented.to_vec();
     with_reason.extend(["--reason", "Holding Beta for review"]);
-    assert_eq!(ok(&s, &with_reason), Value::Null, "no output");
+    assert_eq!(s.aws_ok(&with_reason), Value::Null, "no output");
     let st = state(&s, MY_FIRST_PIPELINE);
     let inbound = &stage(&st, "Beta")["inboundTransitionState"];
     assert_eq!(inbound["enabled"], false, "{inbound}");
@@ -1586,7 +1531,7 @@ fn example_disable_and_enable_stage_transition() {
         "--transition-type",
         "Inbound",
     ];
-    assert_eq!(ok(&s, &enable), Value::Null, "no output");
+    assert_eq!(s.aws_ok(&enable), Value::Null, "no output");
     let st = state(&s, MY_FIRST_PIPELINE);
     let inbound = &stage(&st, "Beta")["inboundTransitionState"];
     assert_eq!(inbound["enabled"], true, "{inbound}");

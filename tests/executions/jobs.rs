@@ -5,17 +5,17 @@
 //! (`examples/job_worker.rs`) runs against the server through the AWS SDK for Rust, and the aws CLI
 //! drives each job operation by hand, including the errors AWS gives for hostile inputs.
 
-mod common;
-
-#[path = "../examples/job_worker.rs"]
-mod job_worker;
-
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::sdk_build::{
+    action, artifact_details, pipeline, property, s3_source_stage, stage, type_id,
+};
+use crate::common::*;
+use crate::job_worker;
 use aws_sdk_codepipeline::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
 };
@@ -28,10 +28,6 @@ use aws_sdk_codepipeline::types::{
     ActionTypeId, Job, StageDeclaration,
 };
 use aws_sdk_codepipeline::Client;
-use common::sdk_build::{
-    action, artifact_details, pipeline, property, s3_source_stage, stage, type_id,
-};
-use common::*;
 use serde_json::Value;
 
 const PIPELINE: &str = "jobs";
@@ -42,10 +38,6 @@ const UNKNOWN_JOB: &str = "0b5c3a9e-1d2f-4a6b-8c7d-9e0f1a2b3c4d";
 // ---------------------------------------------------------------------------------------------
 // Servers and set-up (through the SDK, shared by the SDK and CLI tests)
 // ---------------------------------------------------------------------------------------------
-
-fn server() -> Server {
-    Server::start_with(&["--action-duration", "0s"])
-}
 
 /// `Build/Custom/MyWorker/1`.
 fn worker_type() -> ActionTypeId {
@@ -210,18 +202,6 @@ fn assert_service_error<T: Debug, E: ProvideErrorMetadata + Debug>(
 // CLI helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `aws codepipeline ARGS` and returns its JSON output; panics with stderr on failure.
-fn ok(s: &Server, args: &[&str]) -> Value {
-    let out = s.aws(args);
-    assert!(
-        out.ok,
-        "aws codepipeline {} failed: {}",
-        args.join(" "),
-        out.stderr
-    );
-    out.json
-}
-
 /// Asserts that `aws codepipeline ARGS` fails with the AWS error `code`.
 fn assert_cli_error(s: &Server, args: &[&str], code: &str) {
     let out = s.aws(args);
@@ -246,7 +226,7 @@ fn assert_cli_error(s: &Server, args: &[&str], code: &str) {
 fn poll_cli(s: &Server, command: &str, type_arg: &str, extra: &[&str]) -> Vec<Value> {
     let mut args = vec![command, "--action-type-id", type_arg];
     args.extend_from_slice(extra);
-    ok(s, &args)["jobs"]
+    s.aws_ok(&args)["jobs"]
         .as_array()
         .unwrap_or_else(|| panic!("{command} replied without jobs"))
         .clone()
@@ -261,7 +241,7 @@ fn wait_for_job(s: &Server, command: &str, type_arg: &str) -> Value {
 
 /// The `Build` stage's `Build` action in `get-pipeline-state`.
 fn action_state(s: &Server, stage: &str) -> Value {
-    let state = ok(s, &["get-pipeline-state", "--name", PIPELINE]);
+    let state = s.aws_ok(&["get-pipeline-state", "--name", PIPELINE]);
     state["stageStates"]
         .as_array()
         .into_iter()
@@ -278,16 +258,13 @@ fn wait_for_running(s: &Server, stage: &str, id: &str) {
         let latest = &action_state(s, stage)["latestExecution"];
         (latest["status"] == "InProgress" && latest["actionExecutionId"].is_string()).then_some(())
     });
-    let e = ok(
-        s,
-        &[
-            "get-pipeline-execution",
-            "--pipeline-name",
-            PIPELINE,
-            "--pipeline-execution-id",
-            id,
-        ],
-    );
+    let e = s.aws_ok(&[
+        "get-pipeline-execution",
+        "--pipeline-name",
+        PIPELINE,
+        "--pipeline-execution-id",
+        id,
+    ]);
     assert_eq!(e["pipelineExecution"]["status"], "InProgress", "{e:#}");
 }
 
@@ -302,7 +279,7 @@ fn str_of<'a>(v: &'a Value, what: &str) -> &'a str {
 
 #[tokio::test]
 async fn example_worker_drives_a_run_to_success() {
-    let s = server();
+    let s = Server::fast();
     let client = s.sdk();
     let deploy_id = type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3");
     let deploy_config = [
@@ -419,7 +396,7 @@ impl Intercept for Gate {
 /// up the test's own requests.
 #[test]
 fn continuation_token_brings_the_job_back() {
-    let s = server();
+    let s = Server::fast();
     let rt = runtime();
     let client = s.sdk();
     rt.block_on(setup(&client, &[("Steps", "2")], vec![]));
@@ -495,7 +472,7 @@ fn continuation_token_brings_the_job_back() {
 
 #[tokio::test]
 async fn failed_job_fails_the_execution() {
-    let s = server();
+    let s = Server::fast();
     let client = s.sdk();
     setup(&client, &[("Fail", "true")], vec![]).await;
     let id = s.latest_execution(PIPELINE);
@@ -520,7 +497,7 @@ async fn failed_job_fails_the_execution() {
 
 #[test]
 fn cli_poll_acknowledge_and_succeed_a_job() {
-    let s = server();
+    let s = Server::fast();
     let id = setup_blocking(&s, &[]);
 
     let job = wait_for_job(&s, "poll-for-jobs", WORKER_TYPE_ARG);
@@ -548,7 +525,7 @@ fn cli_poll_acknowledge_and_succeed_a_job() {
         Vec::<Value>::new()
     );
 
-    let details = ok(&s, &["get-job-details", "--job-id", &job_id])["jobDetails"].clone();
+    let details = &s.aws_ok(&["get-job-details", "--job-id", &job_id])["jobDetails"].clone();
     assert_eq!(details["id"], job_id.as_str(), "{details:#}");
     assert_eq!(details["accountId"], ACCOUNT, "{details:#}");
     assert_eq!(
@@ -566,7 +543,7 @@ fn cli_poll_acknowledge_and_succeed_a_job() {
     assert_eq!(acked["status"], "InProgress", "{acked:#}");
 
     let succeed = ["put-job-success-result", "--job-id", job_id.as_str()];
-    ok(&s, &succeed);
+    s.aws_ok(&succeed);
     s.wait_for_execution(PIPELINE, &id, "Succeeded");
     assert_cli_error(&s, &succeed, "InvalidJobStateException");
 }
@@ -599,7 +576,7 @@ fn job_operations(job_id: &str) -> Vec<Vec<&str>> {
 
 #[test]
 fn unknown_and_malformed_job_ids() {
-    let s = server();
+    let s = Server::fast();
     for args in job_operations(UNKNOWN_JOB) {
         assert_cli_error(&s, &args, "JobNotFoundException");
     }
@@ -610,7 +587,7 @@ fn unknown_and_malformed_job_ids() {
 
 #[tokio::test]
 async fn jobs_of_another_account_are_not_found() {
-    let s = server();
+    let s = Server::fast();
     let other = s.sdk_as("111111111111", "us-east-1");
     setup(&other, &[], vec![]).await;
     let job = poll_job(&other, &worker_type()).await;
@@ -642,7 +619,7 @@ async fn jobs_of_another_account_are_not_found() {
 
 #[test]
 fn polling_an_unknown_action_type() {
-    let s = server();
+    let s = Server::fast();
     let unknown = "category=Build,owner=Custom,provider=NoSuchWorker,version=1";
     assert_cli_error(
         &s,
@@ -653,7 +630,7 @@ fn polling_an_unknown_action_type() {
 
 #[test]
 fn query_param_selects_jobs_by_configuration() {
-    let s = server();
+    let s = Server::fast();
     let id = setup_blocking(&s, &[]);
     wait_for_running(&s, "Build", &id);
 
@@ -679,7 +656,7 @@ fn query_param_selects_jobs_by_configuration() {
 
 #[test]
 fn job_of_an_abandoned_execution_is_not_handed_out() {
-    let s = server();
+    let s = Server::fast();
     let id = setup_blocking(&s, &[]);
     wait_for_running(&s, "Build", &id);
 
@@ -691,7 +668,7 @@ fn job_of_an_abandoned_execution_is_not_handed_out() {
         id.as_str(),
         "--abandon",
     ];
-    ok(&s, &stop);
+    s.aws_ok(&stop);
     s.wait_for_execution(PIPELINE, &id, "Stopped");
     assert_eq!(
         poll_cli(&s, "poll-for-jobs", WORKER_TYPE_ARG, &[]),
@@ -701,22 +678,19 @@ fn job_of_an_abandoned_execution_is_not_handed_out() {
 
 #[test]
 fn configuration_error_fails_the_action_with_that_code() {
-    let s = server();
+    let s = Server::fast();
     let id = setup_blocking(&s, &[]);
     let job = wait_for_job(&s, "poll-for-jobs", WORKER_TYPE_ARG);
     let job_id = str_of(&job["id"], "id");
 
     let details = "type=ConfigurationError,message=Project alpha does not exist";
-    ok(
-        &s,
-        &[
-            "put-job-failure-result",
-            "--job-id",
-            job_id,
-            "--failure-details",
-            details,
-        ],
-    );
+    s.aws_ok(&[
+        "put-job-failure-result",
+        "--job-id",
+        job_id,
+        "--failure-details",
+        details,
+    ]);
     s.wait_for_execution(PIPELINE, &id, "Failed");
     let latest = &action_state(&s, "Build")["latestExecution"];
     assert_eq!(latest["status"], "Failed", "{latest:#}");
@@ -736,7 +710,7 @@ fn configuration_error_fails_the_action_with_that_code() {
 
 #[test]
 fn third_party_job_with_client_token() {
-    let s = server();
+    let s = Server::fast();
     let id = setup_alexa(&s);
 
     let job = wait_for_job(&s, "poll-for-third-party-jobs", ALEXA_TYPE_ARG);
@@ -751,16 +725,13 @@ fn third_party_job_with_client_token() {
     let job_id = str_of(&job["jobId"], "jobId");
     let client_id = str_of(&job["clientId"], "clientId");
 
-    let details = ok(
-        &s,
-        &[
-            "get-third-party-job-details",
-            "--job-id",
-            job_id,
-            "--client-token",
-            client_id,
-        ],
-    )["jobDetails"]
+    let details = s.aws_ok(&[
+        "get-third-party-job-details",
+        "--job-id",
+        job_id,
+        "--client-token",
+        client_id,
+    ])["jobDetails"]
         .clone();
     assert_eq!(details["id"], job_id, "{details:#}");
     let nonce = str_of(&details["nonce"], "nonce");
@@ -787,28 +758,22 @@ fn third_party_job_with_client_token() {
         "InvalidClientTokenException",
     );
 
-    let acked = ok(
-        &s,
-        &[
-            "acknowledge-third-party-job",
-            "--job-id",
-            job_id,
-            "--nonce",
-            nonce,
-            "--client-token",
-            client_id,
-        ],
-    );
+    let acked = s.aws_ok(&[
+        "acknowledge-third-party-job",
+        "--job-id",
+        job_id,
+        "--nonce",
+        nonce,
+        "--client-token",
+        client_id,
+    ]);
     assert_eq!(acked["status"], "InProgress", "{acked:#}");
-    ok(
-        &s,
-        &[
-            "put-third-party-job-success-result",
-            "--job-id",
-            job_id,
-            "--client-token",
-            client_id,
-        ],
-    );
+    s.aws_ok(&[
+        "put-third-party-job-success-result",
+        "--job-id",
+        job_id,
+        "--client-token",
+        client_id,
+    ]);
     s.wait_for_execution(PIPELINE, &id, "Succeeded");
 }
