@@ -1,6 +1,7 @@
 //! The connection loop: accepts TCP connections and serves HTTP/1.1 on each with a header-read
 //! timeout, so a client that opens a connection and stalls cannot hold it forever. Shutdown stops
-//! accepting, lets in-flight requests finish, then returns.
+//! accepting, lets in-flight requests finish, then returns. Kept instead of `axum::serve`, which
+//! sets no header timer.
 
 use std::future::Future;
 use std::time::Duration;

@@ -69,7 +69,9 @@ fn number(text: &str, names: &[&str], base: u32) -> Option<u32> {
     })
 }
 
-/// One cron field (`*`, `?`, `5`, `1-5`, `MON-FRI`, `*/15`, `0,30`) against a value.
+/// One cron field (`*`, `?`, `5`, `1-5`, `MON-FRI`, `*/15`, `0,30`) against a value. AWS's cron
+/// (six fields with a year, `?` for "no specific day", day-of-week 1-7 from Sunday) is not the
+/// `cron` crate's format, so these few lines are kept rather than translated into it.
 fn field_matches(field: &str, value: u32, names: &[&str], base: u32) -> Result<bool, String> {
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
