@@ -376,6 +376,40 @@ impl Server {
         })
     }
 
+    /// CreatePipeline with `declaration`, which must succeed: the reply.
+    pub fn create_pipeline(&self, declaration: &Value) -> Value {
+        let (status, reply) = self.call(
+            "CreatePipeline",
+            serde_json::json!({ "pipeline": declaration }),
+        );
+        assert_eq!(status, 200, "CreatePipeline: {reply}");
+        reply
+    }
+
+    /// `aws codepipeline list-pipeline-executions`: the summaries, newest first.
+    pub fn execution_summaries(&self, pipeline: &str) -> Vec<Value> {
+        self.aws_ok(&["list-pipeline-executions", "--pipeline-name", pipeline])
+            ["pipelineExecutionSummaries"]
+            .as_array()
+            .expect("pipelineExecutionSummaries")
+            .clone()
+    }
+
+    /// `aws codepipeline list-action-executions` of one execution: its details.
+    pub fn action_executions(&self, pipeline: &str, id: &str) -> Vec<Value> {
+        let filter = format!("pipelineExecutionId={id}");
+        self.aws_ok(&[
+            "list-action-executions",
+            "--pipeline-name",
+            pipeline,
+            "--filter",
+            &filter,
+        ])["actionExecutionDetails"]
+            .as_array()
+            .expect("actionExecutionDetails")
+            .clone()
+    }
+
     /// The names of the first page of `ListPipelines`, in the default account.
     pub fn pipeline_names(&self) -> Vec<String> {
         let (_, listed) = self.call("ListPipelines", serde_json::json!({}));
@@ -465,6 +499,15 @@ pub fn two_stage(name: &str) -> Value {
                 "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}}]}
         ]
     })
+}
+
+/// The detail of `action` among action execution details.
+pub fn action_detail(details: &[Value], action: &str) -> Value {
+    details
+        .iter()
+        .find(|d| d["actionName"] == action)
+        .unwrap_or_else(|| panic!("no action execution of {action} in {details:#?}"))
+        .clone()
 }
 
 /// A stage `Source` holding a GitHub (version 1) source action `Source` on `me/app`, branch

@@ -73,17 +73,9 @@ fn create(s: &Server, declaration: &Value) -> String {
     create_from(s, &file, name)
 }
 
-fn summaries(s: &Server, pipeline: &str) -> Vec<Value> {
-    let list = s.aws_ok(&["list-pipeline-executions", "--pipeline-name", pipeline]);
-    list["pipelineExecutionSummaries"]
-        .as_array()
-        .expect("pipelineExecutionSummaries")
-        .clone()
-}
-
 /// The newest execution of `pipeline` (ListPipelineExecutions lists newest first).
 fn latest_execution(s: &Server, pipeline: &str) -> String {
-    summaries(s, pipeline)
+    s.execution_summaries(pipeline)
         .first()
         .and_then(|e| e["pipelineExecutionId"].as_str())
         .unwrap_or_else(|| panic!("{pipeline} has no execution"))
@@ -208,28 +200,6 @@ fn approve(
     ])
 }
 
-fn action_executions(s: &Server, pipeline: &str, id: &str) -> Vec<Value> {
-    let filter = format!("pipelineExecutionId={id}");
-    s.aws_ok(&[
-        "list-action-executions",
-        "--pipeline-name",
-        pipeline,
-        "--filter",
-        &filter,
-    ])["actionExecutionDetails"]
-        .as_array()
-        .expect("actionExecutionDetails")
-        .clone()
-}
-
-fn action_detail(details: &[Value], action: &str) -> Value {
-    details
-        .iter()
-        .find(|d| d["actionName"] == action)
-        .unwrap_or_else(|| panic!("no action execution of {action} in {details:#?}"))
-        .clone()
-}
-
 fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
@@ -279,7 +249,7 @@ fn s3_build_deploy_runs_to_succeeded() {
     assert!(is_uuid(&first), "execution id {first}");
     wait_for_execution(&s, PIPELINE, &first, "Succeeded");
 
-    let list = summaries(&s, PIPELINE);
+    let list = s.execution_summaries(PIPELINE);
     assert_eq!(list.len(), 1, "{list:#?}");
     let summary = &list[0];
     assert_eq!(summary["pipelineExecutionId"], first.as_str());
@@ -311,7 +281,7 @@ fn s3_build_deploy_runs_to_succeeded() {
     assert_ne!(second, first);
     let e = wait_for_execution(&s, PIPELINE, &second, "Succeeded");
     assert_eq!(e["trigger"]["triggerType"], "StartPipelineExecution");
-    let list = summaries(&s, PIPELINE);
+    let list = s.execution_summaries(PIPELINE);
     let ids: Vec<&str> = list
         .iter()
         .filter_map(|e| e["pipelineExecutionId"].as_str())
@@ -336,7 +306,7 @@ fn s3_build_deploy_runs_to_succeeded() {
         .unwrap_or_else(|| panic!("externalExecutionId {external}"));
     assert!(is_uuid(build_id), "externalExecutionId {external}");
 
-    let details = action_executions(&s, PIPELINE, &second);
+    let details = s.action_executions(PIPELINE, &second);
     assert_eq!(details.len(), 3, "{details:#?}");
     for d in &details {
         assert_eq!(d["pipelineExecutionId"], second.as_str());
@@ -355,7 +325,7 @@ fn s3_build_deploy_runs_to_succeeded() {
         vars["ETag"].as_str().is_some_and(|t| !t.is_empty()),
         "{vars}"
     );
-    let second_revision = &summaries(&s, PIPELINE)[0]["sourceRevisions"][0]["revisionId"];
+    let second_revision = &s.execution_summaries(PIPELINE)[0]["sourceRevisions"][0]["revisionId"];
     assert_eq!(&vars["VersionId"], second_revision);
     let source_output = &source["output"]["outputArtifacts"][0];
     assert_eq!(source_output["name"], "SourceOutput");
@@ -384,7 +354,7 @@ fn succeeded_in_stage_filter_and_client_request_token() {
     let failed = start(&s, PIPELINE);
     wait_for_execution(&s, PIPELINE, &failed, "Failed");
 
-    let all = summaries(&s, PIPELINE);
+    let all = s.execution_summaries(PIPELINE);
     assert_eq!(all.len(), 2, "{all:#?}");
     let list = s.aws_ok(&[
         "list-pipeline-executions",
@@ -432,7 +402,7 @@ fn succeeded_in_stage_filter_and_client_request_token() {
     let other = with_token("deploy-request-2");
     assert_ne!(other, once);
     wait_for_execution(&s, PIPELINE, &other, "Succeeded");
-    assert_eq!(summaries(&s, PIPELINE).len(), 4);
+    assert_eq!(s.execution_summaries(PIPELINE).len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,7 +582,7 @@ fn stop_with_abandon_abandons_the_running_action() {
         stage(&st, "Deploy").get("latestExecution").is_none(),
         "Deploy never ran: {st:#}"
     );
-    let summary = &summaries(&s, PIPELINE)[0];
+    let summary = &s.execution_summaries(PIPELINE)[0];
     assert_eq!(summary["status"], "Stopped");
     assert_eq!(
         summary["stopTrigger"]["reason"], "hung build",
@@ -744,7 +714,7 @@ fn failed_action_then_retry_failed_actions() {
     let id = create_fixture(&s, BUILD_FIXTURE, PIPELINE);
     let e = wait_for_execution(&s, PIPELINE, &id, "Failed");
     assert_eq!(e["statusSummary"], "boom", "{e:#}");
-    assert_eq!(summaries(&s, PIPELINE)[0]["statusSummary"], "boom");
+    assert_eq!(s.execution_summaries(PIPELINE)[0]["statusSummary"], "boom");
     let st = state(&s, PIPELINE);
     assert_eq!(
         stage(&st, "Build")["latestExecution"]["status"],
@@ -755,7 +725,7 @@ fn failed_action_then_retry_failed_actions() {
     assert_eq!(build["status"], "Failed");
     assert_eq!(build["errorDetails"]["message"], "boom", "{build:#}");
     assert!(build["errorDetails"]["code"].is_string());
-    let failed_run = action_detail(&action_executions(&s, PIPELINE, &id), "Build");
+    let failed_run = action_detail(&s.action_executions(PIPELINE, &id), "Build");
     assert_eq!(failed_run["status"], "Failed");
     assert_eq!(
         failed_run["output"]["executionResult"]["errorDetails"]["message"], "boom",
@@ -768,7 +738,7 @@ fn failed_action_then_retry_failed_actions() {
     let e = wait_for_execution(&s, PIPELINE, &id, "Succeeded");
     assert!(e.get("statusSummary").is_none(), "{e:#}");
     assert_eq!(
-        summaries(&s, PIPELINE).len(),
+        s.execution_summaries(PIPELINE).len(),
         1,
         "a retry starts no new execution"
     );
@@ -819,7 +789,7 @@ fn retried_action_keeps_its_failed_attempt_in_the_history() {
     assert!(reply.ok, "{}", reply.stderr);
     wait_for_execution(&s, PIPELINE, &id, "Succeeded");
     // Each attempt is its own action execution, so ListActionExecutions shows both.
-    let details = action_executions(&s, PIPELINE, &id);
+    let details = s.action_executions(PIPELINE, &id);
     let builds: Vec<&Value> = details
         .iter()
         .filter(|d| d["actionName"] == "Build")
@@ -970,7 +940,7 @@ fn superseded_mode_supersedes_the_older_waiting_execution() {
     );
     assert_eq!(status(&s, p, &first), "InProgress");
     assert_eq!(status(&s, p, &third), "InProgress");
-    let listed = summaries(&s, p);
+    let listed = s.execution_summaries(p);
     let superseded = listed
         .iter()
         .find(|e| e["pipelineExecutionId"] == second.as_str());
@@ -987,7 +957,7 @@ fn superseded_mode_supersedes_the_older_waiting_execution() {
     assert!(approved.ok, "{}", approved.stderr);
     wait_for_execution(&s, p, &first, "Succeeded");
     wait_for_token(&s, p, "Approval", "Approve", Some(&token));
-    let in_approval = action_detail(&action_executions(&s, p, &third), "Approve");
+    let in_approval = action_detail(&s.action_executions(p, &third), "Approve");
     assert_eq!(in_approval["status"], "InProgress");
 }
 
@@ -1024,11 +994,13 @@ fn queued_mode_lets_waiting_executions_in_in_order() {
         second.as_str(),
         "the oldest waiting execution enters first: {st:#}"
     );
-    let in_approval = action_detail(&action_executions(&s, p, &second), "Approve");
+    let in_approval = action_detail(&s.action_executions(p, &second), "Approve");
     assert_eq!(in_approval["status"], "InProgress");
     assert_eq!(status(&s, p, &third), "InProgress");
     assert!(
-        summaries(&s, p).iter().all(|e| e["status"] != "Superseded"),
+        s.execution_summaries(p)
+            .iter()
+            .all(|e| e["status"] != "Superseded"),
         "QUEUED supersedes nothing"
     );
 }
@@ -1048,7 +1020,7 @@ fn parallel_mode_runs_executions_side_by_side() {
         let e = execution(&s, p, id);
         assert_eq!(e["status"], "InProgress", "{e:#}");
         assert_eq!(e["executionMode"], "PARALLEL");
-        let run = action_detail(&action_executions(&s, p, id), "Approve");
+        let run = action_detail(&s.action_executions(p, id), "Approve");
         assert_eq!(run["status"], "InProgress", "{run:#}");
         approval_runs.push(run["actionExecutionId"].clone());
     }
@@ -1119,7 +1091,7 @@ fn variables_pipeline() -> Value {
 
 /// The Build action's resolved configuration must name `env`, the source's ETag and `id`.
 fn assert_resolved(s: &Server, pipeline: &str, id: &str, env: &str) {
-    let details = action_executions(s, pipeline, id);
+    let details = s.action_executions(pipeline, id);
     let etag = action_detail(&details, "Source")["output"]["outputVariables"]["ETag"]
         .as_str()
         .expect("ETag")
@@ -1173,7 +1145,11 @@ fn variables_resolve_in_action_configuration() {
         "name=region,value=eu-west-1",
     ];
     assert_error(&s, undeclared, "ValidationException");
-    assert_eq!(summaries(&s, p).len(), 2, "a refused start starts nothing");
+    assert_eq!(
+        s.execution_summaries(p).len(),
+        2,
+        "a refused start starts nothing"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1455,7 +1431,7 @@ fn example_stop_pipeline_execution() {
     assert_eq!(status(&s, MY_FIRST_PIPELINE, &id), "Stopping");
     control(&s, "/_local/clock", json!({ "advance": "1h" }));
     wait_for_execution(&s, MY_FIRST_PIPELINE, &id, "Stopped");
-    let summary = &summaries(&s, MY_FIRST_PIPELINE)[0];
+    let summary = &s.execution_summaries(MY_FIRST_PIPELINE)[0];
     assert_eq!(summary["stopTrigger"]["reason"], reason, "{summary:#}");
     let st = state(&s, MY_FIRST_PIPELINE);
     assert_eq!(

@@ -26,11 +26,6 @@ fn rule(name: &str, provider: &str, configuration: Value) -> Value {
            "configuration": configuration})
 }
 
-fn create(server: &Server, body: Value) {
-    let (status, reply) = server.call("CreatePipeline", body);
-    assert_eq!(status, 200, "{reply}");
-}
-
 fn deploy_state(server: &Server, name: &str) -> Value {
     let (_, state) = server.call("GetPipelineState", json!({"name": name}));
     state["stageStates"][1].clone()
@@ -41,12 +36,11 @@ fn a_hanging_before_entry_rule_waits_for_override_stage_condition() {
     let server = Server::start_with(&["--action-duration", "0s"]);
     server.control("/_local/faults", json!({"action": "Alarm", "type": "hang"}));
     let alarm = rule("Alarm", "CloudWatchAlarm", json!({"AlarmName": "errors"}));
-    create(
-        &server,
-        pipeline(
+    server.create_pipeline(
+        &pipeline(
             "held",
             json!({"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [alarm]}]}}),
-        ),
+        )["pipeline"],
     );
     let id = server.latest_execution("held");
     let state = poll("the beforeEntry condition to be in progress", || {
@@ -115,12 +109,11 @@ fn a_failing_variable_check_fails_the_stage_before_its_actions() {
         "VariableCheck",
         json!({"Variable": "#{S.ObjectKey}", "Value": "other.zip", "Operator": "EQ"}),
     );
-    create(
-        &server,
-        pipeline(
+    server.create_pipeline(
+        &pipeline(
             "checked",
             json!({"beforeEntry": {"conditions": [{"result": "FAIL", "rules": [check]}]}}),
-        ),
+        )["pipeline"],
     );
     let id = server.latest_execution("checked");
     let execution = server.wait_for_execution("checked", &id, "Failed");
@@ -152,9 +145,8 @@ fn a_failing_variable_check_fails_the_stage_before_its_actions() {
 #[test]
 fn on_failure_rollback_redeploys_the_last_good_execution() {
     let server = Server::start_with(&["--action-duration", "0s"]);
-    create(
-        &server,
-        pipeline("guarded", json!({"onFailure": {"result": "ROLLBACK"}})),
+    server.create_pipeline(
+        &pipeline("guarded", json!({"onFailure": {"result": "ROLLBACK"}}))["pipeline"],
     );
     let good = server.latest_execution("guarded");
     server.wait_for_execution("guarded", &good, "Succeeded");

@@ -116,12 +116,6 @@ fn assert_service_error<T: Debug, E: ProvideErrorMetadata + Debug>(
     );
 }
 
-/// CreatePipeline with a raw awsJson request.
-fn create(server: &Server, declaration: Value) {
-    let (status, reply) = server.call("CreatePipeline", json!({ "pipeline": declaration }));
-    assert_eq!(status, 200, "CreatePipeline: {reply}");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers: pipeline declarations
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +181,7 @@ fn post_push(url: &str, body: &str) -> u16 {
 async fn webhooks_through_the_sdk() {
     let server = server();
     let client = server.sdk();
-    create(&server, github_pipeline("hooked"));
+    server.create_pipeline(&github_pipeline("hooked"));
     let first = latest_execution(&client, "hooked").await;
     wait_status(
         &client,
@@ -302,10 +296,10 @@ fn revision(id: &str) -> ActionRevision {
 async fn put_action_revision_starts_only_new_revisions() {
     let server = server();
     let client = server.sdk();
-    create(
-        &server,
-        pipeline("revised", json!([s3_source_stage(), s3_deploy_stage()])),
-    );
+    server.create_pipeline(&pipeline(
+        "revised",
+        json!([s3_source_stage(), s3_deploy_stage()]),
+    ));
     let first = latest_execution(&client, "revised").await;
     wait_status(
         &client,
@@ -350,10 +344,10 @@ async fn put_action_revision_starts_only_new_revisions() {
 async fn rollback_stage_redeploys_an_earlier_execution() {
     let server = server();
     let client = server.sdk();
-    create(
-        &server,
-        pipeline("rolled", json!([s3_source_stage(), s3_deploy_stage()])),
-    );
+    server.create_pipeline(&pipeline(
+        "rolled",
+        json!([s3_source_stage(), s3_deploy_stage()]),
+    ));
     let first = latest_execution(&client, "rolled").await;
     wait_status(
         &client,
@@ -462,7 +456,7 @@ async fn override_stage_condition_releases_a_hanging_rule() {
     let server = server();
     let client = server.sdk();
     server.control("/_local/faults", json!({"action": "Alarm", "type": "hang"}));
-    create(&server, gated_pipeline("gated"));
+    server.create_pipeline(&gated_pipeline("gated"));
     let id = latest_execution(&client, "gated").await;
 
     eventually("the beforeEntry condition to be InProgress", || async {
@@ -531,10 +525,7 @@ async fn deploy_targets_of_a_codedeploy_action() {
         "CodeDeploy",
         json!({"ApplicationName": "app", "DeploymentGroupName": "app-group"}),
     );
-    create(
-        &server,
-        pipeline("fleet", json!([s3_source_stage(), deploy])),
-    );
+    server.create_pipeline(&pipeline("fleet", json!([s3_source_stage(), deploy])));
     let id = latest_execution(&client, "fleet").await;
     wait_status(&client, "fleet", &id, PipelineExecutionStatus::Succeeded).await;
 

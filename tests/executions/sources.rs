@@ -62,17 +62,8 @@ fn create(s: &Server, declaration: &Value) -> String {
     id
 }
 
-/// ListPipelineExecutions, newest first.
-fn summaries(s: &Server, pipeline: &str) -> Vec<Value> {
-    s.aws_ok(&["list-pipeline-executions", "--pipeline-name", pipeline])
-        ["pipelineExecutionSummaries"]
-        .as_array()
-        .expect("pipelineExecutionSummaries")
-        .clone()
-}
-
 fn summary(s: &Server, pipeline: &str, id: &str) -> Value {
-    summaries(s, pipeline)
+    s.execution_summaries(pipeline)
         .into_iter()
         .find(|e| e["pipelineExecutionId"] == id)
         .unwrap_or_else(|| panic!("no execution {id} of {pipeline}"))
@@ -94,29 +85,6 @@ fn execution(s: &Server, pipeline: &str, id: &str) -> Value {
 fn succeeded(s: &Server, pipeline: &str, id: &str) -> Value {
     s.wait_for_execution(pipeline, id, "Succeeded");
     execution(s, pipeline, id)
-}
-
-/// ListActionExecutions for one pipeline execution.
-fn action_executions(s: &Server, pipeline: &str, id: &str) -> Vec<Value> {
-    let filter = format!("pipelineExecutionId={id}");
-    s.aws_ok(&[
-        "list-action-executions",
-        "--pipeline-name",
-        pipeline,
-        "--filter",
-        &filter,
-    ])["actionExecutionDetails"]
-        .as_array()
-        .expect("actionExecutionDetails")
-        .clone()
-}
-
-fn action_detail(details: &[Value], action: &str) -> Value {
-    details
-        .iter()
-        .find(|d| d["actionName"] == action)
-        .unwrap_or_else(|| panic!("no action execution of {action} in {details:#?}"))
-        .clone()
 }
 
 /// A timestamp as the aws CLI prints it: epoch seconds, or ISO 8601 text with a timestamp format.
@@ -445,14 +413,14 @@ fn put_webhook_returns_url_arn_and_definition_without_secret() {
 fn signed_push_to_the_branch_starts_the_pipeline() {
     let s = github_server("gh");
     let w = put_webhook(&s, &hmac_webhook("gh-hook", "gh"));
-    let before = summaries(&s, "gh").len();
+    let before = s.execution_summaries("gh").len();
 
     let (status, reply) = deliver_signed(&url_of(&w), SECRET, "main");
     let id = started_id(status, &reply);
     let e = succeeded(&s, "gh", &id);
     assert_eq!(e["trigger"]["triggerType"], "Webhook", "{e:#}");
     assert_eq!(e["trigger"]["triggerDetail"], w["arn"], "{e:#}");
-    assert_eq!(summaries(&s, "gh").len(), before + 1);
+    assert_eq!(s.execution_summaries("gh").len(), before + 1);
     let listed = summary(&s, "gh", &id);
     assert_eq!(listed["trigger"]["triggerType"], "Webhook");
 
@@ -478,7 +446,7 @@ fn bad_signature_or_another_branch_starts_nothing() {
     let s = github_server("gh");
     let w = put_webhook(&s, &hmac_webhook("gh-hook", "gh"));
     let url = url_of(&w);
-    let before = summaries(&s, "gh").len();
+    let before = s.execution_summaries("gh").len();
 
     let (status, reply) = deliver_signed(&url, "not-the-secret", "main");
     assert_eq!(status, 401, "wrong secret: {reply}");
@@ -488,7 +456,11 @@ fn bad_signature_or_another_branch_starts_nothing() {
     let signed_other_body = sign_sha256(SECRET, &push_body("dev"));
     let (status, reply) = post(&url, &body, &[("X-Hub-Signature-256", &signed_other_body)]);
     assert_eq!(status, 401, "signature of another body: {reply}");
-    assert_eq!(summaries(&s, "gh").len(), before, "a 401 starts nothing");
+    assert_eq!(
+        s.execution_summaries("gh").len(),
+        before,
+        "a 401 starts nothing"
+    );
 
     let (status, reply) = deliver_signed(&url, SECRET, "dev");
     assert_eq!(status, 200, "{reply}");
@@ -496,7 +468,7 @@ fn bad_signature_or_another_branch_starts_nothing() {
     assert!(reply["reason"].is_string(), "{reply}");
     assert!(reply.get("pipelineExecutionId").is_none(), "{reply}");
     assert_eq!(
-        summaries(&s, "gh").len(),
+        s.execution_summaries("gh").len(),
         before,
         "a mismatch starts nothing"
     );
@@ -584,10 +556,10 @@ fn deleted_webhook_url_answers_404() {
     let url = url_of(&w);
     s.aws_ok(&["delete-webhook", "--name", "gh-hook"]);
     assert!(listed_webhook(&s, "gh-hook").is_none());
-    let before = summaries(&s, "gh").len();
+    let before = s.execution_summaries("gh").len();
     let (status, reply) = deliver_signed(&url, SECRET, "main");
     assert_eq!(status, 404, "{reply}");
-    assert_eq!(summaries(&s, "gh").len(), before);
+    assert_eq!(s.execution_summaries("gh").len(), before);
     // Deleting a webhook that is gone succeeds.
     s.aws_ok(&["delete-webhook", "--name", "gh-hook"]);
 }
@@ -648,11 +620,11 @@ fn ip_webhooks_check_the_callers_address() {
             json!({"AllowedIPRange": "10.0.0.0/8"}),
         ),
     );
-    let before = summaries(&s, "gh").len();
+    let before = s.execution_summaries("gh").len();
 
     let (status, reply) = deliver(&url_of(&private), "main");
     assert_eq!(status, 401, "{reply}");
-    assert_eq!(summaries(&s, "gh").len(), before);
+    assert_eq!(s.execution_summaries("gh").len(), before);
 
     let (status, reply) = deliver(&url_of(&local), "main");
     let id = started_id(status, &reply);
@@ -749,11 +721,11 @@ fn current_revision(s: &Server, pipeline: &str) -> String {
 fn put_action_revision_with_the_current_revision_is_not_new() {
     let s = github_server("gh");
     let current = current_revision(&s, "gh");
-    let before = summaries(&s, "gh").len();
+    let before = s.execution_summaries("gh").len();
     let out = put_action_revision(&s, "gh", "Source", "Source", &current);
     assert!(out.ok, "{}", out.stderr);
     assert_eq!(out.json["newRevision"], false, "{}", out.json);
-    assert_eq!(summaries(&s, "gh").len(), before, "nothing started");
+    assert_eq!(s.execution_summaries("gh").len(), before, "nothing started");
 }
 
 #[test]
@@ -828,7 +800,7 @@ fn triggers_server() -> Server {
 #[test]
 fn a_matching_push_starts_exactly_that_pipeline() {
     let s = triggers_server();
-    let other_before = summaries(&s, "other").len();
+    let other_before = s.execution_summaries("other").len();
     let commit = "1111111111111111111111111111111111111111";
     let started = source_event(&s, push_event("me/app", "release/2", &["src/x"], commit));
     assert_eq!(started.len(), 1, "{started:?}");
@@ -842,7 +814,7 @@ fn a_matching_push_starts_exactly_that_pipeline() {
     assert_eq!(listed["sourceRevisions"][0]["revisionId"], commit);
     assert_eq!(listed["sourceRevisions"][0]["actionName"], "Src");
 
-    let details = action_executions(&s, "app", id);
+    let details = s.action_executions("app", id);
     let source = action_detail(&details, "Src");
     assert_eq!(source["output"]["outputVariables"]["CommitId"], commit);
     let build = action_detail(&details, "Build");
@@ -851,13 +823,16 @@ fn a_matching_push_starts_exactly_that_pipeline() {
         build_env(commit)["EnvironmentVariables"],
         "{build:#}"
     );
-    assert_eq!(summaries(&s, "other").len(), other_before);
+    assert_eq!(s.execution_summaries("other").len(), other_before);
 }
 
 #[test]
 fn non_matching_pushes_start_nothing() {
     let s = triggers_server();
-    let before = (summaries(&s, "app").len(), summaries(&s, "other").len());
+    let before = (
+        s.execution_summaries("app").len(),
+        s.execution_summaries("other").len(),
+    );
     let commit = "2222222222222222222222222222222222222222";
     let misses = [
         (
@@ -888,7 +863,10 @@ fn non_matching_pushes_start_nothing() {
         assert!(started.is_empty(), "{what} started {started:?}");
     }
     assert_eq!(
-        (summaries(&s, "app").len(), summaries(&s, "other").len()),
+        (
+            s.execution_summaries("app").len(),
+            s.execution_summaries("other").len()
+        ),
         before
     );
 }
@@ -896,12 +874,12 @@ fn non_matching_pushes_start_nothing() {
 #[test]
 fn a_pull_request_opened_on_main_starts_the_pipeline() {
     let s = triggers_server();
-    let before = summaries(&s, "app").len();
+    let before = s.execution_summaries("app").len();
     let closed = source_event(&s, pull_request_event("main", "CLOSED", "3333"));
     assert!(closed.is_empty(), "CLOSED started {closed:?}");
     let elsewhere = source_event(&s, pull_request_event("dev", "OPEN", "3333"));
     assert!(elsewhere.is_empty(), "OPEN on dev started {elsewhere:?}");
-    assert_eq!(summaries(&s, "app").len(), before);
+    assert_eq!(s.execution_summaries("app").len(), before);
 
     let commit = "4444444444444444444444444444444444444444";
     let started = source_event(&s, pull_request_event("main", "OPEN", commit));
@@ -922,7 +900,7 @@ fn a_pipeline_without_triggers_starts_on_a_push_to_its_branch() {
         &s,
         &v2_pipeline("ignores", "me/app", json!({"DetectChanges": "false"}), None),
     );
-    let before = summaries(&s, "ignores").len();
+    let before = s.execution_summaries("ignores").len();
 
     let dev = source_event(&s, push_event("me/app", "dev", &["src/x"], "5555"));
     assert!(dev.is_empty(), "a push to dev started {dev:?}");
@@ -936,7 +914,7 @@ fn a_pipeline_without_triggers_starts_on_a_push_to_its_branch() {
     let e = succeeded(&s, "detects", &started[0].1);
     assert_eq!(e["trigger"]["triggerType"], "WebhookV2");
     assert_eq!(e["artifactRevisions"][0]["revisionId"], commit);
-    assert_eq!(summaries(&s, "ignores").len(), before);
+    assert_eq!(s.execution_summaries("ignores").len(), before);
 }
 
 #[test]
@@ -990,7 +968,7 @@ fn deploy_targets(s: &Server, pipeline: &str, action_execution: &str, extra: &[&
 fn deploy_action_execution_targets() {
     let s = Server::fast();
     let id = create(&s, &codedeploy_pipeline("deploy"));
-    let details = action_executions(&s, "deploy", &id);
+    let details = s.action_executions("deploy", &id);
     let deploy = action_detail(&details, "Deploy");
     let deploy_id = deploy["actionExecutionId"]
         .as_str()
@@ -1058,7 +1036,7 @@ fn deploy_targets_of_unknown_and_non_deploy_actions() {
         "ActionExecutionNotFoundException",
     );
 
-    let details = action_executions(&s, "deploy", &id);
+    let details = s.action_executions("deploy", &id);
     let source_id = action_detail(&details, "Source")["actionExecutionId"]
         .as_str()
         .expect("actionExecutionId")
