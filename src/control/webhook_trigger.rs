@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::api::webhooks::{self as api, WebhookUrlIndex};
+use crate::services::codepipeline::domain::enums::WebhookAuthentication;
 use crate::services::codepipeline::domain::webhooks;
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records as repo;
@@ -79,8 +80,8 @@ async fn run(
         AwsError::new(codes::WEBHOOK_ACCESS_DENIED, why.to_owned())
             .with_status(StatusCode::UNAUTHORIZED)
     };
-    match def.authentication.as_str() {
-        "GITHUB_HMAC" => {
+    match WebhookAuthentication::parse(&def.authentication) {
+        Some(WebhookAuthentication::GithubHmac) => {
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             let secret = def
                 .authentication_configuration
@@ -98,7 +99,7 @@ async fn run(
                 ));
             }
         }
-        "IP" => {
+        Some(WebhookAuthentication::Ip) => {
             let range = def
                 .authentication_configuration
                 .allowed_ip_range

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::call::Context;
 use crate::error::AwsError;
+use crate::services::codepipeline::domain::enums::ApprovalStatus;
 use crate::services::codepipeline::engine::PipelineKey;
 use crate::services::codepipeline::service::{caller, declared_action, pipeline, stage_not_found};
 use crate::state::AppState;
@@ -43,7 +44,7 @@ pub async fn put_approval_result(
     declared_action(&record, &input.stage_name, &input.action_name)?;
     let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
     let by = caller(ctx);
-    let approved = input.result.status == "Approved";
+    let approved = ApprovalStatus::parse(&input.result.status) == Some(ApprovalStatus::Approved);
     let at = state
         .engine
         .with_machine(&key, None, |m| {

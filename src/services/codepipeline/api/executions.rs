@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::{paging, present};
 use crate::call::Context;
 use crate::error::AwsError;
+use crate::services::codepipeline::domain::enums::StageRetryMode;
 use crate::services::codepipeline::domain::execution::model::{
     ActionRun, SourceRevisionOverride, StageStatus,
 };
@@ -209,7 +210,7 @@ pub async fn retry(state: &AppState, ctx: &Context, input: RetryInput) -> Result
     )?;
     let key = PipelineKey::new(&ctx.account, &ctx.region, &input.pipeline_name);
     let id = input.pipeline_execution_id.clone();
-    let all = input.retry_mode == "ALL_ACTIONS";
+    let all = StageRetryMode::parse(&input.retry_mode) == Some(StageRetryMode::AllActions);
     state
         .engine
         .with_machine(&key, Some(&id), |m| m.retry(&id, &input.stage_name, all))

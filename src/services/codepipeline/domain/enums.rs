@@ -1,64 +1,77 @@
-//! The model's string enums that rules and the state machine decide on, as Rust enums, so a
-//! misspelt value is a compile error rather than a branch never taken. Declarations and records
-//! keep the strings the API carries; these are read from them. A unit test checks every enum
-//! against the model's value set.
+//! The model's string enums that rules, handlers and the state machine decide on, as Rust enums,
+//! so a misspelt value is a compile error rather than a branch never taken. Declarations and
+//! records keep the strings the API carries; these are read from them. A unit test checks every
+//! enum against the model's value set.
 
-/// `executionMode`: how executions share a stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExecutionMode {
-    Superseded,
-    Queued,
-    Parallel,
+/// An enum of the model's `shape`: its variants with their texts, `ALL`, `as_str` and `parse`.
+macro_rules! model_enum {
+    ($(#[$doc:meta])* $name:ident, $shape:literal, [$($variant:ident => $text:literal),+ $(,)?]) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The model shape whose value set this is.
+            #[cfg(test)]
+            const SHAPE: &'static str = $shape;
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
 }
+
+model_enum!(
+    /// `executionMode`: how executions share a stage.
+    ExecutionMode, "ExecutionMode", [Superseded => "SUPERSEDED", Queued => "QUEUED", Parallel => "PARALLEL"]
+);
+model_enum!(
+    /// A condition's `result`: what happens to the stage when the condition fails.
+    ConditionResult, "Result", [Fail => "FAIL", Rollback => "ROLLBACK", Retry => "RETRY", Skip => "SKIP"]
+);
+model_enum!(
+    /// `pipelineType`.
+    PipelineType, "PipelineType", [V1 => "V1", V2 => "V2"]
+);
+model_enum!(
+    /// `retryMode` of RetryStageExecution and of an `onFailure` retry.
+    StageRetryMode, "StageRetryMode", [FailedActions => "FAILED_ACTIONS", AllActions => "ALL_ACTIONS"]
+);
+model_enum!(
+    /// An execution's `executionType`.
+    ExecutionType, "ExecutionType", [Standard => "STANDARD", Rollback => "ROLLBACK"]
+);
+model_enum!(
+    /// A webhook's `authentication`.
+    WebhookAuthentication, "WebhookAuthenticationType",
+    [GithubHmac => "GITHUB_HMAC", Ip => "IP", Unauthenticated => "UNAUTHENTICATED"]
+);
+model_enum!(
+    /// An approval's answer.
+    ApprovalStatus, "ApprovalStatus", [Approved => "Approved", Rejected => "Rejected"]
+);
 
 impl ExecutionMode {
-    pub const ALL: [ExecutionMode; 3] = [Self::Superseded, Self::Queued, Self::Parallel];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Superseded => "SUPERSEDED",
-            Self::Queued => "QUEUED",
-            Self::Parallel => "PARALLEL",
-        }
-    }
-
-    /// A declared or stored mode; none (or one the model validation let through only as a
-    /// string) is AWS's default, SUPERSEDED.
+    /// A declared or stored mode; none is AWS's default, SUPERSEDED.
     pub fn of(text: Option<&str>) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|m| Some(m.as_str()) == text)
-            .unwrap_or(Self::Superseded)
+        text.and_then(Self::parse).unwrap_or(Self::Superseded)
     }
-}
-
-/// A condition's `result`: what happens to the stage when the condition fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConditionResult {
-    Fail,
-    Rollback,
-    Retry,
-    Skip,
 }
 
 impl ConditionResult {
-    pub const ALL: [ConditionResult; 4] = [Self::Fail, Self::Rollback, Self::Retry, Self::Skip];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fail => "FAIL",
-            Self::Rollback => "ROLLBACK",
-            Self::Retry => "RETRY",
-            Self::Skip => "SKIP",
-        }
-    }
-
     /// The declared result; none means FAIL, as AWS reads it.
     pub fn of(text: Option<&str>) -> Self {
-        Self::ALL
-            .into_iter()
-            .find(|r| Some(r.as_str()) == text)
-            .unwrap_or(Self::Fail)
+        text.and_then(Self::parse).unwrap_or(Self::Fail)
     }
 }
 
@@ -82,21 +95,32 @@ mod tests {
         }
     }
 
-    fn ours(values: impl IntoIterator<Item = &'static str>) -> Vec<String> {
-        let mut v: Vec<String> = values.into_iter().map(str::to_owned).collect();
+    fn ours(texts: impl Iterator<Item = &'static str>) -> Vec<String> {
+        let mut v: Vec<String> = texts.map(str::to_owned).collect();
         v.sort();
         v
     }
 
+    macro_rules! check {
+        ($($name:ident),+) => {
+            $(assert_eq!(
+                ours($name::ALL.iter().map(|v| v.as_str())),
+                model_values($name::SHAPE),
+                stringify!($name)
+            );)+
+        };
+    }
+
     #[test]
     fn every_enum_is_the_models_value_set() {
-        assert_eq!(
-            ours(ExecutionMode::ALL.map(ExecutionMode::as_str)),
-            model_values("ExecutionMode")
-        );
-        assert_eq!(
-            ours(ConditionResult::ALL.map(ConditionResult::as_str)),
-            model_values("Result")
+        check!(
+            ExecutionMode,
+            ConditionResult,
+            PipelineType,
+            StageRetryMode,
+            ExecutionType,
+            WebhookAuthentication,
+            ApprovalStatus
         );
         assert_eq!(ExecutionMode::of(None), ExecutionMode::Superseded);
         assert_eq!(ConditionResult::of(Some("SKIP")), ConditionResult::Skip);

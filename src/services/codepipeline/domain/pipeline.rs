@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::enums::{ExecutionMode, PipelineType};
+
 pub type Extra = BTreeMap<String, Value>;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -172,15 +174,16 @@ pub struct InputArtifact {
 
 impl PipelineDeclaration {
     pub fn is_v2(&self) -> bool {
-        self.pipeline_type.as_deref() == Some("V2")
+        self.pipeline_type.as_deref().and_then(PipelineType::parse) == Some(PipelineType::V2)
     }
 
     /// Fills in what AWS fills in when it stores a declaration, so `GetPipeline` shows what AWS
     /// shows: `runOrder` 1, empty artifact lists, the default type and execution mode.
     pub fn normalise(&mut self) {
-        self.pipeline_type.get_or_insert_with(|| "V1".to_owned());
+        self.pipeline_type
+            .get_or_insert_with(|| PipelineType::V1.as_str().to_owned());
         self.execution_mode
-            .get_or_insert_with(|| "SUPERSEDED".to_owned());
+            .get_or_insert_with(|| ExecutionMode::Superseded.as_str().to_owned());
         for stage in &mut self.stages {
             for action in &mut stage.actions {
                 action.run_order.get_or_insert(1);

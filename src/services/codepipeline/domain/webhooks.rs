@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use super::enums::WebhookAuthentication;
 use crate::error::{codes, AwsError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,17 +68,21 @@ pub fn check(def: &WebhookDefinition) -> Result<(), AwsError> {
         config.secret_token.as_deref().filter(|t| !t.is_empty()),
         config.allowed_ip_range.as_deref(),
     );
-    match def.authentication.as_str() {
-        "UNAUTHENTICATED" if config.secret_token.is_some() || range.is_some() => {
+    match WebhookAuthentication::parse(&def.authentication) {
+        Some(WebhookAuthentication::Unauthenticated)
+            if config.secret_token.is_some() || range.is_some() =>
+        {
             return Err(auth_error(
                 "Optional['authenticationConfig' should be empty]".to_owned(),
             ));
         }
-        "GITHUB_HMAC" if token.is_none() || range.is_some() => return Err(only("SecretToken")),
-        "IP" if range.is_none() || config.secret_token.is_some() => {
+        Some(WebhookAuthentication::GithubHmac) if token.is_none() || range.is_some() => {
+            return Err(only("SecretToken"))
+        }
+        Some(WebhookAuthentication::Ip) if range.is_none() || config.secret_token.is_some() => {
             return Err(only("AllowedIPRange"))
         }
-        "IP" => {
+        Some(WebhookAuthentication::Ip) => {
             let range = config.allowed_ip_range.as_deref().unwrap_or_default();
             if parse_range(range).is_none() {
                 return Err(auth_error(format!(

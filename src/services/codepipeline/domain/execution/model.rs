@@ -341,7 +341,9 @@ pub struct Execution {
 }
 
 fn standard() -> String {
-    "STANDARD".to_owned()
+    super::super::enums::ExecutionType::Standard
+        .as_str()
+        .to_owned()
 }
 
 impl Execution {

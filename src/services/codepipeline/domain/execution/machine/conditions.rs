@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::*;
+use crate::services::codepipeline::domain::enums::StageRetryMode;
 use crate::services::codepipeline::domain::execution::rule_eval::{self, RuleOutcome};
 
 /// What a stage's conditions of one kind allow.
@@ -226,7 +227,8 @@ impl Machine<'_> {
                 let all = block
                     .pointer("/retryConfiguration/retryMode")
                     .and_then(Value::as_str)
-                    == Some("ALL_ACTIONS");
+                    .and_then(StageRetryMode::parse)
+                    == Some(StageRetryMode::AllActions);
                 let stage_run = &mut self.executions[i].stages[s];
                 stage_run.auto_retries += 1;
                 for a in stage_run.actions.iter_mut() {

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::*;
 use super::variables;
 use crate::error::{codes, AwsError};
-use crate::services::codepipeline::domain::enums::{ConditionResult, ExecutionMode};
+use crate::services::codepipeline::domain::enums::{ConditionResult, ExecutionMode, ExecutionType};
 use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 
 /// How long a manual approval waits for an answer before it fails.
@@ -173,7 +173,7 @@ impl<'a> Machine<'a> {
             namespaces: BTreeMap::new(),
             artifacts: BTreeMap::new(),
             revisions: BTreeMap::new(),
-            execution_type: "STANDARD".to_owned(),
+            execution_type: ExecutionType::Standard.as_str().to_owned(),
             rollback_target: None,
             only_stage: None,
             cancelled_by_update: false,

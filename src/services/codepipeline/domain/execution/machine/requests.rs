@@ -64,7 +64,7 @@ impl Machine<'_> {
         execution.position = Position::Waiting(s);
         execution.stop = None;
         execution.stages = decl.stages.iter().map(StageRun::fresh).collect();
-        execution.execution_type = "ROLLBACK".to_owned();
+        execution.execution_type = ExecutionType::Rollback.as_str().to_owned();
         execution.rollback_target = Some(target.id.clone());
         execution.only_stage = Some(s);
         self.executions.push(execution);
