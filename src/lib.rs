@@ -30,6 +30,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(control::routes())
         // The protocol handler enforces its own limit so it can answer with an AWS error.
         .layer(DefaultBodyLimit::disable())
+        // S3 requests never reach the routes: s3s answers them.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            wire::s3::dispatch,
+        ))
         // Before every route: what a web page of another origin or name may do.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -40,6 +40,8 @@ pub struct AppState {
     pub bus: Bus,
     /// Object bodies by bucket and key, the other place services meet.
     pub objects: Arc<Objects>,
+    /// S3 on the same endpoint (the `s3s` protocol layer over `services::s3`).
+    pub s3: s3s::service::S3Service,
 }
 
 impl From<StoreError> for AwsError {
@@ -77,6 +79,7 @@ impl AppState {
         } else {
             Objects::on_disk(store.clone(), config.data_dir.join("objects"))?
         });
+        let s3 = crate::services::s3::service(store.clone(), objects.clone(), credentials.clone());
         let bus = Bus::default();
         let engine = Engine::new(
             store.clone(),
@@ -99,6 +102,7 @@ impl AppState {
             browser: BrowserPolicy::from_config(config),
             bus,
             objects,
+            s3,
         }))
     }
 

@@ -9,7 +9,7 @@ mod reply_cache;
 mod sled_store;
 
 pub use group_flush::GroupFlush;
-pub use objects::{ObjectInfo, Objects};
+pub use objects::{ObjectInfo, ObjectMeta, Objects, Upload};
 pub use records::{decode, encode, FORMAT_VERSION};
 pub use reply_cache::{Changed, Invalidating, ReplyCache};
 pub use sled_store::SledStore;

@@ -6,7 +6,7 @@
 //! `--in-memory` the bodies stay in memory. Bodies stream in and out: a large upload never has
 //! to be held whole.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write as _};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -27,6 +27,93 @@ pub struct ObjectInfo {
     pub body: String,
     /// Epoch seconds.
     pub modified: f64,
+    /// What the writer said of the body (S3: ETag, content type, user metadata).
+    #[serde(default)]
+    pub meta: ObjectMeta,
+}
+
+/// What a writer keeps with a body, beside its size.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_metadata: BTreeMap<String, String>,
+}
+
+/// A body being received, chunk by chunk, under a name no record uses yet: `commit` makes it
+/// durable and names it; dropped before that, it leaves nothing behind.
+pub struct Upload<'a> {
+    objects: &'a Objects,
+    id: String,
+    sink: Sink,
+    size: u64,
+    committed: bool,
+}
+
+enum Sink {
+    File(std::fs::File, PathBuf),
+    Memory(Vec<u8>),
+}
+
+impl Upload<'_> {
+    pub fn write(&mut self, chunk: &[u8]) -> StoreResult<()> {
+        match &mut self.sink {
+            Sink::File(file, _) => file.write_all(chunk).map_err(io("cannot write a body"))?,
+            Sink::Memory(bytes) => bytes.extend_from_slice(chunk),
+        }
+        self.size += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Makes the body durable, then writes and syncs the record that names it as
+    /// `bucket`/`key`; the body it replaces goes once the record is on disk.
+    pub fn commit(
+        mut self,
+        bucket: &str,
+        key: &str,
+        meta: ObjectMeta,
+        now: f64,
+    ) -> StoreResult<ObjectInfo> {
+        let sink = std::mem::replace(&mut self.sink, Sink::Memory(Vec::new()));
+        match sink {
+            Sink::File(mut file, partial) => {
+                let Bodies::Files(dir) = &self.objects.bodies else {
+                    return Err(StoreError("a file body in a memory store".to_owned()));
+                };
+                (|| {
+                    file.flush()?;
+                    file.sync_all()?;
+                    std::fs::rename(&partial, dir.join(&self.id))?;
+                    // The rename is durable only once the folder is.
+                    std::fs::File::open(dir)?.sync_all()
+                })()
+                .map_err(io("cannot write a body"))?;
+            }
+            Sink::Memory(bytes) => {
+                if let Bodies::Memory(map) = &self.objects.bodies {
+                    lock(map)?.insert(self.id.clone(), Arc::new(bytes));
+                }
+            }
+        }
+        self.committed = true;
+        self.objects
+            .name(bucket, key, &self.id, self.size, meta, now)
+    }
+}
+
+impl Drop for Upload<'_> {
+    fn drop(&mut self) {
+        if let Sink::File(_, partial) = &self.sink {
+            let _ = std::fs::remove_file(partial);
+        }
+        if !self.committed {
+            let _ = self.objects.remove_body(&self.id);
+        }
+    }
 }
 
 enum Bodies {
@@ -67,6 +154,26 @@ impl Objects {
         }
     }
 
+    /// Starts receiving a body.
+    pub fn upload(&self) -> StoreResult<Upload<'_>> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let sink = match &self.bodies {
+            Bodies::Files(dir) => {
+                let partial = dir.join(format!("{id}.partial"));
+                let file = std::fs::File::create(&partial).map_err(io("cannot write a body"))?;
+                Sink::File(file, partial)
+            }
+            Bodies::Memory(_) => Sink::Memory(Vec::new()),
+        };
+        Ok(Upload {
+            objects: self,
+            id,
+            sink,
+            size: 0,
+            committed: false,
+        })
+    }
+
     /// Stores `body` as `bucket`/`key` (replacing what was there) and returns once both the
     /// body and its record are durable.
     pub fn put(
@@ -76,29 +183,61 @@ impl Objects {
         body: &mut dyn Read,
         now: f64,
     ) -> StoreResult<ObjectInfo> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let size = self.write_body(&id, body)?;
+        let mut upload = self.upload()?;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = body.read(&mut buf).map_err(io("cannot read a body"))?;
+            if n == 0 {
+                break;
+            }
+            upload.write(&buf[..n])?;
+        }
+        upload.commit(bucket, key, ObjectMeta::default(), now)
+    }
+
+    /// Writes the record naming body `id` as `bucket`/`key`, then drops the body it replaces.
+    fn name(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: &str,
+        size: u64,
+        meta: ObjectMeta,
+        now: f64,
+    ) -> StoreResult<ObjectInfo> {
         let previous = self.head(bucket, key)?;
         let info = ObjectInfo {
             format_version: FORMAT_VERSION,
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             size,
-            body: id.clone(),
+            body: id.to_owned(),
             modified: now,
+            meta,
         };
-        let written = self
-            .store
-            .apply(vec![Write::put(record_key(bucket, key), encode(&info)?)])
-            .and_then(|()| self.store.flush());
-        if let Err(e) = written {
-            let _ = self.remove_body(&id);
-            return Err(e);
-        }
+        self.store
+            .apply(vec![Write::put(record_key(bucket, key), encode(&info)?)])?;
+        self.store.flush()?;
         if let Some(old) = previous {
             self.remove_body(&old.body)?;
         }
         Ok(info)
+    }
+
+    /// Records of `bucket` whose keys start with `prefix`, after `start_after`, in key order.
+    pub fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectInfo>> {
+        let after = start_after.map(|k| record_key(bucket, k));
+        self.store
+            .scan(&record_key(bucket, prefix), after.as_deref(), limit)?
+            .into_iter()
+            .map(|(_, bytes)| decode(&bytes))
+            .collect()
     }
 
     pub fn head(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
@@ -155,36 +294,6 @@ impl Objects {
             Bodies::Memory(map) => lock(map)?.clear(),
         }
         Ok(())
-    }
-
-    fn write_body(&self, id: &str, body: &mut dyn Read) -> StoreResult<u64> {
-        match &self.bodies {
-            Bodies::Files(dir) => {
-                let partial = dir.join(format!("{id}.partial"));
-                let written = (|| {
-                    let mut file = std::fs::File::create(&partial)?;
-                    let size = std::io::copy(body, &mut file)?;
-                    file.flush()?;
-                    file.sync_all()?;
-                    std::fs::rename(&partial, dir.join(id))?;
-                    // The rename is durable only once the folder is.
-                    std::fs::File::open(dir)?.sync_all()?;
-                    Ok(size)
-                })();
-                if written.is_err() {
-                    let _ = std::fs::remove_file(&partial);
-                }
-                written.map_err(io("cannot write a body"))
-            }
-            Bodies::Memory(map) => {
-                let mut bytes = Vec::new();
-                body.read_to_end(&mut bytes)
-                    .map_err(io("cannot read a body"))?;
-                let size = bytes.len() as u64;
-                lock(map)?.insert(id.to_owned(), Arc::new(bytes));
-                Ok(size)
-            }
-        }
     }
 
     fn remove_body(&self, id: &str) -> StoreResult<()> {

@@ -7,6 +7,7 @@ pub mod context;
 pub mod credentials;
 mod guard;
 pub mod json;
+pub mod s3;
 pub mod serve;
 pub mod sigv4;
 

@@ -31,6 +31,7 @@ pub struct Server {
 pub struct Cli {
     pub ok: bool,
     pub json: Value,
+    pub stdout: String,
     pub stderr: String,
 }
 
@@ -180,6 +181,7 @@ impl Server {
         Cli {
             ok: out.status.success(),
             json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stdout: stdout.clone().into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
