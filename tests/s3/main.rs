@@ -222,3 +222,79 @@ fn s3_errors_are_s3s() {
     let location = ok(s3api(&server, &["get-bucket-location", "--bucket", "euro"]));
     assert_eq!(location["LocationConstraint"], "eu-west-1");
 }
+
+#[test]
+fn copies_moves_and_batch_deletes() {
+    let server = Server::in_process(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    ok(s3(&server, &["mb", "s3://source"]));
+    ok(s3(&server, &["mb", "s3://target"]));
+    let local = write(dir.path(), "page.html", b"<h1>hi</h1>");
+    ok(s3(
+        &server,
+        &[
+            "cp",
+            &local,
+            "s3://source/page.html",
+            "--content-type",
+            "text/html",
+        ],
+    ));
+    ok(s3(
+        &server,
+        &["cp", "s3://source/page.html", "s3://target/copy.html"],
+    ));
+    let head = ok(s3api(
+        &server,
+        &["head-object", "--bucket", "target", "--key", "copy.html"],
+    ));
+    assert_eq!(head["ContentType"], "text/html");
+    assert_eq!(head["ContentLength"], 11);
+    ok(s3(
+        &server,
+        &["mv", "s3://source/page.html", "s3://target/moved.html"],
+    ));
+    let gone = s3api(
+        &server,
+        &["head-object", "--bucket", "source", "--key", "page.html"],
+    );
+    assert!(!gone.ok);
+    let self_copy = s3api(
+        &server,
+        &[
+            "copy-object",
+            "--bucket",
+            "target",
+            "--key",
+            "copy.html",
+            "--copy-source",
+            "target/copy.html",
+        ],
+    );
+    assert_eq!(
+        self_copy.error().0,
+        "InvalidRequest",
+        "{}",
+        self_copy.stderr
+    );
+    let deleted = ok(s3api(
+        &server,
+        &[
+            "delete-objects",
+            "--bucket",
+            "target",
+            "--delete",
+            "Objects=[{Key=copy.html},{Key=moved.html},{Key=never.html}]",
+        ],
+    ));
+    assert_eq!(
+        deleted["Deleted"].as_array().map(Vec::len),
+        Some(3),
+        "{deleted}"
+    );
+    let left = ok(s3api(
+        &server,
+        &["list-objects-v2", "--bucket", "target", "--no-paginate"],
+    ));
+    assert_eq!(left["KeyCount"], 0, "{left}");
+}

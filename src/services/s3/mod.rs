@@ -596,6 +596,103 @@ impl S3 for LocalS3 {
         }))
     }
 
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let input = req.input;
+        self.bucket(&input.bucket)?;
+        let quiet = input.delete.quiet.unwrap_or(false);
+        let mut deleted = Vec::new();
+        for object in input.delete.objects {
+            self.objects
+                .delete(&input.bucket, &object.key)
+                .map_err(internal)?;
+            if !quiet {
+                deleted.push(DeletedObject {
+                    key: Some(object.key),
+                    ..Default::default()
+                });
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: Some(deleted),
+            ..Default::default()
+        }))
+    }
+
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = req.input;
+        let CopySource::Bucket {
+            bucket: from_bucket,
+            key: from_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Copying from an access point is not implemented"
+            ));
+        };
+        self.bucket(&input.bucket)?;
+        let source = self.object(from_bucket, from_key)?;
+        let replace = input
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        if !replace && **from_bucket == *input.bucket && **from_key == *input.key {
+            return Err(s3_error!(
+                InvalidRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+            ));
+        }
+        let meta = if replace {
+            ObjectMeta {
+                etag: source.meta.etag.clone(),
+                content_type: input.content_type.clone(),
+                user_metadata: input
+                    .metadata
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+            }
+        } else {
+            source.meta.clone()
+        };
+        let objects = &self.objects;
+        let copied = tokio::task::block_in_place(|| -> S3Result<ObjectInfo> {
+            let Some((_, mut reader)) = objects.get(from_bucket, from_key).map_err(internal)?
+            else {
+                return Err(s3_error!(NoSuchKey, "The specified key does not exist."));
+            };
+            let mut upload = objects.upload().map_err(internal)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = std::io::Read::read(&mut reader, &mut buf)
+                    .map_err(|e| internal(StoreError(e.to_string())))?;
+                if n == 0 {
+                    break;
+                }
+                upload.write(&buf[..n]).map_err(internal)?;
+            }
+            upload
+                .commit(&input.bucket, &input.key, meta, now())
+                .map_err(internal)
+        })?;
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: etag(&copied),
+                last_modified: Some(timestamp(copied.modified)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+    }
+
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
