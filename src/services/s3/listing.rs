@@ -99,6 +99,15 @@ fn resume_after(end: &str, delimiter: Option<&str>) -> String {
     }
 }
 
+fn common_prefixes(prefixes: Vec<String>) -> Vec<CommonPrefix> {
+    prefixes
+        .into_iter()
+        .map(|prefix| CommonPrefix {
+            prefix: Some(prefix),
+        })
+        .collect()
+}
+
 fn max_keys(requested: Option<i32>) -> usize {
     requested.map_or(1000, |m| m.clamp(0, 1000) as usize)
 }
@@ -131,14 +140,7 @@ pub fn list_v2(objects: &Objects, input: ListObjectsV2Input) -> S3Result<ListObj
         continuation_token: input.continuation_token,
         start_after: input.start_after,
         contents: Some(p.contents),
-        common_prefixes: Some(
-            p.prefixes
-                .into_iter()
-                .map(|prefix| CommonPrefix {
-                    prefix: Some(prefix),
-                })
-                .collect(),
-        ),
+        common_prefixes: Some(common_prefixes(p.prefixes)),
         encoding_type: input.encoding_type,
         ..Default::default()
     })
@@ -170,14 +172,7 @@ pub fn list_v1(objects: &Objects, input: ListObjectsInput) -> S3Result<ListObjec
         next_marker: p.next.filter(|_| delimiter.is_some()),
         delimiter,
         contents: Some(p.contents),
-        common_prefixes: Some(
-            p.prefixes
-                .into_iter()
-                .map(|prefix| CommonPrefix {
-                    prefix: Some(prefix),
-                })
-                .collect(),
-        ),
+        common_prefixes: Some(common_prefixes(p.prefixes)),
         encoding_type: input.encoding_type,
         ..Default::default()
     })

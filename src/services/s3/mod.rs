@@ -137,6 +137,24 @@ impl LocalS3 {
     }
 }
 
+/// What GetObject and HeadObject both say of an object: content type, ETag, last modified,
+/// user metadata.
+fn described(
+    info: &ObjectInfo,
+) -> (
+    Option<String>,
+    Option<ETag>,
+    Option<Timestamp>,
+    Option<Metadata>,
+) {
+    (
+        info.meta.content_type.clone(),
+        etag(info),
+        Some(timestamp(info.modified)),
+        Some(info.meta.user_metadata.clone().into_iter().collect()),
+    )
+}
+
 /// S3's conditional request headers against the stored object.
 fn preconditions(
     info: &ObjectInfo,
@@ -299,12 +317,13 @@ impl S3 for LocalS3 {
             req.input.if_match.as_ref(),
             req.input.if_none_match.as_ref(),
         )?;
+        let (content_type, e_tag, last_modified, metadata) = described(&info);
         Ok(S3Response::new(HeadObjectOutput {
             content_length: Some(info.size as i64),
-            content_type: info.meta.content_type.clone(),
-            e_tag: etag(&info),
-            last_modified: Some(timestamp(info.modified)),
-            metadata: Some(info.meta.user_metadata.clone().into_iter().collect()),
+            content_type,
+            e_tag,
+            last_modified,
+            metadata,
             accept_ranges: Some("bytes".to_owned()),
             ..Default::default()
         }))
@@ -329,6 +348,7 @@ impl S3 for LocalS3 {
             return Err(s3_error!(NoSuchKey, "The specified key does not exist."));
         };
         let body = stream_body(reader, span.start, span.end - span.start);
+        let (content_type, e_tag, last_modified, metadata) = described(&info);
         Ok(S3Response::new(GetObjectOutput {
             body: Some(body),
             content_length: Some((span.end - span.start) as i64),
@@ -340,10 +360,10 @@ impl S3 for LocalS3 {
                     info.size
                 )
             }),
-            content_type: info.meta.content_type.clone(),
-            e_tag: etag(&info),
-            last_modified: Some(timestamp(info.modified)),
-            metadata: Some(info.meta.user_metadata.clone().into_iter().collect()),
+            content_type,
+            e_tag,
+            last_modified,
+            metadata,
             accept_ranges: Some("bytes".to_owned()),
             ..Default::default()
         }))
