@@ -79,8 +79,13 @@ impl AppState {
         } else {
             Objects::on_disk(store.clone(), config.data_dir.join("objects"))?
         });
-        let s3 = crate::services::s3::service(store.clone(), objects.clone(), credentials.clone());
         let bus = Bus::default();
+        let s3 = crate::services::s3::service(
+            store.clone(),
+            objects.clone(),
+            credentials.clone(),
+            bus.clone(),
+        );
         let engine = Engine::new(
             store.clone(),
             flusher.clone(),

@@ -2,14 +2,16 @@
 //! lists one kind of record of one account and region, and accounts and regions never meet.
 //! Values are JSON records that carry a format version (`formatVersion`).
 
+mod bodies;
 mod group_flush;
 pub mod objects;
 mod records;
 mod reply_cache;
 mod sled_store;
 
+pub use bodies::INLINE_MAX;
 pub use group_flush::GroupFlush;
-pub use objects::{ObjectInfo, ObjectMeta, Objects, Upload};
+pub use objects::{ObjectInfo, ObjectMeta, Objects, Upload, Versioning};
 pub use records::{decode, encode, FORMAT_VERSION};
 pub use reply_cache::{Changed, Invalidating, ReplyCache};
 pub use sled_store::SledStore;

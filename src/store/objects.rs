@@ -1,21 +1,23 @@
-//! The object store, the second place services meet: bodies by bucket and key (S3 objects,
-//! pipeline artifacts, large build logs). Bodies are files under `<data-dir>/objects/`, each
-//! written under a temporary name, fsynced and renamed into place before the record that names
-//! it (`object/<bucket>/<key>`, through the `Store`) is written and synced, so no record ever
-//! names a body a crash lost, and a half-received body leaves nothing a reader can see. With
-//! `--in-memory` the bodies stay in memory. Bodies stream in and out: a large upload never has
-//! to be held whole.
+//! The object store, the second place services meet: objects by bucket and key (S3 objects,
+//! pipeline artifacts, large build logs). The record `object/<bucket>/<key>` is an object's
+//! current version (a delete marker included); with versioning, the versions it displaced are
+//! kept at `object-version/<bucket>/<key>\0<version id>`, and version ids sort newest first, so
+//! one prefix scan lists a key's versions in S3's order. Bodies are in `bodies`: inline in the
+//! record when small, otherwise durable files written before any record names them, so no
+//! record ever names a body a crash lost and a half-received body leaves nothing a reader sees.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write as _};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, Store, StoreError, StoreResult, Write, FORMAT_VERSION};
+use super::bodies::{inline_serde, io, Bodies, Receiving, Stored};
+use super::{decode, encode, Store, StoreResult, Write, FORMAT_VERSION};
 
-/// What the store keeps about one object; the body is found by `body`.
+/// What the store keeps about one version of an object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectInfo {
@@ -23,13 +25,31 @@ pub struct ObjectInfo {
     pub bucket: String,
     pub key: String,
     pub size: u64,
-    /// The body's own name, never reused: a new version of the object gets a new body.
+    /// The name of a body kept apart, never reused; empty when the body is inline.
     pub body: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "inline_serde"
+    )]
+    pub inline: Option<Vec<u8>>,
     /// Epoch seconds.
     pub modified: f64,
     /// What the writer said of the body (S3: ETag, content type, user metadata).
     #[serde(default)]
     pub meta: ObjectMeta,
+    /// `None` is S3's `null` version: written while the bucket was not versioning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
+}
+
+impl ObjectInfo {
+    /// The version id as S3 spells it.
+    pub fn version(&self) -> &str {
+        self.version_id.as_deref().unwrap_or("null")
+    }
 }
 
 /// What a writer keeps with a body, beside its size.
@@ -42,96 +62,108 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub user_metadata: BTreeMap<String, String>,
+    /// Other headers stored and returned as sent (`Cache-Control`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// A bucket's versioning state, as writes see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versioning {
+    /// A write replaces the object.
+    Off,
+    /// A write makes a new version and keeps the one it displaces.
+    Enabled,
+    /// A write makes the `null` version, replacing an earlier `null` one and keeping the others.
+    Suspended,
 }
 
 /// A body being received, chunk by chunk, under a name no record uses yet: `commit` makes it
 /// durable and names it; dropped before that, it leaves nothing behind.
 pub struct Upload<'a> {
     objects: &'a Objects,
-    id: String,
-    sink: Sink,
-    size: u64,
+    receiving: Receiving,
     committed: bool,
-}
-
-enum Sink {
-    File(std::fs::File, PathBuf),
-    Memory(Vec<u8>),
 }
 
 impl Upload<'_> {
     pub fn write(&mut self, chunk: &[u8]) -> StoreResult<()> {
-        match &mut self.sink {
-            Sink::File(file, _) => file.write_all(chunk).map_err(io("cannot write a body"))?,
-            Sink::Memory(bytes) => bytes.extend_from_slice(chunk),
-        }
-        self.size += chunk.len() as u64;
-        Ok(())
+        self.objects.bodies.write(&mut self.receiving, chunk)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.receiving.size
     }
 
     /// Makes the body durable, then writes and syncs the record that names it as
-    /// `bucket`/`key`; the body it replaces goes once the record is on disk.
+    /// `bucket`/`key`, with what that displaces kept or dropped as `versioning` says.
     pub fn commit(
         mut self,
         bucket: &str,
         key: &str,
         meta: ObjectMeta,
         now: f64,
+        versioning: Versioning,
     ) -> StoreResult<ObjectInfo> {
-        let sink = std::mem::replace(&mut self.sink, Sink::Memory(Vec::new()));
-        match sink {
-            Sink::File(mut file, partial) => {
-                let Bodies::Files(dir) = &self.objects.bodies else {
-                    return Err(StoreError("a file body in a memory store".to_owned()));
-                };
-                (|| {
-                    file.flush()?;
-                    file.sync_all()?;
-                    std::fs::rename(&partial, dir.join(&self.id))?;
-                    // The rename is durable only once the folder is.
-                    std::fs::File::open(dir)?.sync_all()
-                })()
-                .map_err(io("cannot write a body"))?;
-            }
-            Sink::Memory(bytes) => {
-                if let Bodies::Memory(map) = &self.objects.bodies {
-                    lock(map)?.insert(self.id.clone(), Arc::new(bytes));
-                }
-            }
-        }
+        let stored = self.objects.bodies.finish(&mut self.receiving)?;
         self.committed = true;
-        self.objects
-            .name(bucket, key, &self.id, self.size, meta, now)
+        let (body, inline) = match stored {
+            Stored::Inline(bytes) => (String::new(), Some(bytes)),
+            Stored::Named(name) => (name, None),
+        };
+        let info = ObjectInfo {
+            format_version: FORMAT_VERSION,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size: self.receiving.size,
+            body,
+            inline,
+            modified: now,
+            meta,
+            version_id: None,
+            delete_marker: false,
+        };
+        let named = self.objects.place(info.clone(), versioning);
+        if named.is_err() && !info.body.is_empty() {
+            let _ = self.objects.bodies.remove(&info.body);
+        }
+        named
     }
 }
 
 impl Drop for Upload<'_> {
     fn drop(&mut self) {
-        if let Sink::File(_, partial) = &self.sink {
-            let _ = std::fs::remove_file(partial);
-        }
         if !self.committed {
-            let _ = self.objects.remove_body(&self.id);
+            self.objects.bodies.abandon(&mut self.receiving);
         }
     }
-}
-
-enum Bodies {
-    Files(PathBuf),
-    Memory(Mutex<HashMap<String, Arc<Vec<u8>>>>),
 }
 
 pub struct Objects {
     store: Arc<dyn Store>,
     bodies: Bodies,
+    /// Held while a key's records are read and rewritten, so two writers of one key never both
+    /// displace the same version.
+    naming: Mutex<()>,
+    /// The last version id's time, so ids stay unique and ordered within a microsecond.
+    last_version: AtomicU64,
 }
 
 fn record_key(bucket: &str, key: &str) -> String {
     format!("object/{bucket}/{key}")
 }
 
-fn io(what: &str) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |e| StoreError(format!("{what}: {e}"))
+fn versions_of(bucket: &str) -> String {
+    format!("object-version/{bucket}/")
+}
+
+fn version_key(bucket: &str, key: &str, version: &str) -> String {
+    format!("{}{key}\0{version}", versions_of(bucket))
+}
+
+/// Sorts after every record key that starts with `prefix`.
+fn past(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
 }
 
 impl Objects {
@@ -139,49 +171,50 @@ impl Objects {
     /// record are removed.
     pub fn on_disk(store: Arc<dyn Store>, dir: PathBuf) -> StoreResult<Self> {
         std::fs::create_dir_all(&dir).map_err(io("cannot create the objects folder"))?;
-        let objects = Objects {
-            store,
-            bodies: Bodies::Files(dir),
-        };
-        objects.sweep()?;
+        let objects = Self::with(store, Bodies::Files(dir));
+        let mut named = HashSet::new();
+        for prefix in ["object/", "object-version/"] {
+            for (_, bytes) in objects.store.scan(prefix, None, usize::MAX)? {
+                if let Ok(info) = decode::<ObjectInfo>(&bytes) {
+                    named.insert(info.body);
+                }
+            }
+        }
+        objects.bodies.sweep(&named)?;
         Ok(objects)
     }
 
     pub fn in_memory(store: Arc<dyn Store>) -> Self {
+        Self::with(store, Bodies::Memory(Mutex::new(HashMap::new())))
+    }
+
+    fn with(store: Arc<dyn Store>, bodies: Bodies) -> Self {
         Objects {
             store,
-            bodies: Bodies::Memory(Mutex::new(HashMap::new())),
+            bodies,
+            naming: Mutex::new(()),
+            last_version: AtomicU64::new(0),
         }
     }
 
     /// Starts receiving a body.
     pub fn upload(&self) -> StoreResult<Upload<'_>> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let sink = match &self.bodies {
-            Bodies::Files(dir) => {
-                let partial = dir.join(format!("{id}.partial"));
-                let file = std::fs::File::create(&partial).map_err(io("cannot write a body"))?;
-                Sink::File(file, partial)
-            }
-            Bodies::Memory(_) => Sink::Memory(Vec::new()),
-        };
         Ok(Upload {
             objects: self,
-            id,
-            sink,
-            size: 0,
+            receiving: self.bodies.receive(),
             committed: false,
         })
     }
 
-    /// Stores `body` as `bucket`/`key` (replacing what was there) and returns once both the
-    /// body and its record are durable.
+    /// Stores `body` as `bucket`/`key` and returns once both the body and its record are durable.
     pub fn put(
         &self,
         bucket: &str,
         key: &str,
         body: &mut dyn Read,
+        meta: ObjectMeta,
         now: f64,
+        versioning: Versioning,
     ) -> StoreResult<ObjectInfo> {
         let mut upload = self.upload()?;
         let mut buf = vec![0u8; 64 * 1024];
@@ -192,39 +225,132 @@ impl Objects {
             }
             upload.write(&buf[..n])?;
         }
-        upload.commit(bucket, key, ObjectMeta::default(), now)
+        upload.commit(bucket, key, meta, now, versioning)
     }
 
-    /// Writes the record naming body `id` as `bucket`/`key`, then drops the body it replaces.
-    fn name(
-        &self,
-        bucket: &str,
-        key: &str,
-        id: &str,
-        size: u64,
-        meta: ObjectMeta,
-        now: f64,
-    ) -> StoreResult<ObjectInfo> {
-        let previous = self.head(bucket, key)?;
-        let info = ObjectInfo {
-            format_version: FORMAT_VERSION,
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            size,
-            body: id.to_owned(),
-            modified: now,
-            meta,
+    /// A new version id: the inverted time first, so newer versions sort first.
+    fn next_version_id(&self) -> String {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or_default();
+        let mut last = self.last_version.load(Ordering::Relaxed);
+        let stamp = loop {
+            let next = micros.max(last + 1);
+            match self.last_version.compare_exchange(
+                last,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break next,
+                Err(seen) => last = seen,
+            }
         };
-        self.store
-            .apply(vec![Write::put(record_key(bucket, key), encode(&info)?)])?;
-        self.store.flush()?;
-        if let Some(old) = previous {
-            self.remove_body(&old.body)?;
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        format!("{:016x}{}", u64::MAX - stamp, &random[..16])
+    }
+
+    /// Makes `info` the current version of its key (a version id is given when `versioning`
+    /// is on), keeping or dropping the version it displaces.
+    fn place(&self, mut info: ObjectInfo, versioning: Versioning) -> StoreResult<ObjectInfo> {
+        if versioning == Versioning::Enabled {
+            info.version_id = Some(self.next_version_id());
         }
+        let (bucket, key) = (info.bucket.clone(), info.key.clone());
+        let mut writes = vec![Write::put(record_key(&bucket, &key), encode(&info)?)];
+        let mut dropped = Vec::new();
+        {
+            let _naming = self.naming.lock();
+            if let Some(previous) = self.current(&bucket, &key)? {
+                match (versioning, &previous.version_id) {
+                    (Versioning::Enabled, _) | (Versioning::Suspended, Some(_)) => {
+                        writes.push(Write::put(
+                            version_key(&bucket, &key, previous.version()),
+                            encode(&previous)?,
+                        ));
+                    }
+                    _ => dropped.push(previous),
+                }
+            }
+            if versioning == Versioning::Suspended {
+                if let Some(null) = self.archived(&bucket, &key, "null")? {
+                    writes.push(Write::delete(version_key(&bucket, &key, "null")));
+                    dropped.push(null);
+                }
+            }
+            self.store.apply(writes)?;
+        }
+        self.store.flush()?;
+        self.drop_bodies(&dropped)?;
         Ok(info)
     }
 
-    /// Records of `bucket` whose keys start with `prefix`, after `start_after`, in key order.
+    fn drop_bodies(&self, gone: &[ObjectInfo]) -> StoreResult<()> {
+        for info in gone.iter().filter(|i| !i.body.is_empty()) {
+            self.bodies.remove(&info.body)?;
+        }
+        Ok(())
+    }
+
+    /// The current version of `key`, a delete marker included.
+    pub fn current(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
+        self.store
+            .get(&record_key(bucket, key))?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn archived(&self, bucket: &str, key: &str, version: &str) -> StoreResult<Option<ObjectInfo>> {
+        self.store
+            .get(&version_key(bucket, key, version))?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// The object as a reader without a version id sees it: none when its current version is a
+    /// delete marker.
+    pub fn head(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
+        Ok(self.current(bucket, key)?.filter(|i| !i.delete_marker))
+    }
+
+    /// One version of `key` (`null` included), a delete marker included.
+    pub fn version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &str,
+    ) -> StoreResult<Option<ObjectInfo>> {
+        match self.current(bucket, key)? {
+            Some(current) if current.version() == version => Ok(Some(current)),
+            _ => self.archived(bucket, key, version),
+        }
+    }
+
+    /// A reader of the body of `info`.
+    pub fn open(&self, info: &ObjectInfo) -> StoreResult<Box<dyn Read + Send>> {
+        match &info.inline {
+            Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
+            None if info.body.is_empty() => Ok(Box::new(std::io::empty())),
+            None => self.bodies.open(&info.body),
+        }
+    }
+
+    /// The object's record and a reader of its body.
+    pub fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> StoreResult<Option<(ObjectInfo, Box<dyn Read + Send>)>> {
+        let Some(info) = self.head(bucket, key)? else {
+            return Ok(None);
+        };
+        let reader = self.open(&info)?;
+        Ok(Some((info, reader)))
+    }
+
+    /// Current records of `bucket` whose keys start with `prefix`, after `start_after`, in key
+    /// order; delete markers included, so a caller paging through sees where it is.
     pub fn list(
         &self,
         bucket: &str,
@@ -240,192 +366,157 @@ impl Objects {
             .collect()
     }
 
-    pub fn head(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
-        self.store
-            .get(&record_key(bucket, key))?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+    /// Every version under `prefix`, by key and then newest first, after the version `after`
+    /// names (a key alone: after all of that key's versions), at most `limit` of them.
+    pub fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<(&str, Option<&str>)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectInfo>> {
+        let archive = versions_of(bucket);
+        let (current_after, archive_after) = match after {
+            None => (None, None),
+            Some((key, None)) => (
+                Some(record_key(bucket, key)),
+                Some(past(&format!("{archive}{key}\0"))),
+            ),
+            Some((key, Some(version))) => {
+                let is_current = self
+                    .current(bucket, key)?
+                    .is_some_and(|c| c.version() == version);
+                let archive_after = if is_current {
+                    format!("{archive}{key}\0")
+                } else {
+                    version_key(bucket, key, version)
+                };
+                (Some(record_key(bucket, key)), Some(archive_after))
+            }
+        };
+        let decode_all = |rows: Vec<(String, Vec<u8>)>| -> StoreResult<Vec<ObjectInfo>> {
+            rows.into_iter().map(|(_, b)| decode(&b)).collect()
+        };
+        let current = decode_all(self.store.scan(
+            &record_key(bucket, prefix),
+            current_after.as_deref(),
+            limit,
+        )?)?;
+        let older = decode_all(self.store.scan(
+            &format!("{archive}{prefix}"),
+            archive_after.as_deref(),
+            limit,
+        )?)?;
+        // Both lists are sorted and a key's current version comes before its older ones.
+        let mut merged = Vec::with_capacity(limit.min(current.len() + older.len()));
+        let (mut a, mut b) = (current.into_iter().peekable(), older.into_iter().peekable());
+        while merged.len() < limit {
+            let take_current = match (a.peek(), b.peek()) {
+                (Some(c), Some(o)) => c.key <= o.key,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            merged.extend(if take_current { a.next() } else { b.next() });
+        }
+        Ok(merged)
     }
 
-    /// The object's record and a reader of its body.
-    pub fn get(
+    /// Whether `bucket` holds anything: a current record, a delete marker or an older version.
+    pub fn any_in(&self, bucket: &str) -> StoreResult<bool> {
+        Ok(!self
+            .store
+            .scan(&record_key(bucket, ""), None, 1)?
+            .is_empty()
+            || !self.store.scan(&versions_of(bucket), None, 1)?.is_empty())
+    }
+
+    /// Deletes the object as S3 does without a version id: removes it when the bucket does not
+    /// version, otherwise makes a delete marker its current version and returns the marker.
+    pub fn delete(
         &self,
         bucket: &str,
         key: &str,
-    ) -> StoreResult<Option<(ObjectInfo, Box<dyn Read + Send>)>> {
-        let Some(info) = self.head(bucket, key)? else {
-            return Ok(None);
-        };
-        let reader: Box<dyn Read + Send> = match &self.bodies {
-            Bodies::Files(dir) => Box::new(
-                std::fs::File::open(dir.join(&info.body)).map_err(io("cannot open a body"))?,
-            ),
-            Bodies::Memory(map) => {
-                let bytes = lock(map)?.get(&info.body).cloned().unwrap_or_default();
-                Box::new(std::io::Cursor::new(SharedBytes(bytes)))
+        versioning: Versioning,
+        now: f64,
+    ) -> StoreResult<Option<ObjectInfo>> {
+        if versioning == Versioning::Off {
+            let gone = {
+                let _naming = self.naming.lock();
+                let gone = self.current(bucket, key)?;
+                if gone.is_some() {
+                    self.store
+                        .apply(vec![Write::delete(record_key(bucket, key))])?;
+                }
+                gone
+            };
+            if let Some(gone) = gone {
+                self.store.flush()?;
+                self.drop_bodies(&[gone])?;
             }
+            return Ok(None);
+        }
+        let marker = ObjectInfo {
+            format_version: FORMAT_VERSION,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size: 0,
+            body: String::new(),
+            inline: None,
+            modified: now,
+            meta: ObjectMeta::default(),
+            version_id: None,
+            delete_marker: true,
         };
-        Ok(Some((info, reader)))
+        self.place(marker, versioning).map(Some)
     }
 
-    /// Removes the object; whether there was one.
-    pub fn delete(&self, bucket: &str, key: &str) -> StoreResult<bool> {
-        let Some(info) = self.head(bucket, key)? else {
-            return Ok(false);
+    /// Removes one version for good; when it was the current one, the newest older version
+    /// becomes current. Returns what was removed.
+    pub fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &str,
+    ) -> StoreResult<Option<ObjectInfo>> {
+        let gone = {
+            let _naming = self.naming.lock();
+            let current = self.current(bucket, key)?;
+            match current {
+                Some(current) if current.version() == version => {
+                    let mut writes = vec![Write::delete(record_key(bucket, key))];
+                    let newest =
+                        self.store
+                            .scan(&format!("{}{key}\0", versions_of(bucket)), None, 1)?;
+                    if let Some((archived_key, bytes)) = newest.into_iter().next() {
+                        writes.push(Write::delete(archived_key));
+                        writes.push(Write::put(record_key(bucket, key), bytes));
+                    }
+                    self.store.apply(writes)?;
+                    Some(current)
+                }
+                _ => {
+                    let archived = self.archived(bucket, key, version)?;
+                    if archived.is_some() {
+                        self.store
+                            .apply(vec![Write::delete(version_key(bucket, key, version))])?;
+                    }
+                    archived
+                }
+            }
         };
-        self.store
-            .apply(vec![Write::delete(record_key(bucket, key))])?;
-        self.store.flush()?;
-        self.remove_body(&info.body)?;
-        Ok(true)
+        if let Some(gone) = &gone {
+            self.store.flush()?;
+            self.drop_bodies(std::slice::from_ref(gone))?;
+        }
+        Ok(gone)
     }
 
     /// Removes every body (the control plane's reset; the records go with the store's).
     pub fn clear(&self) -> StoreResult<()> {
-        match &self.bodies {
-            Bodies::Files(dir) => {
-                for entry in std::fs::read_dir(dir)
-                    .map_err(io("cannot list bodies"))?
-                    .flatten()
-                {
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
-            Bodies::Memory(map) => lock(map)?.clear(),
-        }
-        Ok(())
-    }
-
-    fn remove_body(&self, id: &str) -> StoreResult<()> {
-        match &self.bodies {
-            Bodies::Files(dir) => match std::fs::remove_file(dir.join(id)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(StoreError(format!("cannot remove a body: {e}")))
-                }
-                _ => Ok(()),
-            },
-            Bodies::Memory(map) => {
-                lock(map)?.remove(id);
-                Ok(())
-            }
-        }
-    }
-
-    /// Removes bodies that no record names: partial uploads, and bodies whose record a crash
-    /// kept from being written or whose removal it interrupted.
-    fn sweep(&self) -> StoreResult<()> {
-        let Bodies::Files(dir) = &self.bodies else {
-            return Ok(());
-        };
-        let named: std::collections::HashSet<String> = self
-            .store
-            .scan("object/", None, usize::MAX)?
-            .into_iter()
-            .filter_map(|(_, bytes)| decode::<ObjectInfo>(&bytes).ok())
-            .map(|info| info.body)
-            .collect();
-        for entry in std::fs::read_dir(dir)
-            .map_err(io("cannot list bodies"))?
-            .flatten()
-        {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !named.contains(&name) {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-        Ok(())
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> StoreResult<std::sync::MutexGuard<'_, T>> {
-    m.lock()
-        .map_err(|_| StoreError("the in-memory bodies were poisoned".to_owned()))
-}
-
-/// A shared in-memory body as a reader's buffer, without copying it per reader.
-struct SharedBytes(Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.bodies.clear()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::SledStore;
-
-    fn read_all(objects: &Objects, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let (_, mut reader) = objects.get(bucket, key).unwrap()?;
-        let mut out = Vec::new();
-        reader.read_to_end(&mut out).unwrap();
-        Some(out)
-    }
-
-    fn round_trips(objects: &Objects) {
-        let info = objects
-            .put("b", "a/k.zip", &mut &b"first"[..], 1.0)
-            .unwrap();
-        assert_eq!((info.size, info.bucket.as_str()), (5, "b"));
-        assert_eq!(read_all(objects, "b", "a/k.zip").unwrap(), b"first");
-        objects
-            .put("b", "a/k.zip", &mut &b"second!"[..], 2.0)
-            .unwrap();
-        assert_eq!(read_all(objects, "b", "a/k.zip").unwrap(), b"second!");
-        assert_eq!(objects.head("b", "a/k.zip").unwrap().unwrap().size, 7);
-        assert!(objects.get("other", "a/k.zip").unwrap().is_none());
-        assert!(objects.delete("b", "a/k.zip").unwrap());
-        assert!(!objects.delete("b", "a/k.zip").unwrap());
-        assert!(read_all(objects, "b", "a/k.zip").is_none());
-    }
-
-    #[test]
-    fn bodies_round_trip_in_memory() {
-        let store: Arc<dyn Store> = Arc::new(SledStore::temporary().unwrap());
-        round_trips(&Objects::in_memory(store));
-    }
-
-    #[test]
-    fn bodies_round_trip_on_disk_and_leave_no_files_behind() {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SledStore::temporary().unwrap());
-        let objects = Objects::on_disk(store.clone(), dir.path().join("objects")).unwrap();
-        round_trips(&objects);
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("objects"))
-                .unwrap()
-                .count(),
-            0
-        );
-
-        // A body without a record (a crash before the record) is swept at the next open.
-        objects.put("b", "kept", &mut &b"kept"[..], 1.0).unwrap();
-        std::fs::write(dir.path().join("objects").join("orphan.partial"), b"half").unwrap();
-        std::fs::write(dir.path().join("objects").join("orphan"), b"lost").unwrap();
-        let reopened = Objects::on_disk(store, dir.path().join("objects")).unwrap();
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("objects"))
-                .unwrap()
-                .count(),
-            1
-        );
-        assert_eq!(read_all(&reopened, "b", "kept").unwrap(), b"kept");
-    }
-
-    #[test]
-    fn a_body_that_fails_to_arrive_leaves_nothing() {
-        struct Broken;
-        impl Read for Broken {
-            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-                Err(std::io::Error::other("the client went away"))
-            }
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SledStore::temporary().unwrap());
-        let objects = Objects::on_disk(store, dir.path().to_path_buf()).unwrap();
-        assert!(objects.put("b", "k", &mut Broken, 1.0).is_err());
-        assert!(objects.head("b", "k").unwrap().is_none());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
-}
+mod tests;

@@ -9,6 +9,14 @@ use std::path::Path;
 
 use super::context::DEFAULT_ACCOUNT;
 
+/// The temporary key pair CodePipeline hands job workers as `artifactCredentials`; S3 accepts it
+/// for any bucket, with a session token that starts with [`ARTIFACT_SESSION_PREFIX`].
+pub const ARTIFACT_ACCESS_KEY: &str = "ASIACODEPIPELINELOCAL";
+pub const ARTIFACT_SECRET_KEY: &str = "codepipeline-local-temporary-secret";
+pub const ARTIFACT_SESSION_PREFIX: &str = "codepipeline-local-session-";
+/// The account of a request signed with the artifact key pair: the owner of any bucket.
+pub const ANY_ACCOUNT: &str = "*";
+
 /// One accepted access key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {

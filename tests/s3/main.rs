@@ -1,6 +1,7 @@
 //! S3 on the endpoint, driven by the real aws CLI (`aws s3` and `aws s3api`) and curl: buckets,
 //! objects from empty to a 20 MiB multipart upload, folder sync, ranges, presigned URLs, and
-//! S3's errors.
+//! S3's errors; versions, bucket settings and CORS (`versions.rs`), and boto3 with its default
+//! checksums (`boto.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -10,6 +11,9 @@ use std::process::Command;
 
 use common::*;
 use serde_json::Value;
+
+mod boto;
+mod versions;
 
 fn s3(server: &Server, args: &[&str]) -> Cli {
     server.aws_of("s3", args)

@@ -1,9 +1,9 @@
 //! Bucket records: one namespace for the whole endpoint, each bucket owned by an account, in a
-//! region. `s3-bucket/<name>` in the store.
+//! region, with its versioning state, tags and CORS rules. `s3-bucket/<name>` in the store.
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{decode, encode, Store, StoreResult, Write, FORMAT_VERSION};
+use crate::store::{decode, encode, Store, StoreResult, Versioning, Write, FORMAT_VERSION};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -14,6 +14,53 @@ pub struct BucketRecord {
     pub region: String,
     /// Epoch seconds.
     pub created: f64,
+    /// `Enabled` or `Suspended`; never set is `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cors: Vec<CorsRule>,
+}
+
+/// One CORS rule, as PutBucketCors gave it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CorsRule {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    #[serde(default)]
+    pub max_age_seconds: Option<i32>,
+}
+
+impl BucketRecord {
+    pub fn new(name: &str, account: &str, region: &str, now: f64) -> Self {
+        BucketRecord {
+            format_version: FORMAT_VERSION,
+            name: name.to_owned(),
+            account: account.to_owned(),
+            region: region.to_owned(),
+            created: now,
+            versioning: None,
+            tags: Vec::new(),
+            cors: Vec::new(),
+        }
+    }
+
+    /// What a write to this bucket does with the version it displaces.
+    pub fn versioning(&self) -> Versioning {
+        match self.versioning.as_deref() {
+            Some("Enabled") => Versioning::Enabled,
+            Some(_) => Versioning::Suspended,
+            None => Versioning::Off,
+        }
+    }
 }
 
 const PREFIX: &str = "s3-bucket/";
@@ -34,21 +81,8 @@ pub fn all(store: &dyn Store) -> StoreResult<Vec<BucketRecord>> {
         .collect()
 }
 
-pub fn put(
-    store: &dyn Store,
-    name: &str,
-    account: &str,
-    region: &str,
-    now: f64,
-) -> StoreResult<()> {
-    let record = BucketRecord {
-        format_version: FORMAT_VERSION,
-        name: name.to_owned(),
-        account: account.to_owned(),
-        region: region.to_owned(),
-        created: now,
-    };
-    store.apply(vec![Write::put(key(name), encode(&record)?)])?;
+pub fn save(store: &dyn Store, record: &BucketRecord) -> StoreResult<()> {
+    store.apply(vec![Write::put(key(&record.name), encode(record)?)])?;
     store.flush()
 }
 

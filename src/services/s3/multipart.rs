@@ -62,7 +62,7 @@ pub fn all(store: &dyn Store, bucket: &str) -> StoreResult<Vec<UploadRecord>> {
 /// Removes the upload and its parts.
 pub fn finish(store: &dyn Store, objects: &Objects, record: &UploadRecord) -> StoreResult<()> {
     for part in objects.list(PARTS, &format!("{}/", record.id), None, usize::MAX)? {
-        objects.delete(PARTS, &part.key)?;
+        objects.delete(PARTS, &part.key, crate::store::Versioning::Off, 0.0)?;
     }
     store.apply(vec![Write::delete(record_key(&record.bucket, &record.id))])?;
     store.flush()

@@ -10,6 +10,9 @@
 //!    set, then for state-changing requests the **origin** (same origin or an allowed one) and a
 //!    JSON **content type**, which no cross-origin page can send without a preflight.
 //!
+//! A preflight naming an S3 bucket from an origin the flags do not allow is left to the bucket's
+//! CORS rules (`services::s3::cors`), as S3 answers it.
+//!
 //! Webhook URLs (`/_webhooks/`) are for callers outside the browser and check their own
 //! signatures, so only the Host check applies to them.
 
@@ -115,6 +118,13 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
 
     if request.method() == Method::OPTIONS && headers.contains_key("access-control-request-method")
     {
+        // A preflight naming a bucket is the bucket's own CORS rules to answer, as in S3.
+        let names_bucket = !control
+            && !path.starts_with("/_webhooks")
+            && crate::wire::s3::bucket_of(&request).is_some();
+        if allowed_origin.is_none() && names_bucket {
+            return next.run(request).await;
+        }
         return match &allowed_origin {
             Some(o) => origins::preflight(o, headers, control),
             None => refuse(

@@ -19,6 +19,7 @@ use crate::services::codepipeline::engine::PipelineKey;
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records::{self as repo, JobIndex};
 use crate::state::AppState;
+use crate::wire::credentials;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -186,9 +187,9 @@ fn job_data(ctx: &Context, index: &JobIndex, e: &Execution, run: &ActionRun) -> 
         "inputArtifacts": run.input_artifacts.iter().map(|a| artifact(a, source_revision(&a.name))).collect::<Vec<_>>(),
         "outputArtifacts": run.output_artifacts.iter().map(|a| artifact(a, None)).collect::<Vec<_>>(),
         "artifactCredentials": {
-            "accessKeyId": "ASIACODEPIPELINELOCAL",
-            "secretAccessKey": "codepipeline-local-temporary-secret",
-            "sessionToken": format!("codepipeline-local-session-{}", run.action_execution_id.clone().unwrap_or_default()),
+            "accessKeyId": credentials::ARTIFACT_ACCESS_KEY,
+            "secretAccessKey": credentials::ARTIFACT_SECRET_KEY,
+            "sessionToken": format!("{}{}", credentials::ARTIFACT_SESSION_PREFIX, run.action_execution_id.clone().unwrap_or_default()),
         },
     });
     if let Some(token) = run.job.as_ref().and_then(|j| j.continuation_token.clone()) {
