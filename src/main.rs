@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = state.engine.spawn() {
+    if let Err(e) = state.start_background() {
         eprintln!("codepipeline-local: cannot resume executions: {e}");
         return ExitCode::from(2);
     }

@@ -91,6 +91,7 @@ impl AppState {
             flusher.clone(),
             Settings::with_default_duration(config.action_duration),
             bus.clone(),
+            crate::services::artifacts::ArtifactStore::new(store.clone(), objects.clone()),
         );
         Ok(Arc::new(AppState {
             store,
@@ -109,6 +110,14 @@ impl AppState {
             objects,
             s3,
         }))
+    }
+
+    /// Starts what runs in the background: the engine (resuming unfinished executions) and
+    /// source-change detection.
+    pub fn start_background(self: &Arc<Self>) -> Result<(), AwsError> {
+        self.engine.spawn()?;
+        crate::services::codepipeline::source_changes::spawn(self.clone());
+        Ok(())
     }
 
     /// Runs a read-modify-write under the writer lock, then waits until it is on disk. The flush

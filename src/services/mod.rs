@@ -1,8 +1,9 @@
 //! The AWS services this endpoint serves, one folder each, and the table that finds an
 //! operation's handler. An operation a service's model has and its table lacks answers
 //! `NotImplementedException` naming service and operation (see `wire::json`). Services meet only
-//! through the event bus and the object store (DESIGN.md).
+//! through the event bus and the artifact store over S3's objects (DESIGN.md).
 
+pub mod artifacts;
 pub mod bus;
 pub mod codebuild;
 pub mod codecommit;

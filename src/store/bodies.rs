@@ -119,6 +119,25 @@ impl Bodies {
         })
     }
 
+    /// A second, durable name for the body `name`, without copying it: removing either name
+    /// leaves the other.
+    pub fn link(&self, name: &str) -> StoreResult<String> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match self {
+            Bodies::Files(dir) => {
+                std::fs::hard_link(dir.join(name), dir.join(&id))
+                    .and_then(|()| std::fs::File::open(dir)?.sync_all())
+                    .map_err(io("cannot link a body"))?;
+            }
+            Bodies::Memory(map) => {
+                let mut map = lock(map)?;
+                let bytes = map.get(name).cloned().unwrap_or_default();
+                map.insert(id.clone(), bytes);
+            }
+        }
+        Ok(id)
+    }
+
     pub fn remove(&self, name: &str) -> StoreResult<()> {
         match self {
             Bodies::Files(dir) => match std::fs::remove_file(dir.join(name)) {

@@ -228,6 +228,61 @@ impl Objects {
         upload.commit(bucket, key, meta, now, versioning)
     }
 
+    /// The record of a new small object whose body is kept inline, as a write for the caller's
+    /// own batch (the engine's artifacts, made durable with its step). Nothing is replaced:
+    /// the caller names a key nobody used.
+    pub fn inline_write(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        meta: ObjectMeta,
+        now: f64,
+    ) -> StoreResult<(ObjectInfo, Write)> {
+        let info = ObjectInfo {
+            format_version: FORMAT_VERSION,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size: bytes.len() as u64,
+            body: String::new(),
+            inline: Some(bytes),
+            modified: now,
+            meta,
+            version_id: None,
+            delete_marker: false,
+        };
+        let write = Write::put(record_key(bucket, key), encode(&info)?);
+        Ok((info, write))
+    }
+
+    /// `source`'s body under a new, unused key, without copying a large body (a second name for
+    /// it), as a write for the caller's batch.
+    pub fn alias_write(
+        &self,
+        source: &ObjectInfo,
+        bucket: &str,
+        key: &str,
+        now: f64,
+    ) -> StoreResult<(ObjectInfo, Write)> {
+        let body = if source.body.is_empty() {
+            String::new()
+        } else {
+            self.bodies.link(&source.body)?
+        };
+        let info = ObjectInfo {
+            format_version: FORMAT_VERSION,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            body,
+            modified: now,
+            version_id: None,
+            delete_marker: false,
+            ..source.clone()
+        };
+        let write = Write::put(record_key(bucket, key), encode(&info)?);
+        Ok((info, write))
+    }
+
     /// A new version id: the inverted time first, so newer versions sort first.
     fn next_version_id(&self) -> String {
         let micros = std::time::SystemTime::now()

@@ -302,7 +302,7 @@ impl Server {
             .expect("runtime");
         let url = runtime.block_on(async {
             let state = codepipeline_local::AppState::open(&config).expect("state");
-            state.engine.spawn().expect("engine");
+            state.start_background().expect("engine");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");

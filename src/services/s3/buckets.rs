@@ -82,8 +82,13 @@ pub fn all(store: &dyn Store) -> StoreResult<Vec<BucketRecord>> {
 }
 
 pub fn save(store: &dyn Store, record: &BucketRecord) -> StoreResult<()> {
-    store.apply(vec![Write::put(key(&record.name), encode(record)?)])?;
+    store.apply(vec![write(record)?])?;
     store.flush()
+}
+
+/// The write that saves `record`, for a caller's own batch.
+pub fn write(record: &BucketRecord) -> StoreResult<Write> {
+    Ok(Write::put(key(&record.name), encode(record)?))
 }
 
 pub fn delete(store: &dyn Store, name: &str) -> StoreResult<()> {

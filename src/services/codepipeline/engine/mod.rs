@@ -7,20 +7,23 @@
 pub mod clock;
 pub mod events;
 mod published;
+mod tasks;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex as SyncMutex};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex as SyncMutex, Weak};
 
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::{codes, AwsError};
-use crate::services::codepipeline::domain::execution::machine::Machine;
+use crate::services::artifacts::ArtifactStore;
+use crate::services::codepipeline::domain::execution::machine::{ActionStart, Machine};
 use crate::services::codepipeline::domain::execution::model::{
     Execution, PipelineRuntime, Trigger,
 };
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::providers::{Settings, StubRunner};
 use crate::services::codepipeline::keys::Keys;
+use crate::services::codepipeline::providers::{self, TaskJob};
 use crate::services::codepipeline::records as repo;
 use crate::store::{GroupFlush, Store};
 use clock::Clock;
@@ -74,6 +77,8 @@ struct Done {
     changed: bool,
     /// Each event for the log, with the EventBridge event the bus carries.
     happened: Vec<(events::EngineEvent, crate::services::bus::Event)>,
+    /// Real providers' tasks to start once the step is on disk.
+    tasks: Vec<TaskJob>,
 }
 
 impl Done {
@@ -81,6 +86,7 @@ impl Done {
         self.wrote |= other.wrote;
         self.changed |= other.changed;
         self.happened.extend(other.happened);
+        self.tasks.extend(other.tasks);
     }
 }
 
@@ -104,6 +110,12 @@ pub struct Engine {
     wake: Notify,
     /// Where every execution, stage and action start and finish is published.
     bus: crate::services::bus::Bus,
+    /// S3's buckets and objects: where artifacts are, and what makes a provider real.
+    artifacts: ArtifactStore,
+    /// The action executions a real provider's task is running for now.
+    running_tasks: SyncMutex<HashSet<String>>,
+    /// Itself, for the tasks it spawns to report back.
+    me: Weak<Engine>,
 }
 
 impl Engine {
@@ -112,8 +124,9 @@ impl Engine {
         flusher: Arc<GroupFlush>,
         settings: Settings,
         bus: crate::services::bus::Bus,
+        artifacts: ArtifactStore,
     ) -> Arc<Self> {
-        Arc::new(Engine {
+        Arc::new_cyclic(|me| Engine {
             store,
             flusher,
             runs: Mutex::new(HashMap::new()),
@@ -122,6 +135,9 @@ impl Engine {
             clock: Clock::default(),
             wake: Notify::new(),
             bus,
+            artifacts,
+            running_tasks: SyncMutex::new(HashSet::new()),
+            me: me.clone(),
         })
     }
 
@@ -249,7 +265,38 @@ impl Engine {
             events::log(&event);
             self.bus.publish(published);
         }
+        for job in done.tasks {
+            self.start_task(job);
+        }
         Ok(())
+    }
+
+    /// Runs a real provider on a blocking thread, then hands its result to the machine.
+    fn start_task(&self, job: TaskJob) {
+        let Some(engine) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let artifacts = engine.artifacts.clone();
+            let work = job.clone();
+            let result = tokio::task::spawn_blocking(move || providers::run(&artifacts, &work))
+                .await
+                .unwrap_or_else(|e| {
+                    providers::failure(format!("The {} provider's task failed: {e}", job.provider))
+                });
+            let reported = engine
+                .with_machine(&job.key, None, |m| {
+                    m.task_finished(&job.execution_id, &job.action_execution_id, result);
+                    Ok(())
+                })
+                .await;
+            if let Ok(mut running) = engine.running_tasks.lock() {
+                running.remove(&job.action_execution_id);
+            }
+            if let Err(e) = reported {
+                tracing::error!(pipeline = %job.key.name, error = %e, "cannot record a provider's result");
+            }
+        });
     }
 
     /// Runs `f` on the pipeline's machine and writes what changed, without waiting for the disk:
@@ -319,10 +366,13 @@ impl Engine {
                 .settings
                 .lock()
                 .map_err(|_| AwsError::internal("settings lock poisoned"))?;
+            let artifacts = &self.artifacts;
+            let is_real = move |s: &ActionStart| providers::is_real(artifacts, s);
             let mut runner = StubRunner {
                 settings: &mut settings,
                 account,
                 region,
+                is_real: &is_real,
             };
             let mut new_id = || uuid::Uuid::new_v4().to_string();
             let mut machine = Machine::new(
@@ -371,6 +421,7 @@ impl Engine {
             (result, changed)
         };
         let mut happened = Vec::new();
+        let mut tasks = Vec::new();
         let wrote = !changed.is_empty() || result.is_ok();
         let mut writes = Vec::new();
         if wrote {
@@ -389,7 +440,12 @@ impl Engine {
                     run.declarations.get(&e.pipeline_version),
                 )?);
                 let decl = run.declarations.get(&e.pipeline_version);
-                happened.extend(events::between(key, &run.seen, e).into_iter().map(|ev| {
+                let evs = events::between(key, &run.seen, e);
+                writes.extend(tasks::stub_artifacts(&self.artifacts, key, e, &evs, now));
+                if let Ok(mut running) = self.running_tasks.lock() {
+                    tasks.extend(tasks::to_start(key, e, decl, &mut running, now));
+                }
+                happened.extend(evs.into_iter().map(|ev| {
                     let published = published::event_of(&ev, e, decl, now);
                     (ev, published)
                 }));
@@ -414,6 +470,7 @@ impl Engine {
             wrote,
             changed: !changed.is_empty(),
             happened,
+            tasks,
         };
         Ok((result, done))
     }
@@ -437,6 +494,9 @@ impl Engine {
     /// Drops all in-memory state (the control plane's reset).
     pub async fn clear(&self) {
         self.runs.lock().await.clear();
+        if let Ok(mut running) = self.running_tasks.lock() {
+            running.clear();
+        }
         self.poke();
     }
 }

@@ -135,6 +135,9 @@ pub struct ActionRun {
     pub progress: Option<ActionResult>,
     #[serde(default)]
     pub percent_complete: Option<i64>,
+    /// A real provider's task runs this action (the engine starts it again after a restart).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub task: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +182,7 @@ impl ActionRun {
             job: None,
             progress: None,
             percent_complete: None,
+            task: false,
         }
     }
 }

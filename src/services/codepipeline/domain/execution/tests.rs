@@ -771,3 +771,39 @@ fn on_success_conditions_can_fail_a_succeeded_stage() {
     assert_eq!(w.stage(&e, "Build"), Some(StageStatus::Failed));
     assert_eq!(w.status(&e), ExecStatus::Failed);
 }
+
+#[test]
+fn a_real_providers_task_ends_the_action_with_its_result_once() {
+    let mut w = World::new(four_stages("SUPERSEDED"));
+    w.script.by_action.insert("Build".into(), Start::Task);
+    let e = w.start();
+    w.at(1.0);
+    let run = w.action(&e, "Build", "Build");
+    assert_eq!(run.status, Some(ActionStatus::InProgress));
+    assert!(run.task, "the engine starts a task for it");
+    assert_eq!(run.due, None, "only the task ends it");
+    let id = run.action_execution_id.clone().unwrap();
+    // A result for another action execution changes nothing.
+    w.with(|m| m.task_finished(&e, "someone-else", ActionResult::default()));
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::InProgress)
+    );
+    let failed = ActionResult {
+        error: Some(ErrorDetails {
+            code: "JobFailed".into(),
+            message: "entry outside its prefix".into(),
+        }),
+        ..ActionResult::default()
+    };
+    w.with(|m| m.task_finished(&e, &id, failed.clone()));
+    w.at(1.0);
+    assert_eq!(
+        w.action(&e, "Build", "Build").status,
+        Some(ActionStatus::Failed)
+    );
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+    // A late second report of the same task is ignored.
+    w.with(|m| m.task_finished(&e, &id, ActionResult::default()));
+    assert_eq!(w.status(&e), ExecStatus::Failed);
+}

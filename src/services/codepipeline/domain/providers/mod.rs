@@ -1,6 +1,8 @@
 //! Stub providers for AWS-owned action types: each picks what the real provider would report
 //! (external execution id in the provider's own format, console URL, summary, output variables,
-//! source revisions). Faults and durations come from the control plane (`Settings`).
+//! source revisions). Faults and durations come from the control plane (`Settings`). An action
+//! whose provider is real here (what it names exists on this endpoint) is handed to the
+//! engine's task instead (`Start::Task`; the real providers are `codepipeline::providers`).
 
 mod faults;
 mod outputs;
@@ -44,11 +46,13 @@ impl Settings {
     }
 }
 
-/// The server's [`ActionRunner`]: faults first, then the provider's stub.
+/// The server's [`ActionRunner`]: faults first, then a real provider when `is_real` says the
+/// action has one, else the provider's stub.
 pub struct StubRunner<'a> {
     pub settings: &'a mut Settings,
     pub account: &'a str,
     pub region: &'a str,
+    pub is_real: &'a dyn Fn(&ActionStart) -> bool,
 }
 
 impl ActionRunner for StubRunner<'_> {
@@ -92,6 +96,9 @@ impl ActionRunner for StubRunner<'_> {
         }
         if id.owner == "ThirdParty" && id.provider != "GitHub" {
             return Start::Job { third_party: true };
+        }
+        if (self.is_real)(s) {
+            return Start::Task;
         }
         let region = s.action.region.as_deref().unwrap_or(self.region);
         let seconds = self.settings.duration(&id.provider);

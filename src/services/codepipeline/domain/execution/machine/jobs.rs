@@ -1,5 +1,6 @@
 //! Job worker events: a job is dispatched to a poller, acknowledged with its nonce, and
-//! ends with a result (a continuation token issues the next job).
+//! ends with a result (a continuation token issues the next job). A real provider's task, the
+//! engine's own worker, ends the same way (`task_finished`).
 
 use super::*;
 
@@ -130,5 +131,33 @@ impl Machine<'_> {
         self.changed.insert(id);
         self.advance();
         Ok(())
+    }
+
+    /// A real provider's task ended with `result`. An action no longer running (stopped,
+    /// abandoned, or its execution cancelled) ignores it.
+    pub fn task_finished(
+        &mut self,
+        execution_id: &str,
+        action_execution_id: &str,
+        result: ActionResult,
+    ) {
+        let now = self.now;
+        let Some(i) = self.executions.iter().position(|e| e.id == execution_id) else {
+            return;
+        };
+        let run = self.executions[i]
+            .stages
+            .iter_mut()
+            .flat_map(|s| s.actions.iter_mut())
+            .find(|a| a.action_execution_id.as_deref() == Some(action_execution_id));
+        let Some(run) = run.filter(|r| r.task && r.status == Some(ActionStatus::InProgress)) else {
+            return;
+        };
+        run.due = Some(now);
+        run.pending = Some(result);
+        run.last_update = Some(now);
+        let id = self.executions[i].id.clone();
+        self.changed.insert(id);
+        self.advance();
     }
 }

@@ -40,6 +40,9 @@ pub enum Start {
     /// Wait for a job worker: custom actions (`PollForJobs`) or third-party ones
     /// (`PollForThirdPartyJobs`, when `third_party`).
     Job { third_party: bool },
+    /// A real provider does the work as a task the engine owns; its result comes back through
+    /// [`Machine::task_finished`].
+    Task,
 }
 
 /// What a job worker reported with `PutJobSuccessResult` or `PutJobFailureResult`.
@@ -600,6 +603,7 @@ impl<'a> Machine<'a> {
         run.job = job;
         run.progress = None;
         run.percent_complete = None;
+        run.task = false;
         match start {
             Start::After { seconds, result } => {
                 run.due = Some(now + seconds.max(0.0));
@@ -609,6 +613,7 @@ impl<'a> Machine<'a> {
                 run.token = token;
                 run.expires = Some(now + APPROVAL_TIMEOUT_SECS);
             }
+            Start::Task => run.task = true,
             Start::Hang | Start::Job { .. } => {}
         }
         exec.last_update = now;
