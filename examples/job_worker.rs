@@ -1,8 +1,11 @@
-//! A job worker for a custom action type, written against `aws-sdk-codepipeline` exactly as it
-//! would be written against AWS: poll for jobs, acknowledge each with its nonce, do the work, and
-//! report success (with output variables) or failure.
+//! A job worker for a custom action type, written against `aws-sdk-codepipeline` and
+//! `aws-sdk-s3` exactly as it would be written against AWS: poll for jobs, acknowledge each with
+//! its nonce, download the input artifacts from S3 with the job's `artifactCredentials`, do the
+//! work, upload the output artifacts where the job says, and report success (with output
+//! variables) or failure.
 //!
-//! The work here is a stand-in. A job whose configuration has `Fail=true` fails. A job whose
+//! The work here is a stand-in: each output artifact is the primary input's zip with a
+//! `worker.txt` added. A job whose configuration has `Fail=true` fails. A job whose
 //! configuration has `Steps=2` first reports progress with a continuation token, then finishes
 //! when the job comes back carrying that token.
 //!
@@ -12,17 +15,22 @@
 
 use std::time::{Duration, Instant};
 
+use std::io::{Read as _, Write as _};
+
 use aws_sdk_codepipeline::types::{
-    ActionCategory, ActionOwner, ActionTypeId, ExecutionDetails, FailureDetails, FailureType, Job,
+    ActionCategory, ActionOwner, ActionTypeId, Artifact, AwsSessionCredentials, ExecutionDetails,
+    FailureDetails, FailureType, Job,
 };
 use aws_sdk_codepipeline::Client;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Works jobs of `action` until `jobs_to_finish` jobs have ended (succeeded or failed) or
-/// `deadline` passes. Returns the ids of the jobs it ended.
+/// `deadline` passes, reaching artifacts through the S3 at `s3_endpoint`. Returns the ids of the
+/// jobs it ended.
 pub async fn work(
     client: &Client,
+    s3_endpoint: &str,
     action: &ActionTypeId,
     jobs_to_finish: usize,
     deadline: Duration,
@@ -41,7 +49,7 @@ pub async fn work(
             continue;
         }
         for job in polled.jobs() {
-            if handle(client, job).await? {
+            if handle(client, s3_endpoint, job).await? {
                 ended.push(job.id().unwrap_or_default().to_owned());
             }
         }
@@ -50,7 +58,7 @@ pub async fn work(
 }
 
 /// Does one job. Returns whether the job ended (false: it asked to be continued).
-async fn handle(client: &Client, job: &Job) -> Result<bool, Error> {
+async fn handle(client: &Client, s3_endpoint: &str, job: &Job) -> Result<bool, Error> {
     let id = job.id().unwrap_or_default();
     client
         .acknowledge_job()
@@ -104,6 +112,17 @@ async fn handle(client: &Client, job: &Job) -> Result<bool, Error> {
         .iter()
         .filter_map(|a| a.name())
         .collect();
+    if let Some(credentials) = data.and_then(|d| d.artifact_credentials()) {
+        let s3 = artifact_client(s3_endpoint, credentials);
+        let input = match data.and_then(|d| d.input_artifacts().first()) {
+            Some(artifact) => download(&s3, artifact).await?,
+            None => Vec::new(),
+        };
+        let built = with_worker_note(&input, &inputs)?;
+        for artifact in data.map(|d| d.output_artifacts()).unwrap_or_default() {
+            upload(&s3, artifact, built.clone()).await?;
+        }
+    }
     let details = ExecutionDetails::builder()
         .summary(format!("Worked on {}", inputs.join(", ")))
         .external_execution_id(format!("worker-{id}"))
@@ -120,7 +139,77 @@ async fn handle(client: &Client, job: &Job) -> Result<bool, Error> {
     Ok(true)
 }
 
-#[allow(dead_code)] // `tests/jobs.rs` includes this file for `work` only.
+/// An S3 client acting with the job's temporary artifact credentials.
+fn artifact_client(endpoint: &str, credentials: &AwsSessionCredentials) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            None,
+            "artifactCredentials",
+        ))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Where the job says an artifact is: `(bucket, key)`.
+fn location(artifact: &Artifact) -> Result<(String, String), Error> {
+    let s3 = artifact
+        .location()
+        .and_then(|l| l.s3_location())
+        .ok_or("the artifact has no S3 location")?;
+    Ok((s3.bucket_name().to_owned(), s3.object_key().to_owned()))
+}
+
+async fn download(s3: &aws_sdk_s3::Client, artifact: &Artifact) -> Result<Vec<u8>, Error> {
+    let (bucket, key) = location(artifact)?;
+    let object = s3.get_object().bucket(bucket).key(key).send().await?;
+    Ok(object.body.collect().await?.into_bytes().to_vec())
+}
+
+async fn upload(s3: &aws_sdk_s3::Client, artifact: &Artifact, body: Vec<u8>) -> Result<(), Error> {
+    let (bucket, key) = location(artifact)?;
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// The input zip's entries plus `worker.txt` saying what the worker did.
+fn with_worker_note(input: &[u8], inputs: &[&str]) -> Result<Vec<u8>, Error> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    if let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(input)) {
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i)?;
+            if entry.is_dir() {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes)?;
+            out.start_file(entry.name(), options)?;
+            out.write_all(&bytes)?;
+        }
+    }
+    out.start_file("worker.txt", options)?;
+    writeln!(
+        out,
+        "built by the example worker from {}",
+        inputs.join(", ")
+    )?;
+    Ok(out.finish()?.into_inner())
+}
+
+#[allow(dead_code)] // `tests/executions/jobs.rs` includes this file for `work` only.
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -130,6 +219,7 @@ async fn main() -> Result<(), Error> {
     };
     let url = std::env::var("CODEPIPELINE_LOCAL_URL")
         .unwrap_or_else(|_| "http://localhost:4566".to_owned());
+    let s3_endpoint = url.clone();
     let config = aws_sdk_codepipeline::Config::builder()
         .behavior_version(aws_sdk_codepipeline::config::BehaviorVersion::latest())
         .endpoint_url(url)
@@ -148,7 +238,7 @@ async fn main() -> Result<(), Error> {
         .build()?;
     println!("working jobs of {category}/Custom/{provider}/{version}; Ctrl-C to stop");
     loop {
-        for id in work(&client, &action, 1, Duration::from_secs(3600)).await? {
+        for id in work(&client, &s3_endpoint, &action, 1, Duration::from_secs(3600)).await? {
             println!("job {id} done");
         }
     }

@@ -1,8 +1,10 @@
 //! The `/_local/` control plane: health (also at `/_localstack/health` for tools that probe it)
 //! and reset; what the simulation may be told (stub durations, faults, the clock) in
-//! `simulation`; the console in `console`.
+//! `simulation`; the console in `console`; unsigned reads of S3 objects for the console in
+//! `objects`.
 
 mod console;
+mod objects;
 mod simulation;
 mod source_events;
 mod webhook_trigger;
@@ -40,6 +42,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/_local/clock",
             get(simulation::get_clock).post(simulation::advance_clock),
         )
+        .route("/_local/s3/{bucket}", get(objects::list))
+        .route("/_local/s3/{bucket}/{*key}", get(objects::download))
         .merge(console::routes())
 }
 

@@ -281,17 +281,32 @@ fn str_of<'a>(v: &'a Value, what: &str) -> &'a str {
 async fn example_worker_drives_a_run_to_success() {
     let s = Server::fast();
     let client = s.sdk();
+    // The deploy bucket exists, so S3 deploy is real and stores what the worker uploaded.
+    assert!(s.aws_of("s3", &["mb", "s3://deploy-bucket"]).ok);
     let deploy_id = type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3");
     let deploy_config = [
         ("BucketName", "deploy-bucket"),
         ("Extract", "false"),
         ("ObjectKey", "#{W.Worker}/app.zip"),
     ];
-    let deploy = action("Deploy", deploy_id, &deploy_config, &["Code"], &[]);
-    setup(&client, &[], vec![stage("Deploy", vec![deploy])]).await;
+    let deploy = action("Deploy", deploy_id, &deploy_config, &["Built"], &[]);
+    create_worker_type(&client).await;
+    let mut build = action(
+        "Build",
+        worker_type(),
+        &[("Project", "alpha")],
+        &["Code"],
+        &["Built"],
+    );
+    build.namespace = Some("W".to_owned());
+    create_pipeline(
+        &client,
+        vec![stage("Build", vec![build]), stage("Deploy", vec![deploy])],
+    )
+    .await;
     let id = s.latest_execution(PIPELINE);
 
-    let ended = job_worker::work(&client, &worker_type(), 1, Duration::from_secs(20))
+    let ended = job_worker::work(&client, &s.url, &worker_type(), 1, Duration::from_secs(20))
         .await
         .expect("the worker");
     assert_eq!(ended.len(), 1, "{ended:?}");
@@ -321,6 +336,33 @@ async fn example_worker_drives_a_run_to_success() {
         resolved.get("ObjectKey").map(String::as_str),
         Some("example/app.zip"),
         "{deploy:#?}"
+    );
+
+    // The worker read its input and wrote its output with the job's artifact credentials;
+    // the deploy then stored exactly what the worker uploaded.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = dir.path().join("app.zip");
+    let copied = s.aws_of(
+        "s3",
+        &[
+            "cp",
+            "s3://deploy-bucket/example/app.zip",
+            &local.display().to_string(),
+        ],
+    );
+    assert!(copied.ok, "{}", copied.stderr);
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&local).expect("open")).expect("a zip");
+    let mut note = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("worker.txt").expect("worker.txt"),
+        &mut note,
+    )
+    .expect("read");
+    assert_eq!(note, "built by the example worker from Code\n");
+    assert!(
+        archive.by_name("codepipeline-local-artifact.txt").is_ok(),
+        "the stub source's zip came through the worker"
     );
 }
 
@@ -419,6 +461,7 @@ fn continuation_token_brings_the_job_back() {
             let deadline = Duration::from_secs(8);
             runtime().block_on(job_worker::work(
                 &worker_client,
+                &s.url,
                 &worker_type(),
                 2,
                 deadline,
@@ -477,7 +520,7 @@ async fn failed_job_fails_the_execution() {
     setup(&client, &[("Fail", "true")], vec![]).await;
     let id = s.latest_execution(PIPELINE);
 
-    let ended = job_worker::work(&client, &worker_type(), 1, Duration::from_secs(20))
+    let ended = job_worker::work(&client, &s.url, &worker_type(), 1, Duration::from_secs(20))
         .await
         .expect("the worker");
     assert_eq!(ended.len(), 1, "{ended:?}");

@@ -1,7 +1,8 @@
 //! S3 on the endpoint, driven by the real aws CLI (`aws s3` and `aws s3api`) and curl: buckets,
 //! objects from empty to a 20 MiB multipart upload, folder sync, ranges, presigned URLs, and
 //! S3's errors; versions, bucket settings and CORS (`versions.rs`), and boto3 with its default
-//! checksums (`boto.rs`); pipelines whose artifacts are real objects (`pipelines.rs`).
+//! checksums (`boto.rs`); pipelines whose artifacts are real objects (`pipelines.rs`); the Rust SDK, durability and
+//! hostile requests (`sdk.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 mod boto;
 mod pipelines;
+mod sdk;
 mod versions;
 
 fn s3(server: &Server, args: &[&str]) -> Cli {

@@ -406,8 +406,18 @@ function kv(pairs) {
   return h("dl", { class: "kv" }, items.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 
+// Artifacts are real objects: each links to its download from the control plane.
 function artifacts(list) {
-  return (list || []).map((a) => h("div", {}, a.name, a.s3location ? h("span", { class: "muted" }, ` s3://${a.s3location.bucket}/${a.s3location.key}`) : null));
+  return (list || []).map((a) => h("div", {}, a.name, a.s3location
+    ? [" ", h("a", { class: "artifact", href: `/_local/s3/${encodeURIComponent(a.s3location.bucket)}/${a.s3location.key.split("/").map(encodeURIComponent).join("/")}` }, `s3://${a.s3location.bucket}/${a.s3location.key}`)]
+    : null));
+}
+
+// An S3 deploy's bucket links to the listing of what it deployed.
+function deployedTo(t, config) {
+  if (t.category !== "Deploy" || t.provider !== "S3" || !config.BucketName) return null;
+  const prefix = config.ObjectKey || "";
+  return h("a", { class: "deployed", href: `/_local/s3/${encodeURIComponent(config.BucketName)}?prefix=${encodeURIComponent(prefix)}` }, `s3://${config.BucketName}/${prefix}`);
 }
 
 async function executionPage(name, id) {
@@ -433,6 +443,7 @@ async function executionPage(name, id) {
         ["Configuration", Object.keys(config).length ? h("pre", {}, JSON.stringify(config, null, 2)) : null],
         ["Input artifacts", artifacts(input.inputArtifacts)],
         ["Output artifacts", artifacts(output.outputArtifacts)],
+        ["Deployed to", deployedTo(t, config)],
         ["Output variables", output.outputVariables && Object.keys(output.outputVariables).length ? h("pre", {}, JSON.stringify(output.outputVariables, null, 2)) : null],
         ["Summary", result.externalExecutionSummary],
         ["External id", result.externalExecutionId],
