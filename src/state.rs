@@ -82,6 +82,7 @@ impl AppState {
         let bus = Bus::default();
         let s3 = crate::services::s3::service(
             store.clone(),
+            flusher.clone(),
             objects.clone(),
             credentials.clone(),
             bus.clone(),

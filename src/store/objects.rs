@@ -86,7 +86,7 @@ pub struct Upload<'a> {
     committed: bool,
 }
 
-impl Upload<'_> {
+impl<'a> Upload<'a> {
     pub fn write(&mut self, chunk: &[u8]) -> StoreResult<()> {
         self.objects.bodies.write(&mut self.receiving, chunk)
     }
@@ -98,13 +98,29 @@ impl Upload<'_> {
     /// Makes the body durable, then writes and syncs the record that names it as
     /// `bucket`/`key`, with what that displaces kept or dropped as `versioning` says.
     pub fn commit(
-        mut self,
+        self,
         bucket: &str,
         key: &str,
         meta: ObjectMeta,
         now: f64,
         versioning: Versioning,
     ) -> StoreResult<ObjectInfo> {
+        let objects = self.objects;
+        let placed = self.commit_unsynced(bucket, key, meta, now, versioning)?;
+        objects.store.flush()?;
+        placed.settle()
+    }
+
+    /// `commit` without the store's sync: the caller syncs (sharing the sync with other writers,
+    /// as `GroupFlush` does), then settles what it placed.
+    pub fn commit_unsynced(
+        mut self,
+        bucket: &str,
+        key: &str,
+        meta: ObjectMeta,
+        now: f64,
+        versioning: Versioning,
+    ) -> StoreResult<Placed<'a>> {
         let stored = self.objects.bodies.finish(&mut self.receiving)?;
         self.committed = true;
         let (body, inline) = match stored {
@@ -123,11 +139,29 @@ impl Upload<'_> {
             version_id: None,
             delete_marker: false,
         };
-        let named = self.objects.place(info.clone(), versioning);
-        if named.is_err() && !info.body.is_empty() {
-            let _ = self.objects.bodies.remove(&info.body);
+        let named = info.body.clone();
+        let placed = self.objects.place_unsynced(info, versioning);
+        if placed.is_err() && !named.is_empty() {
+            let _ = self.objects.bodies.remove(&named);
         }
-        named
+        placed
+    }
+}
+
+/// A version whose record is written but not yet known durable. Once the caller has synced
+/// the store, `settle` drops the bodies of the versions it displaced: never before, so a crash
+/// can never leave a durable record naming a removed body.
+#[must_use = "settle it once the store is synced"]
+pub struct Placed<'a> {
+    objects: &'a Objects,
+    pub info: ObjectInfo,
+    dropped: Vec<ObjectInfo>,
+}
+
+impl Placed<'_> {
+    pub fn settle(self) -> StoreResult<ObjectInfo> {
+        self.objects.drop_bodies(&self.dropped)?;
+        Ok(self.info)
     }
 }
 
@@ -307,38 +341,48 @@ impl Objects {
     }
 
     /// Makes `info` the current version of its key (a version id is given when `versioning`
-    /// is on), keeping or dropping the version it displaces.
-    fn place(&self, mut info: ObjectInfo, versioning: Versioning) -> StoreResult<ObjectInfo> {
+    /// is on), keeping or dropping the version it displaces, and syncs.
+    fn place(&self, info: ObjectInfo, versioning: Versioning) -> StoreResult<ObjectInfo> {
+        let placed = self.place_unsynced(info, versioning)?;
+        self.store.flush()?;
+        placed.settle()
+    }
+
+    fn place_unsynced(
+        &self,
+        mut info: ObjectInfo,
+        versioning: Versioning,
+    ) -> StoreResult<Placed<'_>> {
         if versioning == Versioning::Enabled {
             info.version_id = Some(self.next_version_id());
         }
         let (bucket, key) = (info.bucket.clone(), info.key.clone());
         let mut writes = vec![Write::put(record_key(&bucket, &key), encode(&info)?)];
         let mut dropped = Vec::new();
-        {
-            let _naming = self.naming.lock();
-            if let Some(previous) = self.current(&bucket, &key)? {
-                match (versioning, &previous.version_id) {
-                    (Versioning::Enabled, _) | (Versioning::Suspended, Some(_)) => {
-                        writes.push(Write::put(
-                            version_key(&bucket, &key, previous.version()),
-                            encode(&previous)?,
-                        ));
-                    }
-                    _ => dropped.push(previous),
+        let _naming = self.naming.lock();
+        if let Some(previous) = self.current(&bucket, &key)? {
+            match (versioning, &previous.version_id) {
+                (Versioning::Enabled, _) | (Versioning::Suspended, Some(_)) => {
+                    writes.push(Write::put(
+                        version_key(&bucket, &key, previous.version()),
+                        encode(&previous)?,
+                    ));
                 }
+                _ => dropped.push(previous),
             }
-            if versioning == Versioning::Suspended {
-                if let Some(null) = self.archived(&bucket, &key, "null")? {
-                    writes.push(Write::delete(version_key(&bucket, &key, "null")));
-                    dropped.push(null);
-                }
-            }
-            self.store.apply(writes)?;
         }
-        self.store.flush()?;
-        self.drop_bodies(&dropped)?;
-        Ok(info)
+        if versioning == Versioning::Suspended {
+            if let Some(null) = self.archived(&bucket, &key, "null")? {
+                writes.push(Write::delete(version_key(&bucket, &key, "null")));
+                dropped.push(null);
+            }
+        }
+        self.store.apply(writes)?;
+        Ok(Placed {
+            objects: self,
+            info,
+            dropped,
+        })
     }
 
     fn drop_bodies(&self, gone: &[ObjectInfo]) -> StoreResult<()> {

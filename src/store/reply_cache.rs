@@ -34,7 +34,8 @@ const PIPELINE_KINDS: &[&str] = &[
     "active",
 ];
 
-/// Record kinds no cached reply is made from.
+/// Record kinds no cached reply is made from: S3's among them, so uploads neither empty the
+/// cache nor wake every listener of the change feed.
 const UNRELATED_KINDS: &[&str] = &[
     "tags",
     "webhook",
@@ -42,6 +43,10 @@ const UNRELATED_KINDS: &[&str] = &[
     "action-execution",
     "job",
     "job-queue",
+    "object",
+    "object-version",
+    "s3-bucket",
+    "s3-upload",
 ];
 
 #[derive(Default)]

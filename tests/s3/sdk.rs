@@ -234,6 +234,30 @@ fn hostile_requests_get_s3_errors_and_change_nothing() {
         assert!(text.contains("<Code>"), "an S3 error, not {text}");
         assert!(!text.contains("InternalError"), "{text}");
     }
+    // A body declared over S3's 5 GiB single-PUT limit is refused before it is read.
+    let huge = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "20",
+            "-X",
+            "PUT",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:s3",
+        ])
+        .args([
+            "--user",
+            "test:test",
+            "-H",
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+        ])
+        .args(["-H", "Content-Length: 5368709121", "--data-binary", "x"])
+        .arg(format!("{}/calm/huge", server.url))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&huge.stdout);
+    assert!(text.contains("<Code>EntityTooLarge</Code>"), "{text}");
+
     let tags = s3api(&server, &["get-bucket-tagging", "--bucket", "calm"]);
     assert_eq!(tags.error().0, "NoSuchTagSet", "{}", tags.stderr);
     let listed = ok(s3api(&server, &["list-objects-v2", "--bucket", "calm"]));

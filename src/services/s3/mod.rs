@@ -24,7 +24,7 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
 
 use crate::services::bus::Bus;
-use crate::store::{ObjectInfo, Objects, Store, StoreError};
+use crate::store::{GroupFlush, ObjectInfo, Objects, Placed, Store, StoreError};
 use crate::wire::credentials::{Credentials, ANY_ACCOUNT};
 
 pub use access::bucket_of_host;
@@ -33,6 +33,8 @@ pub use access::bucket_of_host;
 /// say which account a request acts in, and the bus its events go to.
 pub struct LocalS3 {
     store: Arc<dyn Store>,
+    /// Uploads share disk syncs with each other and with every other writer.
+    flusher: Arc<GroupFlush>,
     objects: Arc<Objects>,
     credentials: Credentials,
     bus: Bus,
@@ -41,12 +43,14 @@ pub struct LocalS3 {
 /// The S3 service the wire hands S3 requests to.
 pub fn service(
     store: Arc<dyn Store>,
+    flusher: Arc<GroupFlush>,
     objects: Arc<Objects>,
     credentials: Credentials,
     bus: Bus,
 ) -> S3Service {
     let mut builder = S3ServiceBuilder::new(LocalS3 {
         store,
+        flusher,
         objects,
         credentials: credentials.clone(),
         bus,
@@ -94,6 +98,13 @@ fn no_such_key() -> s3s::S3Error {
 }
 
 impl LocalS3 {
+    /// Waits until what `placed` wrote is on disk (one sync for every writer waiting), then
+    /// lets go of the bodies it displaced.
+    async fn durable(&self, placed: Placed<'_>) -> S3Result<ObjectInfo> {
+        self.flusher.sync().await.map_err(internal)?;
+        placed.settle().map_err(internal)
+    }
+
     fn account<T>(&self, req: &S3Request<T>) -> String {
         match req.credentials.as_ref() {
             Some(c) if c.access_key == crate::wire::credentials::ARTIFACT_ACCESS_KEY => {
@@ -270,7 +281,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        self.copy_object_call(req)
+        self.copy_object_call(req).await
     }
 
     async fn list_objects_v2(
@@ -324,7 +335,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        self.complete_multipart_upload_call(req)
+        self.complete_multipart_upload_call(req).await
     }
 
     async fn abort_multipart_upload(

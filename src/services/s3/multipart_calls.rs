@@ -10,7 +10,7 @@ use super::events::Change;
 use super::multipart::{self, UploadRecord};
 use super::object_calls::copy_into;
 use super::{blocking, etag, internal, now, timestamp, LocalS3};
-use crate::store::{ObjectInfo, ObjectMeta, Versioning};
+use crate::store::{ObjectMeta, Versioning};
 
 impl LocalS3 {
     pub(super) fn upload_of<T>(
@@ -69,8 +69,8 @@ impl LocalS3 {
             etag: Some(etag.clone()),
             ..Default::default()
         };
-        blocking(|| {
-            upload.commit(
+        let placed = blocking(|| {
+            upload.commit_unsynced(
                 multipart::PARTS,
                 &multipart::part_key(&record.id, number),
                 meta,
@@ -79,6 +79,7 @@ impl LocalS3 {
             )
         })
         .map_err(internal)?;
+        self.durable(placed).await?;
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(ETag::Strong(etag)),
             checksum_crc32: checksum.checksum_crc32,
@@ -90,7 +91,7 @@ impl LocalS3 {
         }))
     }
 
-    pub(super) fn complete_multipart_upload_call(
+    pub(super) async fn complete_multipart_upload_call(
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
@@ -142,7 +143,7 @@ impl LocalS3 {
             parts.push(info);
         }
         let objects = &self.objects;
-        let joined = blocking(|| -> S3Result<ObjectInfo> {
+        let placed = blocking(|| -> S3Result<_> {
             let mut upload = objects.upload().map_err(internal)?;
             let mut md5s = Md5::new();
             for part in &parts {
@@ -164,7 +165,7 @@ impl LocalS3 {
                 headers: Default::default(),
             };
             upload
-                .commit(
+                .commit_unsynced(
                     &record.bucket,
                     &record.key,
                     meta,
@@ -173,6 +174,7 @@ impl LocalS3 {
                 )
                 .map_err(internal)
         })?;
+        let joined = self.durable(placed).await?;
         multipart::finish(self.store.as_ref(), &self.objects, &record).map_err(internal)?;
         self.publish(&bucket, &joined, Change::Created("CompleteMultipartUpload"));
         Ok(S3Response::new(CompleteMultipartUploadOutput {

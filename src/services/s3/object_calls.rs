@@ -113,9 +113,12 @@ impl LocalS3 {
             user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
             headers: kept,
         };
-        let info =
-            blocking(|| upload.commit(&input.bucket, &input.key, meta, now(), bucket.versioning()))
-                .map_err(internal)?;
+        let small = upload.size() <= crate::store::INLINE_MAX as u64;
+        let commit =
+            || upload.commit_unsynced(&input.bucket, &input.key, meta, now(), bucket.versioning());
+        // A small body is only a record to write; a file body is fsynced, off the workers.
+        let placed = if small { commit() } else { blocking(commit) }.map_err(internal)?;
+        let info = self.durable(placed).await?;
         self.publish(&bucket, &info, Change::Created("PutObject"));
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(etag)),
@@ -278,7 +281,7 @@ impl LocalS3 {
         }))
     }
 
-    pub(super) fn copy_object_call(
+    pub(super) async fn copy_object_call(
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
@@ -323,14 +326,15 @@ impl LocalS3 {
             source.meta.clone()
         };
         let objects = &self.objects;
-        let copied = blocking(|| -> S3Result<ObjectInfo> {
+        let placed = blocking(|| -> S3Result<_> {
             let mut reader = objects.open(&source).map_err(internal)?;
             let mut upload = objects.upload().map_err(internal)?;
             copy_into(&mut reader, &mut upload)?;
             upload
-                .commit(&input.bucket, &input.key, meta, now(), target.versioning())
+                .commit_unsynced(&input.bucket, &input.key, meta, now(), target.versioning())
                 .map_err(internal)
         })?;
+        let copied = self.durable(placed).await?;
         self.publish(&target, &copied, Change::Created("CopyObject"));
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
