@@ -15,6 +15,7 @@ use serde_json::Value;
 
 mod boto;
 mod pipelines;
+mod raw;
 mod sdk;
 mod versions;
 

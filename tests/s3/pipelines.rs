@@ -207,14 +207,33 @@ fn s3_source_to_s3_deploy_with_real_artifacts() {
     ));
     assert_eq!(std::fs::read_to_string(&back).expect("read"), "<h1>v2</h1>");
 
+    // sourceRevisions names the first version: that one is deployed again.
+    let started = server.aws_ok(&[
+        "start-pipeline-execution",
+        "--name",
+        "site-pipeline",
+        "--source-revisions",
+        &format!("actionName=Upload,revisionType=S3_OBJECT_VERSION_ID,revisionValue={first}"),
+    ]);
+    let id_old = started["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("site-pipeline", &id_old, "Succeeded");
+    ok(s3(
+        &server,
+        &["cp", "s3://site/index.html", &back.display().to_string()],
+    ));
+    assert_eq!(std::fs::read_to_string(&back).expect("read"), "<h1>v1</h1>");
+
     // A zip-slip archive fails the deploy and writes nothing.
     upload(
         &server,
         dir.path(),
         &zip_of(&[("fine.html", "ok"), ("../escaped.html", "evil")]),
     );
-    let runs = executions(&server, 3);
-    let id3 = runs[2]["pipelineExecutionId"]
+    let runs = executions(&server, 4);
+    let id3 = runs[3]["pipelineExecutionId"]
         .as_str()
         .expect("id")
         .to_owned();

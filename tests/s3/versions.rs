@@ -331,3 +331,22 @@ fn buckets_of_another_account_are_not_yours() {
         String::from_utf8_lossy(&taken.stderr)
     );
 }
+
+#[test]
+fn virtual_hosted_addressing_names_the_bucket_in_the_host() {
+    let server = Server::in_process(&[]);
+    ok(s3(&server, &["mb", "s3://vhost"]));
+    for host in ["vhost.s3.localhost", "vhost.localhost"] {
+        let (status, text) =
+            super::raw::signed(&server, "PUT", Some(host), "/greeting.txt", host.as_bytes());
+        assert_eq!(status, 200, "PUT via {host}: {text}");
+        let (status, text) = super::raw::signed(&server, "GET", Some(host), "/greeting.txt", b"");
+        assert_eq!((status, text.as_str()), (200, host));
+    }
+    let listed = ok(s3api(&server, &["list-objects-v2", "--bucket", "vhost"]));
+    assert_eq!(
+        listed["Contents"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+}
