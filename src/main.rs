@@ -74,11 +74,11 @@ async fn main() -> ExitCode {
         Ok(addr) => format!("http://{addr}"),
         Err(_) => format!("http://{}:{}", config.host, config.port),
     };
-    // Parse the service model now, off the request path, instead of in the first API call.
+    // Parse CodePipeline's model now, off the request path, instead of in the first API call.
+    // The other services' models wait for their first call: parsed, they cost memory that a
+    // server only ever asked about pipelines would carry for nothing.
     std::thread::spawn(|| {
-        for service in codepipeline_local::wire::json::registry::all() {
-            service.model();
-        }
+        codepipeline_local::wire::json::registry::codepipeline();
     });
     let console = match state.browser.control_token() {
         Some(token) => format!("{url}/_local/console/?token={token}"),

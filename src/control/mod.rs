@@ -54,9 +54,8 @@ async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     for service in registry::all() {
         let implemented = crate::services::implemented(service.service);
         let missing: Vec<&str> = service
-            .model()
-            .operations
-            .keys()
+            .operation_names()
+            .iter()
             .map(String::as_str)
             .filter(|op| !implemented.contains(op))
             .collect();

@@ -18,6 +18,8 @@ pub struct ServiceModel {
     pub json_version: &'static str,
     source: &'static str,
     parsed: OnceLock<Model>,
+    /// The operation names alone, for health: read without building the model.
+    names: OnceLock<Vec<String>>,
 }
 
 impl ServiceModel {
@@ -34,7 +36,30 @@ impl ServiceModel {
             json_version: "1.1",
             source,
             parsed: OnceLock::new(),
+            names: OnceLock::new(),
         }
+    }
+
+    /// The model's operation names, sorted: from the parsed model when there is one, else
+    /// read from the file without keeping anything else of it, so asking (health does) does not
+    /// cost a model's memory for a service nobody calls.
+    pub fn operation_names(&self) -> &[String] {
+        self.names.get_or_init(|| {
+            let mut names: Vec<String> = match self.parsed.get() {
+                Some(model) => model.operations.keys().cloned().collect(),
+                None => {
+                    #[derive(serde::Deserialize)]
+                    struct Names {
+                        operations: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+                    }
+                    serde_json::from_str::<Names>(self.source)
+                        .map(|n| n.operations.into_keys().collect())
+                        .unwrap_or_else(|_| self.model().operations.keys().cloned().collect())
+                }
+            };
+            names.sort_unstable();
+            names
+        })
     }
 
     /// The parsed model. The files are part of the binary, so a parse failure is a build
