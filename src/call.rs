@@ -44,3 +44,26 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Reply, AwsError>> + 
 /// One operation of one service: its input is the request body, validated against the model
 /// and normalised. It runs in a task of its own (the panic guard), hence the owned arguments.
 pub type Handler = fn(Arc<AppState>, Context, Value) -> HandlerFuture;
+
+/// A request body, validated against the model already, as a handler's typed input.
+pub fn parse<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, AwsError> {
+    serde_json::from_value(input).map_err(|e| AwsError::serialization(e.to_string()))
+}
+
+/// A [`Handler`] from an `async fn(&AppState, &Context, Input) -> Result<Value, AwsError>`, with
+/// its input parsed into the function's typed view (and any extra arguments after it).
+#[macro_export]
+macro_rules! json_op {
+    ($f:path $(, $extra:expr)?) => {
+        (|state: std::sync::Arc<$crate::state::AppState>,
+          ctx: $crate::call::Context,
+          input: serde_json::Value|
+         -> $crate::call::HandlerFuture {
+            Box::pin(async move {
+                $f(&state, &ctx, $crate::call::parse(input)? $(, $extra)?)
+                    .await
+                    .map($crate::call::Reply::Json)
+            })
+        }) as $crate::call::Handler
+    };
+}

@@ -10,6 +10,7 @@ pub mod codecommit;
 pub mod codepipeline;
 pub mod events;
 pub mod logs;
+pub mod paging;
 pub mod s3;
 
 use std::collections::HashMap;

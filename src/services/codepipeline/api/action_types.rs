@@ -3,7 +3,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::paging;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::{
@@ -14,6 +13,7 @@ use crate::services::codepipeline::domain::pipeline::ActionTypeId;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records;
+use crate::services::paging;
 use crate::state::AppState;
 use crate::store::{decode, encode, Write, FORMAT_VERSION};
 

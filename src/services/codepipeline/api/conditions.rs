@@ -4,7 +4,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::paging;
 use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::{
@@ -14,6 +13,7 @@ use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::engine::PipelineKey;
 use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{executions_of, pipeline, pipeline_with_stage};
+use crate::services::paging;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -3,10 +3,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::paging;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::records as repo;
+use crate::services::paging;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{paging, present};
+use super::present;
 use crate::call::Context;
 use crate::error::AwsError;
 use crate::services::codepipeline::domain::enums::StageRetryMode;
@@ -17,6 +17,7 @@ use crate::services::codepipeline::records as repo;
 use crate::services::codepipeline::service::{
     execution, executions_of, pipeline, pipeline_with_stage, start_execution, StartRequest,
 };
+use crate::services::paging;
 use crate::state::AppState;
 
 const DEFAULT_PAGE: usize = 100;

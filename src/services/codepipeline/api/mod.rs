@@ -8,7 +8,7 @@ mod conditions;
 mod deploy_targets;
 pub mod executions;
 mod jobs;
-mod paging;
+
 mod pipeline_state;
 mod pipelines;
 mod present;
@@ -20,24 +20,12 @@ pub mod webhooks;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::call::{Context, Handler, HandlerFuture, Reply};
-use crate::error::AwsError;
 use crate::state::AppState;
 
-/// A handler from an `async fn(&AppState, &Context, Input) -> Result<Value, AwsError>`, with
-/// its input parsed into the function's typed view.
-macro_rules! json_op {
-    ($f:path $(, $extra:expr)?) => {
-        (|state: Arc<AppState>, ctx: Context, input: Value| -> HandlerFuture {
-            Box::pin(async move {
-                $f(&state, &ctx, parse(input)? $(, $extra)?).await.map(Reply::Json)
-            })
-        }) as Handler
-    };
-}
+use crate::json_op;
 
 /// CodePipeline's operations and their handlers: every operation of the model has one.
 pub fn handlers() -> &'static HashMap<&'static str, Handler> {
@@ -146,9 +134,7 @@ fn get_pipeline_state(state: Arc<AppState>, ctx: Context, input: Value) -> Handl
 
 /// Input has already passed model validation, so a failure here is a type the model allows
 /// but our typed view does not; it is still the caller's input, so it answers 400.
-fn parse<T: DeserializeOwned>(input: Value) -> Result<T, AwsError> {
-    serde_json::from_value(input).map_err(|e| AwsError::serialization(e.to_string()))
-}
+use crate::call::parse;
 
 /// Now, as AWS writes timestamps: epoch seconds with milliseconds.
 pub fn now() -> f64 {

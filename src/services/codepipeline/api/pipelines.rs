@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{now, paging};
+use super::now;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::action_types::Catalog;
@@ -12,6 +12,7 @@ use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::{arn, declaration_rules, secrets};
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records::{self as records, PipelineRecord};
+use crate::services::paging;
 use crate::state::AppState;
 use crate::store::{decode, Write, FORMAT_VERSION};
 

@@ -3,13 +3,13 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::paging;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn::{self, Resource};
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records;
+use crate::services::paging;
 use crate::state::AppState;
 use crate::store::Store;
 

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::paging;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
 use crate::services::codepipeline::domain::arn;
@@ -13,6 +12,7 @@ use crate::services::codepipeline::domain::webhooks::{self, WebhookDefinition};
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records;
 use crate::services::codepipeline::service::pipeline;
+use crate::services::paging;
 use crate::state::AppState;
 use crate::store::{decode, encode, Store, Write, FORMAT_VERSION};
 
