@@ -88,6 +88,8 @@ pub mod codes {
     pub const INVALID_JOB_STATE: &str = "InvalidJobStateException";
     pub const INVALID_NEXT_TOKEN: &str = "InvalidNextTokenException";
     pub const INVALID_NONCE: &str = "InvalidNonceException";
+    pub const INVALID_INPUT: &str = "InvalidInputException";
+    pub const INVALID_PARAMETER: &str = "InvalidParameterException";
     pub const INVALID_SIGNATURE: &str = "InvalidSignatureException";
     pub const INVALID_STAGE_DECLARATION: &str = "InvalidStageDeclarationException";
     pub const INVALID_STRUCTURE: &str = "InvalidStructureException";
@@ -109,6 +111,7 @@ pub mod codes {
     pub const REQUEST_ENTITY_TOO_LARGE: &str = "RequestEntityTooLargeException";
     pub const REQUEST_FAILED: &str = "RequestFailedException";
     pub const REQUEST_TIMEOUT: &str = "RequestTimeoutException";
+    pub const RESOURCE_ALREADY_EXISTS: &str = "ResourceAlreadyExistsException";
     pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
     pub const SERIALIZATION: &str = "SerializationException";
     pub const STAGE_NOT_FOUND: &str = "StageNotFoundException";

@@ -47,6 +47,12 @@ const UNRELATED_KINDS: &[&str] = &[
     "object-version",
     "s3-bucket",
     "s3-upload",
+    "logs-group",
+    "logs-stream",
+    "logs-event",
+    "cb-project",
+    "cb-build",
+    "cb-builds",
 ];
 
 #[derive(Default)]

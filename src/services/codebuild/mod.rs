@@ -1,11 +1,36 @@
-//! AWS CodeBuild: projects, builds, the build runner (opt-in) and build logs.
-//! Reachable on the endpoint through its vendored model; the operations it implements are
-//! registered in `handlers`, and every other one answers `NotImplementedException`.
+//! AWS CodeBuild: projects (`projects`), builds (`builds`, simulated until the build runner
+//! comes), their records (`records`) and their BatchGetBuilds shape (`shape`), and the builds
+//! CodePipeline's CodeBuild actions make (`pipeline_builds`). Every other operation of the
+//! model answers `NotImplementedException`.
+
+mod builds;
+pub mod pipeline_builds;
+mod projects;
+mod records;
+mod shape;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::call::Handler;
+use crate::json_op;
 
 pub fn handlers() -> &'static HashMap<&'static str, Handler> {
-    super::none()
+    static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        HashMap::from([
+            ("CreateProject", json_op!(projects::create)),
+            ("UpdateProject", json_op!(projects::update)),
+            ("DeleteProject", json_op!(projects::delete)),
+            ("BatchGetProjects", json_op!(projects::batch_get)),
+            ("ListProjects", json_op!(projects::list)),
+            ("StartBuild", json_op!(builds::start)),
+            ("RetryBuild", json_op!(builds::retry)),
+            ("StopBuild", json_op!(builds::stop)),
+            ("BatchGetBuilds", json_op!(builds::batch_get)),
+            ("BatchDeleteBuilds", json_op!(builds::batch_delete)),
+            ("ListBuilds", json_op!(builds::list)),
+            ("ListBuildsForProject", json_op!(builds::list_for_project)),
+        ])
+    })
 }

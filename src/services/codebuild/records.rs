@@ -1,0 +1,156 @@
+//! CodeBuild records: projects (`cb-project/ACCOUNT/REGION/NAME`, the project as the API shows
+//! it), builds (`cb-build/ACCOUNT/REGION/ID`, the build as BatchGetBuilds shows it), the
+//! newest-first build lists (`cb-builds/ACCOUNT/REGION/all/<inverted time><id>` and
+//! `.../project/NAME\0<inverted time><id>`) and each project name's next build number
+//! (`cb-build/ACCOUNT/REGION/#number/NAME`, kept apart from the project so builds of a deleted
+//! and re-created project keep counting, as in AWS).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::store::{decode, encode, Store, StoreResult, Write, FORMAT_VERSION};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectRecord {
+    pub format_version: u32,
+    pub project: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildRecord {
+    pub format_version: u32,
+    pub build: Value,
+    /// Epoch seconds the build started: its place in the lists.
+    pub started: f64,
+}
+
+pub fn project_key(account: &str, region: &str, name: &str) -> String {
+    format!("cb-project/{account}/{region}/{name}")
+}
+
+pub fn projects_prefix(account: &str, region: &str) -> String {
+    format!("cb-project/{account}/{region}/")
+}
+
+pub fn build_key(account: &str, region: &str, id: &str) -> String {
+    format!("cb-build/{account}/{region}/{id}")
+}
+
+fn number_key(account: &str, region: &str, project: &str) -> String {
+    format!("cb-build/{account}/{region}/#number/{project}")
+}
+
+pub fn all_builds_prefix(account: &str, region: &str) -> String {
+    format!("cb-builds/{account}/{region}/all/")
+}
+
+pub fn project_builds_prefix(account: &str, region: &str, project: &str) -> String {
+    format!("cb-builds/{account}/{region}/project/{project}\0")
+}
+
+/// Sorts newer builds first.
+fn order(started: f64, id: &str) -> String {
+    let ms = (started * 1000.0).max(0.0) as u64;
+    format!("{:020}{id}", u64::MAX / 2 - ms.min(u64::MAX / 2))
+}
+
+pub fn load_project(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> StoreResult<Option<ProjectRecord>> {
+    store
+        .get(&project_key(account, region, name))?
+        .map(|b| decode(&b))
+        .transpose()
+}
+
+pub fn project_write(account: &str, region: &str, project: Value) -> StoreResult<Write> {
+    let name = project["name"].as_str().unwrap_or_default().to_owned();
+    let record = ProjectRecord {
+        format_version: FORMAT_VERSION,
+        project,
+    };
+    Ok(Write::put(
+        project_key(account, region, &name),
+        encode(&record)?,
+    ))
+}
+
+pub fn load_build(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    id: &str,
+) -> StoreResult<Option<BuildRecord>> {
+    store
+        .get(&build_key(account, region, id))?
+        .map(|b| decode(&b))
+        .transpose()
+}
+
+/// The writes that save `build`, listing it when it is new.
+pub fn build_writes(
+    account: &str,
+    region: &str,
+    build: Value,
+    started: f64,
+    is_new: bool,
+) -> StoreResult<Vec<Write>> {
+    let id = build["id"].as_str().unwrap_or_default().to_owned();
+    let project = build["projectName"].as_str().unwrap_or_default().to_owned();
+    let mut writes = vec![Write::put(
+        build_key(account, region, &id),
+        encode(&BuildRecord {
+            format_version: FORMAT_VERSION,
+            build,
+            started,
+        })?,
+    )];
+    if is_new {
+        let at = order(started, &id);
+        writes.push(Write::put(
+            format!("{}{at}", all_builds_prefix(account, region)),
+            id.clone().into_bytes(),
+        ));
+        writes.push(Write::put(
+            format!("{}{at}", project_builds_prefix(account, region, &project)),
+            id.into_bytes(),
+        ));
+    }
+    Ok(writes)
+}
+
+/// The writes that forget a build and its places in the lists.
+pub fn build_deletes(account: &str, region: &str, record: &BuildRecord) -> Vec<Write> {
+    let id = record.build["id"].as_str().unwrap_or_default();
+    let project = record.build["projectName"].as_str().unwrap_or_default();
+    let at = order(record.started, id);
+    vec![
+        Write::delete(build_key(account, region, id)),
+        Write::delete(format!("{}{at}", all_builds_prefix(account, region))),
+        Write::delete(format!(
+            "{}{at}",
+            project_builds_prefix(account, region, project)
+        )),
+    ]
+}
+
+/// The project's next build number, and the write that takes it.
+pub fn take_build_number(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    project: &str,
+) -> StoreResult<(i64, Write)> {
+    let key = number_key(account, region, project);
+    let next: i64 = store
+        .get(&key)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    Ok((next, Write::put(key, (next + 1).to_string().into_bytes())))
+}

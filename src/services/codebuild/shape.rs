@@ -1,0 +1,208 @@
+//! What a build looks like in BatchGetBuilds, as the aws CLI's captured examples show it: its
+//! phases in CodeBuild's order, each with start, end, duration and status (COMPLETED has only
+//! its start), its logs in `/aws/codebuild/<project>` under the build's UUID, its environment
+//! and settings from the project when one exists, CodeBuild's defaults otherwise.
+
+use serde_json::{json, Value};
+
+/// CodeBuild's phases, in order.
+pub const PHASES: [&str; 11] = [
+    "SUBMITTED",
+    "QUEUED",
+    "PROVISIONING",
+    "DOWNLOAD_SOURCE",
+    "INSTALL",
+    "PRE_BUILD",
+    "BUILD",
+    "POST_BUILD",
+    "UPLOAD_ARTIFACTS",
+    "FINALIZING",
+    "COMPLETED",
+];
+
+/// What starts a build.
+pub struct NewBuild<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub project: &'a str,
+    /// The project as the API shows it, when it exists.
+    pub settings: Option<&'a Value>,
+    pub uuid: String,
+    pub number: i64,
+    pub initiator: String,
+    pub source: Value,
+    pub source_version: Option<String>,
+    pub resolved_source_version: Option<String>,
+    pub artifacts_location: Option<String>,
+    pub environment_variables: Vec<Value>,
+    pub start: f64,
+}
+
+pub fn default_environment() -> Value {
+    json!({
+        "type": "LINUX_CONTAINER",
+        "image": "aws/codebuild/standard:7.0",
+        "computeType": "BUILD_GENERAL1_SMALL",
+        "environmentVariables": [],
+        "privilegedMode": false,
+        "imagePullCredentialsType": "CODEBUILD",
+    })
+}
+
+pub fn log_group(project: &str) -> String {
+    format!("/aws/codebuild/{project}")
+}
+
+/// A build that has just started: `IN_PROGRESS`, in its BUILD phase.
+pub fn started(b: NewBuild) -> Value {
+    let id = format!("{}:{}", b.project, b.uuid);
+    let setting = |k: &str| b.settings.and_then(|p| p.get(k)).cloned();
+    let mut environment = setting("environment").unwrap_or_else(default_environment);
+    if !b.environment_variables.is_empty() {
+        let mut vars = environment["environmentVariables"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        vars.extend(b.environment_variables);
+        environment["environmentVariables"] = json!(vars);
+    }
+    let group = log_group(b.project);
+    let mut build = json!({
+        "id": id,
+        "arn": format!("arn:aws:codebuild:{}:{}:build/{id}", b.region, b.account),
+        "buildNumber": b.number,
+        "startTime": b.start,
+        "currentPhase": "BUILD",
+        "buildStatus": "IN_PROGRESS",
+        "projectName": b.project,
+        "phases": [],
+        "source": b.source,
+        "secondarySources": [],
+        "secondarySourceVersions": [],
+        "artifacts": {"location": b.artifacts_location.unwrap_or_default()},
+        "secondaryArtifacts": [],
+        "cache": setting("cache").unwrap_or_else(|| json!({"type": "NO_CACHE"})),
+        "environment": environment,
+        "serviceRole": setting("serviceRole").unwrap_or_else(|| json!(format!("arn:aws:iam::{}:role/service-role/codebuild-{}-service-role", b.account, b.project))),
+        "logs": {
+            "groupName": group,
+            "streamName": b.uuid,
+            "deepLink": format!(
+                "https://console.aws.amazon.com/cloudwatch/home?region={}#logEvent:group={group};stream={}",
+                b.region, b.uuid
+            ),
+            "cloudWatchLogsArn": format!(
+                "arn:aws:logs:{}:{}:log-group:{group}:log-stream:{}",
+                b.region, b.account, b.uuid
+            ),
+            "cloudWatchLogs": {"status": "ENABLED"},
+            "s3Logs": {"status": "DISABLED", "encryptionDisabled": false},
+        },
+        "timeoutInMinutes": setting("timeoutInMinutes").unwrap_or_else(|| json!(60)),
+        "queuedTimeoutInMinutes": setting("queuedTimeoutInMinutes").unwrap_or_else(|| json!(480)),
+        "buildComplete": false,
+        "initiator": b.initiator,
+        "encryptionKey": setting("encryptionKey").unwrap_or_else(|| json!(format!("arn:aws:kms:{}:{}:alias/aws/s3", b.region, b.account))),
+    });
+    if let Some(v) = b.source_version {
+        build["sourceVersion"] = json!(v);
+    }
+    if let Some(v) = b.resolved_source_version {
+        build["resolvedSourceVersion"] = json!(v);
+    }
+    build["phases"] = phases_until(b.start, b.start, "BUILD", None);
+    build
+}
+
+/// The phases from SUBMITTED up to `last`, spread evenly between `start` and `end`; `last`
+/// ends with `status` when given and is still running otherwise.
+fn phases_until(start: f64, end: f64, last: &str, status: Option<&str>) -> Value {
+    let count = PHASES.iter().position(|p| *p == last).unwrap_or(0) + 1;
+    let step = ((end - start) / count.max(1) as f64).max(0.0);
+    let mut out = Vec::new();
+    for (i, phase) in PHASES.iter().take(count).enumerate() {
+        let begins = start + step * i as f64;
+        if *phase == "COMPLETED" {
+            out.push(json!({"phaseType": phase, "startTime": end}));
+            break;
+        }
+        let mut p = json!({"phaseType": phase, "startTime": begins});
+        let finished = *phase != last || status.is_some();
+        if finished {
+            let ends = begins + step;
+            p["endTime"] = json!(ends);
+            p["durationInSeconds"] = json!((ends - begins).round() as i64);
+            p["phaseStatus"] = json!(if *phase == last {
+                status.unwrap_or("SUCCEEDED")
+            } else {
+                "SUCCEEDED"
+            });
+            if i >= 2 {
+                p["contexts"] = json!([{"statusCode": "", "message": ""}]);
+            }
+        }
+        out.push(p);
+    }
+    json!(out)
+}
+
+/// Ends `build` with `status` (`SUCCEEDED`, `FAILED`, `STOPPED`, `TIMED_OUT`) at `end`;
+/// a failure names its phase and why.
+pub fn finish(
+    build: &mut Value,
+    status: &str,
+    end: f64,
+    failure: Option<(&str, &str)>,
+    exported: &[(String, String)],
+) {
+    let start = build["startTime"].as_f64().unwrap_or(end);
+    let mut phases = phases_until(start, end, "COMPLETED", None);
+    if let Some((failed_phase, message)) = failure {
+        if let Some(list) = phases.as_array_mut() {
+            for p in list.iter_mut() {
+                if p["phaseType"] == failed_phase {
+                    p["phaseStatus"] = json!(status);
+                    p["contexts"] =
+                        json!([{"statusCode": "COMMAND_EXECUTION_ERROR", "message": message}]);
+                }
+            }
+        }
+    }
+    build["phases"] = phases;
+    build["currentPhase"] = json!("COMPLETED");
+    build["buildStatus"] = json!(status);
+    build["endTime"] = json!(end);
+    build["buildComplete"] = json!(true);
+    if !exported.is_empty() {
+        build["exportedEnvironmentVariables"] = json!(exported
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect::<Vec<_>>());
+    }
+}
+
+/// The log a simulated build leaves, in CodeBuild's `[Container]` style.
+pub fn simulated_log(build: &Value, status: &str, end: f64) -> Vec<(i64, String)> {
+    let start = build["startTime"].as_f64().unwrap_or(end);
+    let stamp = |t: f64| {
+        chrono::DateTime::from_timestamp_millis((t * 1000.0) as i64)
+            .unwrap_or_default()
+            .format("%Y/%m/%d %H:%M:%S%.6f")
+            .to_string()
+    };
+    let at = |t: f64| (t * 1000.0) as i64;
+    vec![
+        (at(start), format!("[Container] {} Running on codepipeline-local", stamp(start))),
+        (
+            at(start),
+            format!(
+                "[Container] {} This build was simulated: no command ran. Start the server with --run-builds to run buildspecs.",
+                stamp(start)
+            ),
+        ),
+        (
+            at(end),
+            format!("[Container] {} Phase complete: BUILD State: {status}", stamp(end)),
+        ),
+    ]
+}

@@ -1,0 +1,221 @@
+//! CodeBuild through `aws codebuild`: projects, simulated builds with their phases and logs,
+//! the builds a pipeline's CodeBuild actions make, and CodeBuild's errors.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn codebuild(server: &Server, args: &[&str]) -> Cli {
+    server.aws_of("codebuild", args)
+}
+
+fn ok(cli: Cli) -> Value {
+    assert!(cli.ok, "aws codebuild failed: {}", cli.stderr);
+    cli.json
+}
+
+fn create_project(server: &Server, name: &str) -> Value {
+    ok(codebuild(
+        server,
+        &[
+            "create-project",
+            "--name",
+            name,
+            "--source",
+            "type=NO_SOURCE,buildspec=version: 0.2",
+            "--artifacts",
+            "type=NO_ARTIFACTS",
+            "--environment",
+            "type=LINUX_CONTAINER,image=aws/codebuild/standard:7.0,computeType=BUILD_GENERAL1_SMALL",
+            "--service-role",
+            "arn:aws:iam::000000000000:role/codebuild",
+        ],
+    ))
+}
+
+#[test]
+fn projects_and_simulated_builds() {
+    let server = Server::in_process(&[]);
+    let created = create_project(&server, "web");
+    let project = &created["project"];
+    assert_eq!(
+        project["arn"],
+        "arn:aws:codebuild:us-east-1:000000000000:project/web"
+    );
+    assert_eq!(project["timeoutInMinutes"], 60);
+    assert_eq!(project["queuedTimeoutInMinutes"], 480);
+    let again = codebuild(
+        &server,
+        &[
+            "create-project",
+            "--name",
+            "web",
+            "--source",
+            "type=NO_SOURCE,buildspec=x",
+            "--artifacts",
+            "type=NO_ARTIFACTS",
+            "--environment",
+            "type=LINUX_CONTAINER,image=i,computeType=BUILD_GENERAL1_SMALL",
+            "--service-role",
+            "r",
+        ],
+    );
+    assert_eq!(
+        again.error(),
+        (
+            "ResourceAlreadyExistsException".to_owned(),
+            "Project already exists: arn:aws:codebuild:us-east-1:000000000000:project/web"
+                .to_owned()
+        )
+    );
+    let got = ok(codebuild(
+        &server,
+        &["batch-get-projects", "--names", "web", "nope"],
+    ));
+    assert_eq!(got["projects"][0]["name"], "web");
+    assert_eq!(got["projectsNotFound"], json!(["nope"]));
+    let updated = ok(codebuild(
+        &server,
+        &[
+            "update-project",
+            "--name",
+            "web",
+            "--description",
+            "the site",
+        ],
+    ));
+    assert_eq!(updated["project"]["description"], "the site");
+    assert_eq!(
+        ok(codebuild(&server, &["list-projects"]))["projects"],
+        json!(["web"])
+    );
+
+    let started = ok(codebuild(
+        &server,
+        &["start-build", "--project-name", "web"],
+    ));
+    let build = &started["build"];
+    assert_eq!(build["buildStatus"], "SUCCEEDED", "{build}");
+    assert_eq!(build["buildNumber"], 1);
+    let phases: Vec<&str> = build["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .filter_map(|p| p["phaseType"].as_str())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "SUBMITTED",
+            "QUEUED",
+            "PROVISIONING",
+            "DOWNLOAD_SOURCE",
+            "INSTALL",
+            "PRE_BUILD",
+            "BUILD",
+            "POST_BUILD",
+            "UPLOAD_ARTIFACTS",
+            "FINALIZING",
+            "COMPLETED"
+        ]
+    );
+    let id = build["id"].as_str().expect("id").to_owned();
+    let fetched = ok(codebuild(
+        &server,
+        &["batch-get-builds", "--ids", &id, "web:nope"],
+    ));
+    assert_eq!(fetched["builds"][0]["id"], id.as_str());
+    assert_eq!(fetched["buildsNotFound"], json!(["web:nope"]));
+    let stream = build["logs"]["streamName"].as_str().expect("stream");
+    let log = server.aws_of(
+        "logs",
+        &[
+            "get-log-events",
+            "--log-group-name",
+            "/aws/codebuild/web",
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+        ],
+    );
+    assert!(log.ok, "{}", log.stderr);
+    assert!(log.stdout.contains("simulated"), "{}", log.stdout);
+
+    let retried = ok(codebuild(&server, &["retry-build", "--id", &id]));
+    assert_eq!(retried["build"]["buildNumber"], 2);
+    let listed = ok(codebuild(
+        &server,
+        &["list-builds-for-project", "--project-name", "web"],
+    ));
+    assert_eq!(listed["ids"][1], id.as_str(), "newest first: {listed}");
+    assert_eq!(
+        ok(codebuild(&server, &["list-builds"]))["ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let stopped = ok(codebuild(&server, &["stop-build", "--id", &id]));
+    assert_eq!(
+        stopped["build"]["buildStatus"], "SUCCEEDED",
+        "a finished build stays as it was"
+    );
+    let deleted = ok(codebuild(&server, &["batch-delete-builds", "--ids", &id]));
+    assert_eq!(deleted["buildsDeleted"], json!([id]));
+
+    let missing = codebuild(&server, &["start-build", "--project-name", "nope"]);
+    assert_eq!(
+        missing.error(),
+        (
+            "ResourceNotFoundException".to_owned(),
+            "Project cannot be found: arn:aws:codebuild:us-east-1:000000000000:project/nope"
+                .to_owned()
+        )
+    );
+    let bad_id = codebuild(&server, &["stop-build", "--id", "no-colon"]);
+    assert_eq!(bad_id.error().0, "InvalidInputException");
+    ok(codebuild(&server, &["delete-project", "--name", "web"]));
+    ok(codebuild(&server, &["delete-project", "--name", "web"]));
+}
+
+#[test]
+fn a_pipelines_codebuild_action_is_a_build() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    let declaration = fixture_json("pipelines/approval-walkthrough.json")["pipeline"].clone();
+    server.create_pipeline(&declaration);
+    let id = server.latest_execution("walkthrough");
+    let build_id = poll("the Build action to succeed", || {
+        let details = server.action_executions("walkthrough", &id);
+        details
+            .iter()
+            .find(|d| d["actionName"] == "Build" && d["status"] == "Succeeded")
+            .and_then(|d| {
+                d["output"]["executionResult"]["externalExecutionId"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+    });
+    let got = ok(codebuild(
+        &server,
+        &["batch-get-builds", "--ids", &build_id],
+    ));
+    let build = &got["builds"][0];
+    assert_eq!(build["buildStatus"], "SUCCEEDED", "{build}");
+    assert_eq!(build["initiator"], "codepipeline/walkthrough");
+    assert_eq!(build["source"]["type"], "CODEPIPELINE");
+    assert!(
+        build["sourceVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("arn:aws:s3:::")),
+        "{build}"
+    );
+    let exported = build["exportedEnvironmentVariables"]
+        .as_array()
+        .expect("exported variables");
+    assert_eq!(exported[0]["name"], "SOURCE_VERSION", "{build}");
+    let project = build["projectName"].as_str().expect("project");
+    let listed = ok(codebuild(
+        &server,
+        &["list-builds-for-project", "--project-name", project],
+    ));
+    assert_eq!(listed["ids"], json!([build_id]));
+}

@@ -1,0 +1,8 @@
+//! The companion services pipelines use, driven by the aws CLI: CodeBuild's projects and builds
+//! (`codebuild.rs`) and CloudWatch Logs (`logs.rs`).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod codebuild;
+mod logs;
