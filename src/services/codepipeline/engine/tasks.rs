@@ -7,13 +7,29 @@
 
 use crate::services::artifacts::{ArtifactStore, Placement};
 use crate::services::codebuild::pipeline_builds::{self, ActionBuild, Ending};
-use crate::services::codepipeline::domain::execution::model::{ActionStatus, Execution};
-use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
+use crate::services::codepipeline::domain::execution::model::{ActionRun, ActionStatus, Execution};
+use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 use crate::services::codepipeline::providers::TaskJob;
 use crate::store::{Store, Write};
 
 use super::events::{EngineEvent, EventKind};
 use super::PipelineKey;
+
+fn run_of<'a>(e: &'a Execution, stage: &str, action: &str) -> Option<&'a ActionRun> {
+    e.stages
+        .iter()
+        .find(|s| s.name == stage)
+        .and_then(|s| s.actions.iter().find(|a| a.name == action))
+}
+
+fn declared_action<'a>(
+    decl: Option<&'a PipelineDeclaration>,
+    stage: &str,
+    action: &str,
+) -> Option<&'a ActionDeclaration> {
+    decl.and_then(|d| d.stages.iter().find(|s| s.name == stage))
+        .and_then(|s| s.actions.iter().find(|a| a.name == action))
+}
 
 /// Tasks to start for `e`'s running real actions that `running` does not already hold.
 pub fn to_start(
@@ -32,9 +48,7 @@ pub fn to_start(
             if !run.task || run.status != Some(ActionStatus::InProgress) || running.contains(id) {
                 continue;
             }
-            let declared = decl
-                .and_then(|d| d.stages.iter().find(|s| s.name == stage.name))
-                .and_then(|s| s.actions.iter().find(|a| a.name == run.name));
+            let declared = declared_action(decl, &stage.name, &run.name);
             let Some(action) = declared else { continue };
             running.insert(id.clone());
             jobs.push(TaskJob {
@@ -76,11 +90,7 @@ pub fn stub_artifacts(
         else {
             continue;
         };
-        let run = e
-            .stages
-            .iter()
-            .find(|s| &s.name == stage)
-            .and_then(|s| s.actions.iter().find(|a| &a.name == action));
+        let run = run_of(e, stage, action);
         let Some(run) = run.filter(|r| !r.task) else {
             continue;
         };
@@ -130,19 +140,13 @@ pub fn build_records(
         if !seen.insert((stage.clone(), action.clone())) {
             continue;
         }
-        let declared = decl
-            .and_then(|d| d.stages.iter().find(|s| &s.name == stage))
-            .and_then(|s| s.actions.iter().find(|a| &a.name == action));
+        let declared = declared_action(decl, stage, action);
         let Some(declared) = declared else { continue };
         let id = &declared.action_type_id;
         if id.owner != "AWS" || id.provider != "CodeBuild" {
             continue;
         }
-        let run = e
-            .stages
-            .iter()
-            .find(|s| &s.name == stage)
-            .and_then(|s| s.actions.iter().find(|a| &a.name == action));
+        let run = run_of(e, stage, action);
         let Some(run) = run else { continue };
         let outcome = run.result.as_ref().or(run.pending.as_ref());
         let Some(build_id) = outcome.and_then(|r| r.external_execution_id.clone()) else {
