@@ -79,6 +79,13 @@ pub struct Config {
         hide = true
     )]
     pub check_replies: bool,
+    /// Run the buildspecs of CodeBuild actions and StartBuild, and the commands of Commands
+    /// actions, as shell commands on this machine (off: builds are simulated).
+    #[arg(long, env = "CODEPIPELINE_LOCAL_RUN_BUILDS", default_value_t = false)]
+    pub run_builds: bool,
+    /// At most this many builds run at once; the rest wait QUEUED (default: the cores).
+    #[arg(long, env = "CODEPIPELINE_LOCAL_BUILD_CONCURRENCY")]
+    pub build_concurrency: Option<usize>,
 }
 
 impl Config {
@@ -98,6 +105,8 @@ impl Config {
             allowed_hosts: Vec::new(),
             cors_allowed_origins: Vec::new(),
             control_token: None,
+            run_builds: false,
+            build_concurrency: None,
         }
     }
 }

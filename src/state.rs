@@ -93,6 +93,17 @@ impl AppState {
             Settings::with_default_duration(config.action_duration),
             bus.clone(),
             crate::services::artifacts::ArtifactStore::new(store.clone(), objects.clone()),
+            crate::services::codepipeline::providers::Allowed {
+                run_builds: config.run_builds,
+                builds: Arc::new(tokio::sync::Semaphore::new(
+                    config
+                        .build_concurrency
+                        .unwrap_or_else(|| {
+                            std::thread::available_parallelism().map_or(2, |n| n.get())
+                        })
+                        .max(1),
+                )),
+            },
         );
         Ok(Arc::new(AppState {
             store,

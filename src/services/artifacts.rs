@@ -34,6 +34,11 @@ impl ArtifactStore {
         &self.objects
     }
 
+    /// The store the records of other services live in (a build's record and logs).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     /// The bucket, when it exists on this endpoint (a read failure counts as absent: the action
     /// then keeps its stub).
     pub fn bucket(&self, name: &str) -> Option<BucketRecord> {

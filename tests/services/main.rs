@@ -1,8 +1,9 @@
 //! The companion services pipelines use, driven by the aws CLI: CodeBuild's projects and builds
-//! (`codebuild.rs`) and CloudWatch Logs (`logs.rs`).
+//! (`codebuild.rs`), real builds with `--run-builds` (`builds.rs`) and CloudWatch Logs (`logs.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod builds;
 mod codebuild;
 mod logs;

@@ -7,6 +7,7 @@ mod builds;
 pub mod pipeline_builds;
 mod projects;
 mod records;
+pub mod runner;
 mod shape;
 
 use std::collections::HashMap;

@@ -9,7 +9,7 @@ pub mod events;
 mod published;
 mod tasks;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as SyncMutex, Weak};
 
 use tokio::sync::{Mutex, Notify};
@@ -113,7 +113,9 @@ pub struct Engine {
     /// S3's buckets and objects: where artifacts are, and what makes a provider real.
     artifacts: ArtifactStore,
     /// The action executions a real provider's task is running for now.
-    running_tasks: SyncMutex<HashSet<String>>,
+    running_tasks: SyncMutex<tasks::Running>,
+    /// What real providers may do (`--run-builds`, build concurrency).
+    allowed: providers::Allowed,
     /// Itself, for the tasks it spawns to report back.
     me: Weak<Engine>,
 }
@@ -125,6 +127,7 @@ impl Engine {
         settings: Settings,
         bus: crate::services::bus::Bus,
         artifacts: ArtifactStore,
+        allowed: providers::Allowed,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Engine {
             store,
@@ -136,7 +139,8 @@ impl Engine {
             wake: Notify::new(),
             bus,
             artifacts,
-            running_tasks: SyncMutex::new(HashSet::new()),
+            running_tasks: SyncMutex::new(HashMap::new()),
+            allowed,
             me: me.clone(),
         })
     }
@@ -277,13 +281,7 @@ impl Engine {
             return;
         };
         tokio::spawn(async move {
-            let artifacts = engine.artifacts.clone();
-            let work = job.clone();
-            let result = tokio::task::spawn_blocking(move || providers::run(&artifacts, &work))
-                .await
-                .unwrap_or_else(|e| {
-                    providers::failure(format!("The {} provider's task failed: {e}", job.provider))
-                });
+            let result = providers::run_task(&engine.artifacts, &engine.allowed, &job).await;
             let reported = engine
                 .with_machine(&job.key, None, |m| {
                     m.task_finished(&job.execution_id, &job.action_execution_id, result);
@@ -367,7 +365,8 @@ impl Engine {
                 .lock()
                 .map_err(|_| AwsError::internal("settings lock poisoned"))?;
             let artifacts = &self.artifacts;
-            let is_real = move |s: &ActionStart| providers::is_real(artifacts, s);
+            let allowed = &self.allowed;
+            let is_real = move |s: &ActionStart| providers::is_real(artifacts, allowed, s);
             let mut runner = StubRunner {
                 settings: &mut settings,
                 account,
@@ -444,6 +443,7 @@ impl Engine {
                 writes.extend(tasks::stub_artifacts(&self.artifacts, key, e, &evs, now));
                 writes.extend(tasks::build_records(store, key, e, decl, &evs));
                 if let Ok(mut running) = self.running_tasks.lock() {
+                    tasks::stop_ended(e, &running);
                     tasks.extend(tasks::to_start(key, e, decl, &mut running, now));
                 }
                 happened.extend(evs.into_iter().map(|ev| {

@@ -5,6 +5,10 @@
 //! written in the step's own batch; and every CodeBuild action that started or ended records
 //! its build in CodeBuild, as CodePipeline's StartBuild call does in AWS.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use crate::services::artifacts::{ArtifactStore, Placement};
 use crate::services::codebuild::pipeline_builds::{self, ActionBuild, Ending};
 use crate::services::codepipeline::domain::execution::model::{ActionRun, ActionStatus, Execution};
@@ -31,12 +35,30 @@ fn declared_action<'a>(
         .and_then(|s| s.actions.iter().find(|a| a.name == action))
 }
 
+/// The action executions a real provider's task runs now, each with the flag that stops it.
+pub type Running = HashMap<String, Arc<AtomicBool>>;
+
+/// Asks the tasks of `e`'s actions that are no longer running (stopped, abandoned, its
+/// execution cancelled) to stop.
+pub fn stop_ended(e: &Execution, running: &Running) {
+    for run in e.stages.iter().flat_map(|s| &s.actions) {
+        let Some(id) = run.action_execution_id.as_ref() else {
+            continue;
+        };
+        if run.task && run.status != Some(ActionStatus::InProgress) {
+            if let Some(flag) = running.get(id) {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 /// Tasks to start for `e`'s running real actions that `running` does not already hold.
 pub fn to_start(
     key: &PipelineKey,
     e: &Execution,
     decl: Option<&PipelineDeclaration>,
-    running: &mut std::collections::HashSet<String>,
+    running: &mut Running,
     now: f64,
 ) -> Vec<TaskJob> {
     let mut jobs = Vec::new();
@@ -45,12 +67,14 @@ pub fn to_start(
             let Some(id) = run.action_execution_id.as_ref() else {
                 continue;
             };
-            if !run.task || run.status != Some(ActionStatus::InProgress) || running.contains(id) {
+            if !run.task || run.status != Some(ActionStatus::InProgress) || running.contains_key(id)
+            {
                 continue;
             }
             let declared = declared_action(decl, &stage.name, &run.name);
             let Some(action) = declared else { continue };
-            running.insert(id.clone());
+            let stop = Arc::new(AtomicBool::new(false));
+            running.insert(id.clone(), stop.clone());
             jobs.push(TaskJob {
                 key: key.clone(),
                 execution_id: e.id.clone(),
@@ -65,6 +89,8 @@ pub fn to_start(
                     .iter()
                     .find(|o| o.action_name == run.name)
                     .map(|o| o.revision_value.clone()),
+                source_revision: e.revisions.values().next().map(|r| r.revision_id.clone()),
+                stop,
                 now,
             });
         }
@@ -147,7 +173,10 @@ pub fn build_records(
             continue;
         }
         let run = run_of(e, stage, action);
-        let Some(run) = run else { continue };
+        // A real build records itself as it runs.
+        let Some(run) = run.filter(|r| !r.task) else {
+            continue;
+        };
         let outcome = run.result.as_ref().or(run.pending.as_ref());
         let Some(build_id) = outcome.and_then(|r| r.external_execution_id.clone()) else {
             continue;

@@ -4,6 +4,7 @@
 //! task the engine owns (`engine::tasks`), off the state machine, and does its I/O against the
 //! artifact store; its result goes back to the machine as the action's outcome.
 
+mod codebuild;
 mod s3_deploy;
 mod s3_source;
 
@@ -29,11 +30,24 @@ pub struct TaskJob {
     pub outputs: Vec<ArtifactLocation>,
     /// The source revision `sourceRevisions` named at start, if any.
     pub revision: Option<String>,
+    /// The execution's first source revision (what a build resolves its source version to).
+    pub source_revision: Option<String>,
+    /// Set when the action is no longer running: the task stops (a build kills its commands).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub now: f64,
 }
 
+/// What the engine lets real providers do.
+#[derive(Debug, Clone)]
+pub struct Allowed {
+    /// `--run-builds`: CodeBuild actions run their buildspecs here.
+    pub run_builds: bool,
+    /// At most this many builds at once; the rest wait.
+    pub builds: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
 /// Whether the action starting has a real provider here.
-pub fn is_real(artifacts: &ArtifactStore, s: &ActionStart) -> bool {
+pub fn is_real(artifacts: &ArtifactStore, allowed: &Allowed, s: &ActionStart) -> bool {
     let id = &s.action.action_type_id;
     if id.owner != "AWS" {
         return false;
@@ -46,8 +60,20 @@ pub fn is_real(artifacts: &ArtifactStore, s: &ActionStart) -> bool {
     match (id.category.as_str(), id.provider.as_str()) {
         ("Source", "S3") => names("S3Bucket"),
         ("Deploy", "S3") => names("BucketName"),
+        ("Build" | "Test", "CodeBuild") => allowed.run_builds,
         _ => false,
     }
+}
+
+/// Runs the provider to its end: builds in the runner, the rest on a blocking thread.
+pub async fn run_task(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
+    if job.provider == "CodeBuild" {
+        return codebuild::run(artifacts, allowed, job).await;
+    }
+    let (store, work) = (artifacts.clone(), job.clone());
+    tokio::task::spawn_blocking(move || run(&store, &work))
+        .await
+        .unwrap_or_else(|e| failed(format!("The {} provider's task failed: {e}", job.provider)))
 }
 
 /// Runs the provider: blocking file work, on a blocking thread.
@@ -59,11 +85,6 @@ pub fn run(artifacts: &ArtifactStore, job: &TaskJob) -> ActionResult {
             "codepipeline-local has no real {category} provider {provider}"
         )),
     }
-}
-
-/// An action that failed with `message`.
-pub fn failure(message: String) -> ActionResult {
-    failed(message)
 }
 
 fn failed(message: String) -> ActionResult {

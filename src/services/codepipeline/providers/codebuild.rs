@@ -1,0 +1,85 @@
+//! The real CodeBuild action (`--run-builds`): the build runs in CodeBuild's runner with the
+//! action's inputs (`PrimarySource` first), outputs and `EnvironmentVariables`, and its end
+//! becomes the action's: the build id, its exported variables as output variables, and on
+//! failure CodePipeline's message naming the phase, with the log's last lines.
+
+use super::{setting, Allowed, TaskJob};
+use crate::services::artifacts::ArtifactStore;
+use crate::services::codebuild::runner::{self, BuildRequest, Input};
+use crate::services::codepipeline::domain::execution::model::{ActionResult, ErrorDetails};
+
+pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
+    let project = setting(job, "ProjectName").to_owned();
+    let _permit = allowed.builds.acquire().await;
+    let as_input =
+        |a: &crate::services::codepipeline::domain::execution::model::ArtifactLocation| Input {
+            name: a.name.clone(),
+            bucket: a.bucket.clone(),
+            key: a.key.clone(),
+        };
+    let mut inputs: Vec<Input> = job.inputs.iter().map(as_input).collect();
+    let primary = setting(job, "PrimarySource");
+    if let Some(i) = inputs.iter().position(|a| a.name == primary) {
+        let p = inputs.remove(i);
+        inputs.insert(0, p);
+    }
+    let variables: Vec<(String, String)> =
+        serde_json::from_str::<Vec<serde_json::Value>>(setting(job, "EnvironmentVariables"))
+            .unwrap_or_default()
+            .iter()
+            .filter(|v| v["type"].as_str().is_none_or(|t| t == "PLAINTEXT"))
+            .filter_map(|v| {
+                Some((
+                    v["name"].as_str()?.to_owned(),
+                    v["value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+    let request = BuildRequest {
+        account: job.key.account.clone(),
+        region: job.key.region.clone(),
+        project: project.clone(),
+        initiator: format!("codepipeline/{}", job.key.name),
+        source_version: inputs
+            .first()
+            .map(|a| format!("arn:aws:s3:::{}/{}", a.bucket, a.key)),
+        inputs,
+        outputs: job.outputs.iter().map(as_input).collect(),
+        variables,
+        buildspec_override: None,
+        resolved_source_version: job.source_revision.clone(),
+        stop: job.stop.clone(),
+    };
+    let outcome = runner::run(artifacts, request).await;
+    let url = format!(
+        "https://console.aws.amazon.com/codesuite/codebuild/{}/projects/{project}/build/{}/log?region={}",
+        job.key.account,
+        outcome.id.replace(':', "%3A"),
+        job.key.region
+    );
+    let mut result = ActionResult {
+        external_execution_id: Some(outcome.id.clone()),
+        external_execution_url: Some(url),
+        output_variables: outcome.exported.iter().cloned().collect(),
+        ..ActionResult::default()
+    };
+    if outcome.status != "SUCCEEDED" {
+        let mut message = format!(
+            "Build terminated with state: {}. Phase: {}, Code: COMMAND_EXECUTION_ERROR, Message: {}",
+            outcome.status,
+            outcome.phase.as_deref().unwrap_or("BUILD"),
+            outcome.message.as_deref().unwrap_or("")
+        );
+        if !outcome.last_lines.is_empty() {
+            message += "\nLast lines of the build log:\n";
+            message += &outcome.last_lines.join("\n");
+        }
+        let message: String = message.chars().take(4000).collect();
+        result.summary = Some(message.clone());
+        result.error = Some(ErrorDetails {
+            code: "JobFailed".to_owned(),
+            message,
+        });
+    }
+    result
+}

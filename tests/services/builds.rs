@@ -1,0 +1,260 @@
+//! Real builds (`--run-builds`): a pipeline's S3 source holds an app and its buildspec, the
+//! CodeBuild action runs it on this machine and the S3 deploy publishes what it produced; a
+//! failing command fails the Build stage in its phase; stopping an execution kills what the
+//! build started.
+
+use std::io::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn zip_of(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in entries {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(text.as_bytes()).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+fn aws_ok(server: &Server, service: &str, args: &[&str]) -> Value {
+    let out = server.aws_of(service, args);
+    assert!(out.ok, "aws {service} {}: {}", args.join(" "), out.stderr);
+    out.json
+}
+
+const GOOD: &str = "version: 0.2
+env:
+  variables:
+    GREETING: hello
+  exported-variables:
+    - BUILT_BY
+phases:
+  build:
+    commands:
+      - echo \"$GREETING from $CODEBUILD_BUILD_ID in $CODEBUILD_SRC_DIR\"
+      - mkdir -p out && echo \"$GREETING\" > out/greeting.txt
+      - export BUILT_BY=codepipeline-local
+  post_build:
+    commands:
+      - echo \"succeeding=$CODEBUILD_BUILD_SUCCEEDING\"
+artifacts:
+  files:
+    - 'out/**/*'
+  discard-paths: yes
+";
+
+const FAILING: &str = "version: 0.2
+phases:
+  build:
+    commands:
+      - echo running the tests
+      - test -f there-is-no-such-file
+    finally:
+      - echo cleaning up
+  post_build:
+    commands:
+      - echo \"succeeding=$CODEBUILD_BUILD_SUCCEEDING\"
+";
+
+fn pipeline() -> Value {
+    json!({
+        "name": "built",
+        "roleArn": "arn:aws:iam::000000000000:role/pipeline",
+        "pipelineType": "V2",
+        "artifactStore": {"type": "S3", "location": "built-artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [{
+                "name": "Source",
+                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                "configuration": {"S3Bucket": "app-source", "S3ObjectKey": "app.zip", "PollForSourceChanges": "false"},
+                "outputArtifacts": [{"name": "Src"}]
+            }]},
+            {"name": "Build", "actions": [{
+                "name": "Build",
+                "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+                "configuration": {"ProjectName": "app"},
+                "namespace": "BuildVariables",
+                "inputArtifacts": [{"name": "Src"}],
+                "outputArtifacts": [{"name": "Out"}]
+            }]},
+            {"name": "Deploy", "actions": [{
+                "name": "Site",
+                "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
+                "configuration": {"BucketName": "app-site", "Extract": "true"},
+                "inputArtifacts": [{"name": "Out"}]
+            }]}
+        ]
+    })
+}
+
+fn upload(server: &Server, dir: &std::path::Path, buildspec: &str) {
+    let path = dir.join("app.zip");
+    std::fs::write(
+        &path,
+        zip_of(&[("buildspec.yml", buildspec), ("README", "the app")]),
+    )
+    .expect("write");
+    aws_ok(
+        server,
+        "s3",
+        &["cp", &path.display().to_string(), "s3://app-source/app.zip"],
+    );
+}
+
+fn newest_execution(server: &Server, count: usize) -> String {
+    poll(&format!("{count} executions"), || {
+        let list = server.execution_summaries("built");
+        (list.len() >= count).then(|| list[0]["pipelineExecutionId"].as_str().map(str::to_owned))?
+    })
+}
+
+fn setup(server: &Server, dir: &std::path::Path) {
+    aws_ok(server, "s3", &["mb", "s3://app-source"]);
+    aws_ok(
+        server,
+        "s3api",
+        &[
+            "put-bucket-versioning",
+            "--bucket",
+            "app-source",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+    aws_ok(server, "s3", &["mb", "s3://app-site"]);
+    upload(server, dir, GOOD);
+    server.create_pipeline(&pipeline());
+}
+
+#[test]
+fn a_buildspec_runs_and_its_artifact_is_deployed_and_a_failing_one_fails_its_phase() {
+    let server = Server::in_process(&["--action-duration", "0s", "--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    setup(&server, dir.path());
+    let first = newest_execution(&server, 1);
+    server.wait_for_execution("built", &first, "Succeeded");
+    let out = dir.path().join("greeting.txt");
+    aws_ok(
+        &server,
+        "s3",
+        &[
+            "cp",
+            "s3://app-site/greeting.txt",
+            &out.display().to_string(),
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(&out).expect("read"), "hello\n");
+
+    let details = server.action_executions("built", &first);
+    let build_action = action_detail(&details, "Build");
+    assert_eq!(
+        build_action["output"]["outputVariables"]["BUILT_BY"], "codepipeline-local",
+        "{build_action}"
+    );
+    let build_id = build_action["output"]["executionResult"]["externalExecutionId"]
+        .as_str()
+        .expect("build id")
+        .to_owned();
+    let builds = aws_ok(
+        &server,
+        "codebuild",
+        &["batch-get-builds", "--ids", &build_id],
+    );
+    let build = &builds["builds"][0];
+    assert_eq!(build["buildStatus"], "SUCCEEDED", "{build}");
+    assert_eq!(build["initiator"], "codepipeline/built");
+    let stream = build["logs"]["streamName"].as_str().expect("stream");
+    let log = aws_ok(
+        &server,
+        "logs",
+        &[
+            "get-log-events",
+            "--log-group-name",
+            "/aws/codebuild/app",
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+        ],
+    );
+    let text: Vec<&str> = log["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        text.iter()
+            .any(|l| l.starts_with(&format!("hello from {build_id} in "))),
+        "{text:?}"
+    );
+    assert!(text.contains(&"succeeding=1"), "{text:?}");
+
+    // A failing command fails the stage in BUILD; POST_BUILD still runs, told the build failed.
+    upload(&server, dir.path(), FAILING);
+    let second = newest_execution(&server, 2);
+    server.wait_for_execution("built", &second, "Failed");
+    let details = server.action_executions("built", &second);
+    let failed = action_detail(&details, "Build");
+    let message = failed["output"]["executionResult"]["externalExecutionSummary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("Build terminated with state: FAILED. Phase: BUILD, Code: COMMAND_EXECUTION_ERROR, Message: Error while executing command: test -f there-is-no-such-file. Reason: exit status 1"),
+        "{message}"
+    );
+    assert!(
+        message.contains("succeeding=0"),
+        "the log's last lines: {message}"
+    );
+    assert!(message.contains("cleaning up"), "finally ran: {message}");
+}
+
+#[test]
+fn stopping_the_execution_kills_what_the_build_started() {
+    let server = Server::in_process(&["--action-duration", "0s", "--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("sleeper.pid");
+    let sleeper = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 300 & echo $! > {}\n      - sleep 300\n",
+        pid_file.display()
+    );
+    aws_ok(&server, "s3", &["mb", "s3://app-source"]);
+    aws_ok(
+        &server,
+        "s3api",
+        &[
+            "put-bucket-versioning",
+            "--bucket",
+            "app-source",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+    upload(&server, dir.path(), &sleeper);
+    server.create_pipeline(&pipeline());
+    let id = newest_execution(&server, 1);
+    let pid: i32 = poll("the build to start its sleeper", || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+    });
+    server.aws_ok(&[
+        "stop-pipeline-execution",
+        "--pipeline-name",
+        "built",
+        "--pipeline-execution-id",
+        &id,
+        "--abandon",
+    ]);
+    server.wait_for_execution("built", &id, "Stopped");
+    poll("the sleeper to be killed", || {
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .contains(") Z ");
+        (!alive).then_some(())
+    });
+}
