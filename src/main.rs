@@ -56,6 +56,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if config.run_builds {
+        tracing::warn!("--run-builds: buildspecs and Commands actions from requests run as shell commands on this machine, as this user");
+        if !codepipeline_local::wire::browser::hosts::is_loopback(&config.host) {
+            eprintln!(
+                "codepipeline-local: WARNING: --run-builds with --host {}: anyone who can reach this port can run commands on this machine",
+                config.host
+            );
+        }
+    }
     if let Err(e) = state.start_background() {
         eprintln!("codepipeline-local: cannot resume executions: {e}");
         return ExitCode::from(2);

@@ -103,6 +103,7 @@ impl AppState {
                         })
                         .max(1),
                 )),
+                work_root: Self::builds_folder(config),
             },
         );
         Ok(Arc::new(AppState {
@@ -124,9 +125,22 @@ impl AppState {
         }))
     }
 
+    /// Where builds get their folders: under the data folder, so a restart finds what a killed
+    /// server left running; a folder of this process's own with `--in-memory`.
+    fn builds_folder(config: &Config) -> std::path::PathBuf {
+        if config.in_memory {
+            std::env::temp_dir()
+                .join("codepipeline-local-builds")
+                .join(uuid::Uuid::new_v4().simple().to_string())
+        } else {
+            config.data_dir.join("builds")
+        }
+    }
+
     /// Starts what runs in the background: the engine (resuming unfinished executions) and
     /// source-change detection.
     pub fn start_background(self: &Arc<Self>) -> Result<(), AwsError> {
+        crate::services::codebuild::runner::sweep(&self.engine.work_root(), self.store.as_ref());
         self.engine.spawn()?;
         crate::services::codepipeline::source_changes::spawn(self.clone());
         Ok(())

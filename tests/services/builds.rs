@@ -258,3 +258,53 @@ fn stopping_the_execution_kills_what_the_build_started() {
         (!alive).then_some(())
     });
 }
+
+#[test]
+fn a_build_running_when_the_server_is_killed_fails_after_the_restart_and_leaves_nothing_running() {
+    let data = tempfile::tempdir().expect("data dir");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("sleeper.pid");
+    let sleeper = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 300 & echo $! > {}\n      - sleep 300\n",
+        pid_file.display()
+    );
+    let flags = ["--action-duration", "0s", "--run-builds"];
+    let mut server = Server::start_in_with(data.path(), &flags);
+    aws_ok(&server, "s3", &["mb", "s3://app-source"]);
+    aws_ok(
+        &server,
+        "s3api",
+        &[
+            "put-bucket-versioning",
+            "--bucket",
+            "app-source",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+    upload(&server, dir.path(), &sleeper);
+    server.create_pipeline(&pipeline());
+    let id = newest_execution(&server, 1);
+    let pid: i32 = poll("the build to start its sleeper", || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+    });
+    server.kill();
+    let server = Server::start_in_with(data.path(), &flags);
+    server.wait_for_execution("built", &id, "Failed");
+    let details = server.action_executions("built", &id);
+    let build = action_detail(&details, "Build");
+    let message = build["output"]["executionResult"]["externalExecutionSummary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("builds do not survive a restart"),
+        "{build}"
+    );
+    poll("the orphaned sleeper to be killed", || {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "));
+        (!alive).then_some(())
+    });
+}

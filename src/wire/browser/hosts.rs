@@ -43,7 +43,7 @@ impl Hosts {
 }
 
 /// `localhost`, `127.0.0.0/8` and `::1` (bracketed or not).
-fn is_loopback(host: &str) -> bool {
+pub fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())

@@ -16,7 +16,7 @@
 //! Webhook URLs (`/_webhooks/`) are for callers outside the browser and check their own
 //! signatures, so only the Host check applies to them.
 
-mod hosts;
+pub mod hosts;
 mod origins;
 mod token;
 

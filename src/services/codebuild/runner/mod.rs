@@ -46,6 +46,8 @@ pub struct BuildRequest {
     pub source_version: Option<String>,
     pub resolved_source_version: Option<String>,
     pub stop: Arc<AtomicBool>,
+    /// The folder builds get their own folder in.
+    pub work_root: std::path::PathBuf,
 }
 
 /// How a build ended, for the action that ran it.
@@ -259,7 +261,9 @@ async fn execute(
     rec: &mut Recorder<'_>,
     deadline: Instant,
 ) -> Result<Vec<(String, String)>, Failure> {
-    let work = tempfile_dir().map_err(|e| {
+    let uuid = build["logs"]["streamName"].as_str().unwrap_or_default();
+    let work = req.work_root.join(uuid);
+    std::fs::create_dir_all(&work).map_err(|e| {
         fail(
             "PROVISIONING",
             format!("cannot create the build folder: {e}"),
@@ -382,6 +386,12 @@ async fn execute(
     }
     let mut session = Session::start(&src, &env)
         .map_err(|e| fail("PROVISIONING", format!("cannot start bash: {e}")))?;
+    // A server killed mid-build leaves this behind; the next start kills the group (`sweep`).
+    if let Some(pid) = session.pid() {
+        let _ = std::fs::write(work.join(GROUP_FILE), pid.to_string());
+    }
+    let whose = json!({"account": req.account, "region": req.region, "id": id});
+    let _ = std::fs::write(work.join(BUILD_FILE), whose.to_string());
     let stop = req.stop.clone();
     let stopped = move || stop.load(Ordering::Relaxed);
     // The first failure decides the build's end; `aborted` is the phase that stopped the run.
@@ -499,12 +509,77 @@ async fn execute(
     Ok(exported)
 }
 
-fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir()
-        .join("codepipeline-local-builds")
-        .join(uuid::Uuid::new_v4().simple().to_string());
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// The file in a build's folder that names its process group.
+const GROUP_FILE: &str = "process-group";
+/// The file in a build's folder that names its build.
+const BUILD_FILE: &str = "build.json";
+
+/// Kills the process groups of builds a killed server left running, ends their records
+/// `FAILED` with the reason, and removes their folders. A group is killed only if its leader
+/// is still the build's shell (its environment names the build), so a reused process id is
+/// never touched.
+pub fn sweep(work_root: &std::path::Path, store: &dyn crate::store::Store) {
+    let Ok(entries) = std::fs::read_dir(work_root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let uuid = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = std::fs::read_to_string(dir.join(GROUP_FILE))
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+        {
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            let marker = format!("CODEBUILD_LOG_PATH={uuid}");
+            if environ
+                .split(|b| *b == 0)
+                .any(|var| var == marker.as_bytes())
+            {
+                tracing::warn!(pid, build = %uuid, "killing a build a previous run left behind");
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}")])
+                    .status();
+            }
+        }
+        if let Some(whose) = std::fs::read_to_string(dir.join(BUILD_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        {
+            end_interrupted(store, &whose);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn end_interrupted(store: &dyn crate::store::Store, whose: &Value) {
+    let (Some(account), Some(region), Some(id)) = (
+        whose["account"].as_str(),
+        whose["region"].as_str(),
+        whose["id"].as_str(),
+    ) else {
+        return;
+    };
+    let Ok(Some(record)) = records::load_build(store, account, region, id) else {
+        return;
+    };
+    let mut build = record.build;
+    if build["buildComplete"].as_bool() == Some(true) {
+        return;
+    }
+    let phase = build["currentPhase"].as_str().unwrap_or("BUILD").to_owned();
+    shape::finish(
+        &mut build,
+        "FAILED",
+        now(),
+        Some((&phase, "codepipeline-local stopped while the build ran")),
+        &[],
+    );
+    let written = records::build_writes(account, region, build, record.started, false)
+        .and_then(|w| store.apply(w))
+        .and_then(|()| store.flush());
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "cannot end an interrupted build");
+    }
 }
 
 struct RemoveOnDrop(std::path::PathBuf);

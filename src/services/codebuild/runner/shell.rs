@@ -198,6 +198,11 @@ impl Session {
         out
     }
 
+    /// The shell's process id, which is also its process group's.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Sets a variable in the session for the commands after (`CODEBUILD_BUILD_SUCCEEDING`).
     pub async fn export(&mut self, name: &str, value: &str) {
         let line = format!("export {name}={}\n", quoted(value));

@@ -116,6 +116,9 @@ pub struct Engine {
     running_tasks: SyncMutex<tasks::Running>,
     /// What real providers may do (`--run-builds`, build concurrency).
     allowed: providers::Allowed,
+    /// The engine clock when this process started: a task whose action started before it was
+    /// interrupted by the restart.
+    booted: f64,
     /// Itself, for the tasks it spawns to report back.
     me: Weak<Engine>,
 }
@@ -135,6 +138,7 @@ impl Engine {
             runs: Mutex::new(HashMap::new()),
             apply_turn: SyncMutex::new(()),
             settings: SyncMutex::new(settings),
+            booted: Clock::default().now(),
             clock: Clock::default(),
             wake: Notify::new(),
             bus,
@@ -169,6 +173,11 @@ impl Engine {
             engine.run_timers().await;
         });
         Ok(())
+    }
+
+    /// Where builds get their folders.
+    pub fn work_root(&self) -> std::path::PathBuf {
+        self.allowed.work_root.clone()
     }
 
     /// Wakes the timer loop: something changed the earliest due time or the clock.
@@ -442,15 +451,29 @@ impl Engine {
                 let evs = events::between(key, &run.seen, e);
                 writes.extend(tasks::stub_artifacts(&self.artifacts, key, e, &evs, now));
                 writes.extend(tasks::build_records(store, key, e, decl, &evs));
-                if let Ok(mut running) = self.running_tasks.lock() {
+                if let Ok(running) = self.running_tasks.lock() {
                     tasks::stop_ended(e, &running);
-                    tasks.extend(tasks::to_start(key, e, decl, &mut running, now));
                 }
                 happened.extend(evs.into_iter().map(|ev| {
                     let published = published::event_of(&ev, e, decl, now);
                     (ev, published)
                 }));
                 run.seen.remember(e);
+            }
+        }
+        // Every running real action has its task: new ones, and after a restart the ones the
+        // store says were running.
+        if let Ok(mut running) = self.running_tasks.lock() {
+            for e in &run.active {
+                let decl = run.declarations.get(&e.pipeline_version);
+                tasks.extend(tasks::to_start(
+                    key,
+                    e,
+                    decl,
+                    &mut running,
+                    self.booted,
+                    now,
+                ));
             }
         }
         run.active.retain(|e| !e.status.is_finished());

@@ -59,6 +59,7 @@ pub fn to_start(
     e: &Execution,
     decl: Option<&PipelineDeclaration>,
     running: &mut Running,
+    booted: f64,
     now: f64,
 ) -> Vec<TaskJob> {
     let mut jobs = Vec::new();
@@ -91,6 +92,7 @@ pub fn to_start(
                     .map(|o| o.revision_value.clone()),
                 source_revision: e.revisions.values().next().map(|r| r.revision_id.clone()),
                 stop,
+                resumed: run.start_time.is_some_and(|t| t < booted),
                 now,
             });
         }

@@ -49,6 +49,7 @@ pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) ->
         buildspec_override: None,
         resolved_source_version: job.source_revision.clone(),
         stop: job.stop.clone(),
+        work_root: allowed.work_root.clone(),
     };
     let outcome = runner::run(artifacts, request).await;
     let url = format!(

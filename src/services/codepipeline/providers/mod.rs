@@ -34,6 +34,8 @@ pub struct TaskJob {
     pub source_revision: Option<String>,
     /// Set when the action is no longer running: the task stops (a build kills its commands).
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The action was running when the server stopped: this task starts again after a restart.
+    pub resumed: bool,
     pub now: f64,
 }
 
@@ -44,6 +46,8 @@ pub struct Allowed {
     pub run_builds: bool,
     /// At most this many builds at once; the rest wait.
     pub builds: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Where builds get their folders (`<data-dir>/builds`, or a temporary one in memory).
+    pub work_root: std::path::PathBuf,
 }
 
 /// Whether the action starting has a real provider here.
@@ -68,6 +72,13 @@ pub fn is_real(artifacts: &ArtifactStore, allowed: &Allowed, s: &ActionStart) ->
 /// Runs the provider to its end: builds in the runner, the rest on a blocking thread.
 pub async fn run_task(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
     if job.provider == "CodeBuild" {
+        // A build's commands died with the server; running them again could repeat their
+        // effects, so the action fails and says why (a retry runs the build again).
+        if job.resumed {
+            return failed(
+                "Build terminated with state: FAILED. The build was running when codepipeline-local stopped, and builds do not survive a restart: retry the stage to run it again".to_owned(),
+            );
+        }
         return codebuild::run(artifacts, allowed, job).await;
     }
     let (store, work) = (artifacts.clone(), job.clone());
