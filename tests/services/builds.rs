@@ -308,3 +308,148 @@ fn a_build_running_when_the_server_is_killed_fails_after_the_restart_and_leaves_
         (!alive).then_some(())
     });
 }
+
+#[test]
+fn start_build_runs_a_projects_buildspec_and_stop_build_kills_it() {
+    let server = Server::in_process(&["--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    aws_ok(&server, "s3", &["mb", "s3://outputs"]);
+    let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"built $CODEBUILD_BUILD_NUMBER with $TARGET\" > report.txt\nartifacts:\n  files:\n    - report.txt\n";
+    let source = json!({"type": "NO_SOURCE", "buildspec": spec}).to_string();
+    aws_ok(
+        &server,
+        "codebuild",
+        &[
+            "create-project",
+            "--name",
+            "tool",
+            "--source",
+            &source,
+            "--artifacts",
+            "type=S3,location=outputs,name=report.zip,packaging=ZIP",
+            "--environment",
+            "type=LINUX_CONTAINER,image=aws/codebuild/standard:7.0,computeType=BUILD_GENERAL1_SMALL",
+            "--service-role",
+            "arn:aws:iam::000000000000:role/codebuild",
+        ],
+    );
+    let started = aws_ok(
+        &server,
+        "codebuild",
+        &[
+            "start-build",
+            "--project-name",
+            "tool",
+            "--environment-variables-override",
+            "name=TARGET,value=prod,type=PLAINTEXT",
+        ],
+    );
+    assert_eq!(started["build"]["buildStatus"], "IN_PROGRESS");
+    let id = started["build"]["id"].as_str().expect("id").to_owned();
+    poll("the build to succeed", || {
+        let got = aws_ok(&server, "codebuild", &["batch-get-builds", "--ids", &id]);
+        (got["builds"][0]["buildStatus"] == "SUCCEEDED").then_some(())
+    });
+    let zip_path = dir.path().join("report.zip");
+    aws_ok(
+        &server,
+        "s3",
+        &[
+            "cp",
+            "s3://outputs/report.zip",
+            &zip_path.display().to_string(),
+        ],
+    );
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&zip_path).expect("open")).expect("zip");
+    let mut report = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("report.txt").expect("report"),
+        &mut report,
+    )
+    .expect("read");
+    assert_eq!(report, "built 1 with prod\n");
+
+    let pid_file = dir.path().join("tool.pid");
+    let sleeper = format!(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 300 & echo $! > {}\n      - sleep 300\n",
+        pid_file.display()
+    );
+    let started = aws_ok(
+        &server,
+        "codebuild",
+        &[
+            "start-build",
+            "--project-name",
+            "tool",
+            "--buildspec-override",
+            &sleeper,
+        ],
+    );
+    let id = started["build"]["id"].as_str().expect("id").to_owned();
+    let pid: i32 = poll("the sleeper to start", || {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+    });
+    aws_ok(&server, "codebuild", &["stop-build", "--id", &id]);
+    poll("the build to be stopped", || {
+        let got = aws_ok(&server, "codebuild", &["batch-get-builds", "--ids", &id]);
+        (got["builds"][0]["buildStatus"] == "STOPPED").then_some(())
+    });
+    poll("the sleeper to be killed", || {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "));
+        (!alive).then_some(())
+    });
+}
+
+#[test]
+fn a_commands_action_runs_its_commands_with_output_variables_and_files() {
+    let server = Server::in_process(&["--action-duration", "0s", "--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    aws_ok(&server, "s3", &["mb", "s3://app-source"]);
+    aws_ok(
+        &server,
+        "s3api",
+        &[
+            "put-bucket-versioning",
+            "--bucket",
+            "app-source",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+    aws_ok(&server, "s3", &["mb", "s3://app-site"]);
+    upload(&server, dir.path(), GOOD);
+    let mut declaration = pipeline();
+    declaration["stages"][1]["actions"] = json!([{
+        "name": "Package",
+        "actionTypeId": {"category": "Compute", "owner": "AWS", "provider": "Commands", "version": "1"},
+        "commands": ["mkdir -p dist", "cat README > dist/readme.txt", "export PACKAGED=yes"],
+        "outputVariables": ["PACKAGED"],
+        "namespace": "Pkg",
+        "inputArtifacts": [{"name": "Src"}],
+        "outputArtifacts": [{"name": "Out", "files": ["dist/**/*"]}]
+    }]);
+    server.create_pipeline(&declaration);
+    let id = newest_execution(&server, 1);
+    server.wait_for_execution("built", &id, "Succeeded");
+    let details = server.action_executions("built", &id);
+    let package = action_detail(&details, "Package");
+    assert_eq!(
+        package["output"]["outputVariables"]["PACKAGED"], "yes",
+        "{package}"
+    );
+    let out = dir.path().join("readme.txt");
+    aws_ok(
+        &server,
+        "s3",
+        &[
+            "cp",
+            "s3://app-site/dist/readme.txt",
+            &out.display().to_string(),
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(&out).expect("read"), "the app");
+}

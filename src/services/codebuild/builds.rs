@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::projects::not_found;
 use super::records;
+use super::runner;
 use super::shape::{self, NewBuild};
 use crate::call::Context;
 use crate::error::{codes, AwsError};
@@ -14,6 +15,8 @@ use crate::services::logs::records as logs;
 use crate::services::paging;
 use crate::state::AppState;
 use crate::store::{Store, Write};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 fn now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
@@ -100,9 +103,117 @@ pub struct StartInput {
     source_version: Option<String>,
     #[serde(default)]
     environment_variables_override: Vec<Value>,
+    buildspec_override: Option<String>,
+    timeout_in_minutes_override: Option<u64>,
+}
+
+/// `bucket/key` of an S3 location as CodeBuild projects write it.
+fn s3_location(location: &str, name: &str) -> Option<runner::Input> {
+    let (bucket, key) = location
+        .trim_start_matches("arn:aws:s3:::")
+        .split_once('/')?;
+    Some(runner::Input {
+        name: name.to_owned(),
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+    })
+}
+
+/// With `--run-builds`, StartBuild runs the project's buildspec: the build is recorded as
+/// started and answered at once, and runs on.
+fn start_real(
+    state: &AppState,
+    ctx: &Context,
+    project: &Value,
+    input: &StartInput,
+) -> Result<Value, AwsError> {
+    let source = &project["source"];
+    let inputs: Vec<runner::Input> =
+        match source["type"].as_str() {
+            Some("S3") => source["location"]
+                .as_str()
+                .and_then(|l| s3_location(l, "source"))
+                .into_iter()
+                .collect(),
+            Some("NO_SOURCE") | None => Vec::new(),
+            Some(other) => return Err(AwsError::new(
+                codes::INVALID_INPUT,
+                format!(
+                    "codepipeline-local runs StartBuild for S3 and NO_SOURCE sources, not {other}"
+                ),
+            )),
+        };
+    let artifacts = &project["artifacts"];
+    let outputs: Vec<runner::Input> = match artifacts["type"].as_str() {
+        Some("S3") => {
+            let name = artifacts["name"].as_str().unwrap_or("artifact.zip");
+            let path = artifacts["path"].as_str().unwrap_or_default();
+            let key = if path.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{}/{name}", path.trim_matches('/'))
+            };
+            artifacts["location"]
+                .as_str()
+                .map(|bucket| runner::Input {
+                    name: "primary".to_owned(),
+                    bucket: bucket.to_owned(),
+                    key,
+                })
+                .into_iter()
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let (store, allowed) = state.engine.build_runner();
+    let request = runner::BuildRequest {
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        project: project["name"].as_str().unwrap_or_default().to_owned(),
+        initiator: "codepipeline-local".to_owned(),
+        source_version: input.source_version.clone(),
+        inputs,
+        outputs,
+        variables: input
+            .environment_variables_override
+            .iter()
+            .filter_map(|v| {
+                Some((
+                    v["name"].as_str()?.to_owned(),
+                    v["value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect(),
+        buildspec_override: input.buildspec_override.clone(),
+        spec: None,
+        timeout_minutes: input.timeout_in_minutes_override,
+        resolved_source_version: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        work_root: allowed.work_root.clone(),
+    };
+    let prepared = runner::prepare(&store, request)
+        .map_err(|o| AwsError::internal(o.message.unwrap_or_default()))?;
+    let build = prepared.build().clone();
+    tokio::spawn(async move {
+        let _permit = allowed.builds.acquire().await;
+        runner::run_prepared(&store, prepared).await;
+    });
+    Ok(build)
 }
 
 pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result<Value, AwsError> {
+    if state.engine.build_runner().1.run_builds {
+        let project = records::load_project(
+            state.store.as_ref(),
+            &ctx.account,
+            &ctx.region,
+            &input.project_name,
+        )?
+        .ok_or_else(|| not_found(ctx, &input.project_name))?
+        .project;
+        let build = start_real(state, ctx, &project, &input)?;
+        return Ok(json!({ "build": build }));
+    }
     let build = state
         .mutate(|store| {
             let project =
@@ -153,9 +264,17 @@ pub async fn retry(state: &AppState, ctx: &Context, input: IdInput) -> Result<Va
     Ok(json!({ "build": build }))
 }
 
-/// A running build ends `STOPPED`; a finished one is answered as it is.
+/// A running build ends `STOPPED` (a real one is told to stop and its commands are killed); a
+/// finished one is answered as it is.
 pub async fn stop(state: &AppState, ctx: &Context, input: IdInput) -> Result<Value, AwsError> {
     let id = id_of(&input.id)?;
+    if runner::stop(&id) {
+        let record = records::load_build(state.store.as_ref(), &ctx.account, &ctx.region, &id)?
+            .ok_or_else(|| missing(&id))?;
+        let mut build = record.build;
+        build["buildStatus"] = json!("STOPPED");
+        return Ok(json!({ "build": build }));
+    }
     let build = state
         .mutate(|store| {
             let record = records::load_build(store, &ctx.account, &ctx.region, &id)?

@@ -43,6 +43,10 @@ pub struct BuildRequest {
     /// StartBuild's or the pipeline action's environment variables, highest precedence.
     pub variables: Vec<(String, String)>,
     pub buildspec_override: Option<String>,
+    /// A buildspec already made (the Commands action's), before any other.
+    pub spec: Option<buildspec::Buildspec>,
+    /// StartBuild's `timeoutInMinutesOverride`.
+    pub timeout_minutes: Option<u64>,
     pub source_version: Option<String>,
     pub resolved_source_version: Option<String>,
     pub stop: Arc<AtomicBool>,
@@ -135,8 +139,31 @@ impl Recorder<'_> {
     }
 }
 
+/// A build recorded as started, ready to run.
+pub struct Prepared {
+    req: BuildRequest,
+    settings: Option<Value>,
+    build: Value,
+    start: f64,
+}
+
+impl Prepared {
+    /// The build as BatchGetBuilds shows it now (IN_PROGRESS).
+    pub fn build(&self) -> &Value {
+        &self.build
+    }
+}
+
 /// Runs a build to its end; the record and the log are kept as it goes.
 pub async fn run(artifacts: &ArtifactStore, req: BuildRequest) -> BuildOutcome {
+    match prepare(artifacts, req) {
+        Ok(prepared) => run_prepared(artifacts, prepared).await,
+        Err(outcome) => outcome,
+    }
+}
+
+/// Records the build as started (StartBuild answers with it before it runs).
+pub fn prepare(artifacts: &ArtifactStore, req: BuildRequest) -> Result<Prepared, BuildOutcome> {
     let store = artifacts.store();
     let settings = records::load_project(store, &req.account, &req.region, &req.project)
         .ok()
@@ -145,7 +172,7 @@ pub async fn run(artifacts: &ArtifactStore, req: BuildRequest) -> BuildOutcome {
     let (number, number_write) =
         match records::take_build_number(store, &req.account, &req.region, &req.project) {
             Ok(n) => n,
-            Err(e) => return failed_to_start(&req, &e.to_string()),
+            Err(e) => return Err(failed_to_start(&req, &e.to_string())),
         };
     let uuid = uuid::Uuid::new_v4().to_string();
     let start = now();
@@ -154,7 +181,7 @@ pub async fn run(artifacts: &ArtifactStore, req: BuildRequest) -> BuildOutcome {
         region: &req.region,
         project: &req.project,
         settings: settings.as_ref(),
-        uuid: uuid.clone(),
+        uuid,
         number,
         initiator: req.initiator.clone(),
         source: settings
@@ -175,18 +202,62 @@ pub async fn run(artifacts: &ArtifactStore, req: BuildRequest) -> BuildOutcome {
             .collect(),
         start,
     });
-    let id = build["id"].as_str().unwrap_or_default().to_owned();
-    let mut rec = Recorder {
+    if let Some(minutes) = req.timeout_minutes {
+        build["timeoutInMinutes"] = json!(minutes);
+    }
+    let rec = recorder(artifacts, &req, &build);
+    rec.save(&build, start, true, vec![number_write]);
+    Ok(Prepared {
+        req,
+        settings,
+        build,
+        start,
+    })
+}
+
+fn recorder<'a>(artifacts: &'a ArtifactStore, req: &BuildRequest, build: &Value) -> Recorder<'a> {
+    Recorder {
         artifacts,
         account: req.account.clone(),
         region: req.region.clone(),
         group: shape::log_group(&req.project),
-        stream: uuid.clone(),
+        stream: build["logs"]["streamName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         pending: Vec::new(),
         last_flush: Instant::now(),
         tail: Default::default(),
-    };
-    rec.save(&build, start, true, vec![number_write]);
+    }
+}
+
+/// The builds running in this process, by id, with the flag that stops each (StopBuild).
+fn running() -> &'static std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>> {
+    static RUNNING: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>>,
+    > = std::sync::OnceLock::new();
+    RUNNING.get_or_init(Default::default)
+}
+
+/// Asks a running build to stop; whether one was running here.
+pub fn stop(id: &str) -> bool {
+    let flag = running().lock().ok().and_then(|m| m.get(id).cloned());
+    flag.inspect(|f| f.store(true, Ordering::Relaxed)).is_some()
+}
+
+/// Runs a prepared build to its end.
+pub async fn run_prepared(artifacts: &ArtifactStore, prepared: Prepared) -> BuildOutcome {
+    let Prepared {
+        req,
+        settings,
+        mut build,
+        start,
+    } = prepared;
+    let id = build["id"].as_str().unwrap_or_default().to_owned();
+    if let Ok(mut m) = running().lock() {
+        m.insert(id.clone(), req.stop.clone());
+    }
+    let mut rec = recorder(artifacts, &req, &build);
     let timeout_minutes = build["timeoutInMinutes"]
         .as_u64()
         .unwrap_or(60)
@@ -217,6 +288,9 @@ pub async fn run(artifacts: &ArtifactStore, req: BuildRequest) -> BuildOutcome {
     let failure_ref = failure.as_ref().map(|(p, m)| (p.as_str(), m.as_str()));
     shape::finish(&mut build, status, end, failure_ref, &exported);
     rec.save(&build, start, false, Vec::new());
+    if let Ok(mut m) = running().lock() {
+        m.remove(&id);
+    }
     BuildOutcome {
         id,
         status,
@@ -296,26 +370,31 @@ async fn execute(
             d
         }
     };
-    let spec_text = match (
-        &req.buildspec_override,
-        settings.and_then(|p| p["source"]["buildspec"].as_str()),
-    ) {
-        (Some(s), _) => s.clone(),
-        (None, Some(s)) if s.trim_start().starts_with("version") => s.to_owned(),
-        (None, named) => {
-            let path = src.join(named.unwrap_or("buildspec.yml"));
-            std::fs::read_to_string(&path).map_err(|_| {
-                fail(
-                    "DOWNLOAD_SOURCE",
-                    format!(
-                        "YAML_FILE_ERROR: stat {}: no such file or directory",
-                        path.display()
-                    ),
-                )
-            })?
+    let spec = match &req.spec {
+        Some(spec) => spec.clone(),
+        None => {
+            let spec_text = match (
+                &req.buildspec_override,
+                settings.and_then(|p| p["source"]["buildspec"].as_str()),
+            ) {
+                (Some(s), _) => s.clone(),
+                (None, Some(s)) if s.trim_start().starts_with("version") => s.to_owned(),
+                (None, named) => {
+                    let path = src.join(named.unwrap_or("buildspec.yml"));
+                    std::fs::read_to_string(&path).map_err(|_| {
+                        fail(
+                            "DOWNLOAD_SOURCE",
+                            format!(
+                                "YAML_FILE_ERROR: stat {}: no such file or directory",
+                                path.display()
+                            ),
+                        )
+                    })?
+                }
+            };
+            buildspec::parse(&spec_text).map_err(|m| fail("DOWNLOAD_SOURCE", m))?
         }
     };
-    let spec = buildspec::parse(&spec_text).map_err(|m| fail("DOWNLOAD_SOURCE", m))?;
     // Lowest first: the buildspec's, the project's, then the action's or StartBuild's.
     let mut env: Vec<(String, String)> = spec.variables.clone();
     for v in settings

@@ -175,6 +175,11 @@ impl Engine {
         Ok(())
     }
 
+    /// The artifact store and what real providers may do: what StartBuild's real builds need.
+    pub fn build_runner(&self) -> (ArtifactStore, providers::Allowed) {
+        (self.artifacts.clone(), self.allowed.clone())
+    }
+
     /// Where builds get their folders.
     pub fn work_root(&self) -> std::path::PathBuf {
         self.allowed.work_root.clone()

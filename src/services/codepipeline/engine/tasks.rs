@@ -93,6 +93,13 @@ pub fn to_start(
                 source_revision: e.revisions.values().next().map(|r| r.revision_id.clone()),
                 stop,
                 resumed: run.start_time.is_some_and(|t| t < booted),
+                commands: action.commands.clone().unwrap_or_default(),
+                output_variables: action.output_variables.clone().unwrap_or_default(),
+                output_files: action
+                    .outputs()
+                    .first()
+                    .and_then(|o| o.files.clone())
+                    .unwrap_or_default(),
                 now,
             });
         }

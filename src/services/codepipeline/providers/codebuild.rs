@@ -1,15 +1,69 @@
-//! The real CodeBuild action (`--run-builds`): the build runs in CodeBuild's runner with the
-//! action's inputs (`PrimarySource` first), outputs and `EnvironmentVariables`, and its end
-//! becomes the action's: the build id, its exported variables as output variables, and on
-//! failure CodePipeline's message naming the phase, with the log's last lines.
+//! The real CodeBuild and Commands actions (`--run-builds`): the build runs in CodeBuild's
+//! runner with the action's inputs (`PrimarySource` first), outputs and
+//! `EnvironmentVariables`, and its end becomes the action's: the build id, its exported
+//! variables as output variables, and on failure CodePipeline's message naming the phase, with
+//! the log's last lines. A Commands action is a build of its `commands`, exporting its
+//! `outputVariables` and packing its output artifact's `files`.
 
 use super::{setting, Allowed, TaskJob};
 use crate::services::artifacts::ArtifactStore;
+use crate::services::codebuild::runner::buildspec::{Artifacts, Buildspec, Phase, PHASES};
 use crate::services::codebuild::runner::{self, BuildRequest, Input};
 use crate::services::codepipeline::domain::execution::model::{ActionResult, ErrorDetails};
 
 pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
-    let project = setting(job, "ProjectName").to_owned();
+    if job.provider == "Commands" {
+        let spec = Buildspec {
+            variables: Vec::new(),
+            exported: job.output_variables.clone(),
+            phases: PHASES
+                .iter()
+                .map(|p| {
+                    let commands = if *p == "build" {
+                        job.commands.clone()
+                    } else {
+                        Vec::new()
+                    };
+                    (
+                        p.to_string(),
+                        Phase {
+                            commands,
+                            ..Phase::default()
+                        },
+                    )
+                })
+                .collect(),
+            artifacts: (!job.output_files.is_empty()).then(|| Artifacts {
+                files: job.output_files.clone(),
+                ..Artifacts::default()
+            }),
+        };
+        return build(
+            artifacts,
+            allowed,
+            job,
+            format!("codepipeline-commands-{}", job.key.name),
+            Some(spec),
+        )
+        .await;
+    }
+    build(
+        artifacts,
+        allowed,
+        job,
+        setting(job, "ProjectName").to_owned(),
+        None,
+    )
+    .await
+}
+
+async fn build(
+    artifacts: &ArtifactStore,
+    allowed: &Allowed,
+    job: &TaskJob,
+    project: String,
+    spec: Option<Buildspec>,
+) -> ActionResult {
     let _permit = allowed.builds.acquire().await;
     let as_input =
         |a: &crate::services::codepipeline::domain::execution::model::ArtifactLocation| Input {
@@ -47,6 +101,8 @@ pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) ->
         outputs: job.outputs.iter().map(as_input).collect(),
         variables,
         buildspec_override: None,
+        spec,
+        timeout_minutes: None,
         resolved_source_version: job.source_revision.clone(),
         stop: job.stop.clone(),
         work_root: allowed.work_root.clone(),

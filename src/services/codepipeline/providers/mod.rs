@@ -34,6 +34,10 @@ pub struct TaskJob {
     pub source_revision: Option<String>,
     /// Set when the action is no longer running: the task stops (a build kills its commands).
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A Commands action's `commands`, `outputVariables` and output artifact `files`.
+    pub commands: Vec<String>,
+    pub output_variables: Vec<String>,
+    pub output_files: Vec<String>,
     /// The action was running when the server stopped: this task starts again after a restart.
     pub resumed: bool,
     pub now: f64,
@@ -64,14 +68,14 @@ pub fn is_real(artifacts: &ArtifactStore, allowed: &Allowed, s: &ActionStart) ->
     match (id.category.as_str(), id.provider.as_str()) {
         ("Source", "S3") => names("S3Bucket"),
         ("Deploy", "S3") => names("BucketName"),
-        ("Build" | "Test", "CodeBuild") => allowed.run_builds,
+        ("Build" | "Test", "CodeBuild") | ("Compute", "Commands") => allowed.run_builds,
         _ => false,
     }
 }
 
 /// Runs the provider to its end: builds in the runner, the rest on a blocking thread.
 pub async fn run_task(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
-    if job.provider == "CodeBuild" {
+    if job.provider == "CodeBuild" || job.provider == "Commands" {
         // A build's commands died with the server; running them again could repeat their
         // effects, so the action fails and says why (a retry runs the build again).
         if job.resumed {
