@@ -128,21 +128,22 @@ fn start_real(
     input: &StartInput,
 ) -> Result<Value, AwsError> {
     let source = &project["source"];
-    let inputs: Vec<runner::Input> =
-        match source["type"].as_str() {
-            Some("S3") => source["location"]
-                .as_str()
-                .and_then(|l| s3_location(l, "source"))
-                .into_iter()
-                .collect(),
-            Some("NO_SOURCE") | None => Vec::new(),
-            Some(other) => return Err(AwsError::new(
+    let inputs: Vec<runner::Input> = match source["type"].as_str() {
+        Some("S3") => source["location"]
+            .as_str()
+            .and_then(|l| s3_location(l, "source"))
+            .into_iter()
+            .collect(),
+        Some("NO_SOURCE") | None => Vec::new(),
+        Some(other) => {
+            return Err(AwsError::new(
                 codes::INVALID_INPUT,
                 format!(
                     "codepipeline-local runs StartBuild for S3 and NO_SOURCE sources, not {other}"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let artifacts = &project["artifacts"];
     let outputs: Vec<runner::Input> = match artifacts["type"].as_str() {
         Some("S3") => {

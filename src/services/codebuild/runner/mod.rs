@@ -158,12 +158,15 @@ impl Prepared {
 pub async fn run(artifacts: &ArtifactStore, req: BuildRequest) -> BuildOutcome {
     match prepare(artifacts, req) {
         Ok(prepared) => run_prepared(artifacts, prepared).await,
-        Err(outcome) => outcome,
+        Err(outcome) => *outcome,
     }
 }
 
 /// Records the build as started (StartBuild answers with it before it runs).
-pub fn prepare(artifacts: &ArtifactStore, req: BuildRequest) -> Result<Prepared, BuildOutcome> {
+pub fn prepare(
+    artifacts: &ArtifactStore,
+    req: BuildRequest,
+) -> Result<Prepared, Box<BuildOutcome>> {
     let store = artifacts.store();
     let settings = records::load_project(store, &req.account, &req.region, &req.project)
         .ok()
@@ -172,7 +175,7 @@ pub fn prepare(artifacts: &ArtifactStore, req: BuildRequest) -> Result<Prepared,
     let (number, number_write) =
         match records::take_build_number(store, &req.account, &req.region, &req.project) {
             Ok(n) => n,
-            Err(e) => return Err(failed_to_start(&req, &e.to_string())),
+            Err(e) => return Err(Box::new(failed_to_start(&req, &e.to_string()))),
         };
     let uuid = uuid::Uuid::new_v4().to_string();
     let start = now();
