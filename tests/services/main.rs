@@ -1,9 +1,11 @@
 //! The companion services pipelines use, driven by the aws CLI: CodeBuild's projects and builds
-//! (`codebuild.rs`), real builds with `--run-builds` (`builds.rs`) and CloudWatch Logs (`logs.rs`).
+//! (`codebuild.rs`), real builds with `--run-builds` (`builds.rs`), the Node.js lab (`lab.rs`) and CloudWatch
+//! Logs (`logs.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod builds;
 mod codebuild;
+mod lab;
 mod logs;
