@@ -83,7 +83,7 @@ fn pipeline() -> Value {
             {"name": "Deploy", "actions": [{
                 "name": "Site",
                 "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
-                "configuration": {"BucketName": "app-site", "Extract": "true"},
+                "configuration": {"BucketName": "app-site", "Extract": "true", "ObjectKey": "#{BuildVariables.BUILT_BY}"},
                 "inputArtifacts": [{"name": "Out"}]
             }]}
         ]
@@ -136,13 +136,14 @@ fn a_buildspec_runs_and_its_artifact_is_deployed_and_a_failing_one_fails_its_pha
     setup(&server, dir.path());
     let first = newest_execution(&server, 1);
     server.wait_for_execution("built", &first, "Succeeded");
+    // The deploy's prefix came from the build's exported variable.
     let out = dir.path().join("greeting.txt");
     aws_ok(
         &server,
         "s3",
         &[
             "cp",
-            "s3://app-site/greeting.txt",
+            "s3://app-site/codepipeline-local/greeting.txt",
             &out.display().to_string(),
         ],
     );
@@ -423,6 +424,7 @@ fn a_commands_action_runs_its_commands_with_output_variables_and_files() {
     aws_ok(&server, "s3", &["mb", "s3://app-site"]);
     upload(&server, dir.path(), GOOD);
     let mut declaration = pipeline();
+    declaration["stages"][2]["actions"][0]["configuration"]["ObjectKey"] = json!("#{Pkg.PACKAGED}");
     declaration["stages"][1]["actions"] = json!([{
         "name": "Package",
         "actionTypeId": {"category": "Compute", "owner": "AWS", "provider": "Commands", "version": "1"},
@@ -447,7 +449,7 @@ fn a_commands_action_runs_its_commands_with_output_variables_and_files() {
         "s3",
         &[
             "cp",
-            "s3://app-site/dist/readme.txt",
+            "s3://app-site/yes/dist/readme.txt",
             &out.display().to_string(),
         ],
     );
