@@ -143,6 +143,7 @@ impl AppState {
         crate::services::codebuild::runner::sweep(&self.engine.work_root(), self.store.as_ref());
         self.engine.spawn()?;
         crate::services::codepipeline::source_changes::spawn(self.clone());
+        crate::services::codebuild::listener::spawn(self.clone());
         Ok(())
     }
 

@@ -112,13 +112,15 @@ impl ArtifactStore {
     }
 }
 
-/// A zip archive of `(name, bytes)` entries, deflated.
+/// A zip archive of `(name, bytes)` entries, stored uncompressed: these are a few hundred
+/// bytes, and a deflate compressor's state costs far more to set up than it would save.
 pub fn zip_of(entries: &[(&str, &[u8])]) -> StoreResult<Vec<u8>> {
     let fail = |e: &dyn std::fmt::Display| StoreError(format!("cannot write a zip: {e}"));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, bytes) in entries {
-        zip.start_file(*name, zip::write::SimpleFileOptions::default())
-            .map_err(|e| fail(&e))?;
+        zip.start_file(*name, options).map_err(|e| fail(&e))?;
         zip.write_all(bytes).map_err(|e| fail(&e))?;
     }
     Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())

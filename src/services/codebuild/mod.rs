@@ -1,9 +1,11 @@
-//! AWS CodeBuild: projects (`projects`), builds (`builds`, simulated until the build runner
-//! comes), their records (`records`) and their BatchGetBuilds shape (`shape`), and the builds
-//! CodePipeline's CodeBuild actions make (`pipeline_builds`). Every other operation of the
+//! AWS CodeBuild: projects (`projects`), builds (`builds`: simulated, or run by `runner` with
+//! `--run-builds`), their records (`records`) and their BatchGetBuilds shape (`shape`), and the
+//! builds CodePipeline's simulated CodeBuild actions make, recorded from the event bus
+//! (`listener`, `pipeline_builds`). Every other operation of the
 //! model answers `NotImplementedException`.
 
 mod builds;
+pub mod listener;
 pub mod pipeline_builds;
 mod projects;
 mod records;

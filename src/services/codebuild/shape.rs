@@ -181,28 +181,17 @@ pub fn finish(
     }
 }
 
-/// The log a simulated build leaves, in CodeBuild's `[Container]` style.
+/// The log a simulated build leaves, in CodeBuild's `[Container]` style: one line, since a
+/// pipeline's every CodeBuild action writes it.
 pub fn simulated_log(build: &Value, status: &str, end: f64) -> Vec<(i64, String)> {
-    let start = build["startTime"].as_f64().unwrap_or(end);
-    let stamp = |t: f64| {
-        chrono::DateTime::from_timestamp_millis((t * 1000.0) as i64)
-            .unwrap_or_default()
-            .format("%Y/%m/%d %H:%M:%S%.6f")
-            .to_string()
-    };
-    let at = |t: f64| (t * 1000.0) as i64;
-    vec![
-        (at(start), format!("[Container] {} Running on codepipeline-local", stamp(start))),
-        (
-            at(start),
-            format!(
-                "[Container] {} This build was simulated: no command ran. Start the server with --run-builds to run buildspecs.",
-                stamp(start)
-            ),
+    let stamp = chrono::DateTime::from_timestamp_millis((end * 1000.0) as i64)
+        .unwrap_or_default()
+        .format("%Y/%m/%d %H:%M:%S%.6f");
+    let id = build["id"].as_str().unwrap_or_default();
+    vec![(
+        (end * 1000.0) as i64,
+        format!(
+            "[Container] {stamp} Build {id} was simulated by codepipeline-local and ended {status}: no command ran. Start the server with --run-builds to run buildspecs."
         ),
-        (
-            at(end),
-            format!("[Container] {} Phase complete: BUILD State: {status}", stamp(end)),
-        ),
-    ]
+    )]
 }

@@ -455,7 +455,6 @@ impl Engine {
                 let decl = run.declarations.get(&e.pipeline_version);
                 let evs = events::between(key, &run.seen, e);
                 writes.extend(tasks::stub_artifacts(&self.artifacts, key, e, &evs, now));
-                writes.extend(tasks::build_records(store, key, e, decl, &evs));
                 if let Ok(running) = self.running_tasks.lock() {
                     tasks::stop_ended(e, &running);
                 }

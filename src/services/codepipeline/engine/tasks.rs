@@ -1,20 +1,18 @@
-//! The engine's own workers: real providers' tasks, stub actions' artifacts and CodeBuild
-//! actions' builds. After each step, every running action the machine handed to a real
-//! provider (`Start::Task`) and that no task runs yet gets one (so a restart starts them again
-//! from the stored state); every stub action that just succeeded gets its output artifacts
-//! written in the step's own batch; and every CodeBuild action that started or ended records
-//! its build in CodeBuild, as CodePipeline's StartBuild call does in AWS.
+//! The engine's own workers: real providers' tasks and stub actions' artifacts. After each
+//! step, every running action the machine handed to a real provider (`Start::Task`) and that
+//! no task runs yet gets one (so a restart starts them again from the stored state), and every
+//! stub action that just succeeded gets its output artifacts written in the step's own batch.
+//! (Simulated CodeBuild actions' builds are CodeBuild's to record, from the event bus.)
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::services::artifacts::{ArtifactStore, Placement};
-use crate::services::codebuild::pipeline_builds::{self, ActionBuild, Ending};
 use crate::services::codepipeline::domain::execution::model::{ActionRun, ActionStatus, Execution};
 use crate::services::codepipeline::domain::pipeline::{ActionDeclaration, PipelineDeclaration};
 use crate::services::codepipeline::providers::TaskJob;
-use crate::store::{Store, Write};
+use crate::store::Write;
 
 use super::events::{EngineEvent, EventKind};
 use super::PipelineKey;
@@ -149,88 +147,6 @@ pub fn stub_artifacts(
                 Err(err) => {
                     tracing::warn!(pipeline = %key.name, artifact = %out.name, error = %err, "cannot write a stub artifact")
                 }
-            }
-        }
-    }
-    writes
-}
-
-/// The writes that record the builds of the CodeBuild actions `happened` reports started or
-/// ended.
-pub fn build_records(
-    store: &dyn Store,
-    key: &PipelineKey,
-    e: &Execution,
-    decl: Option<&PipelineDeclaration>,
-    happened: &[EngineEvent],
-) -> Vec<Write> {
-    let mut writes = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for event in happened {
-        let (stage, action) = match &event.kind {
-            EventKind::ActionStarted { stage, action } => (stage, action),
-            EventKind::ActionFinished { stage, action, .. } => (stage, action),
-            _ => continue,
-        };
-        if !seen.insert((stage.clone(), action.clone())) {
-            continue;
-        }
-        let declared = declared_action(decl, stage, action);
-        let Some(declared) = declared else { continue };
-        let id = &declared.action_type_id;
-        if id.owner != "AWS" || id.provider != "CodeBuild" {
-            continue;
-        }
-        let run = run_of(e, stage, action);
-        // A real build records itself as it runs.
-        let Some(run) = run.filter(|r| !r.task) else {
-            continue;
-        };
-        let outcome = run.result.as_ref().or(run.pending.as_ref());
-        let Some(build_id) = outcome.and_then(|r| r.external_execution_id.clone()) else {
-            continue;
-        };
-        let started = happened.iter().any(|ev| {
-            matches!(&ev.kind, EventKind::ActionStarted { stage: s, action: a } if s == stage && a == action)
-        });
-        let ended = run.result.as_ref().filter(|_| {
-            matches!(
-                run.status,
-                Some(ActionStatus::Succeeded | ActionStatus::Failed | ActionStatus::Abandoned)
-            )
-        });
-        let arn =
-            |a: &crate::services::codepipeline::domain::execution::model::ArtifactLocation| {
-                format!("arn:aws:s3:::{}/{}", a.bucket, a.key)
-            };
-        let build = ActionBuild {
-            account: &key.account,
-            region: &key.region,
-            pipeline: &key.name,
-            build_id: &build_id,
-            source_version: run.input_artifacts.first().map(arn),
-            resolved_source_version: e.revisions.values().next().map(|r| r.revision_id.clone()),
-            artifacts_location: run.output_artifacts.first().map(arn),
-            environment_variables: run
-                .resolved_configuration
-                .get("EnvironmentVariables")
-                .map(String::as_str),
-            started_at: run.start_time.unwrap_or_default(),
-        };
-        let ending = ended.map(|r| Ending {
-            succeeded: r.error.is_none(),
-            message: r.error.as_ref().map(|err| err.message.as_str()),
-            exported: r
-                .output_variables
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            at: run.last_update.unwrap_or_default(),
-        });
-        match pipeline_builds::writes(store, build, started, ending) {
-            Ok(w) => writes.extend(w),
-            Err(err) => {
-                tracing::warn!(pipeline = %key.name, action = %action, error = %err, "cannot record a CodeBuild build")
             }
         }
     }
