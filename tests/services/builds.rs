@@ -455,3 +455,223 @@ fn a_commands_action_runs_its_commands_with_output_variables_and_files() {
     );
     assert_eq!(std::fs::read_to_string(&out).expect("read"), "the app");
 }
+
+fn upload_zip(server: &Server, dir: &std::path::Path, key: &str, entries: &[(&str, &str)]) {
+    let path = dir.join(key);
+    std::fs::write(&path, zip_of(entries)).expect("write");
+    aws_ok(
+        server,
+        "s3",
+        &[
+            "cp",
+            &path.display().to_string(),
+            &format!("s3://app-source/{key}"),
+        ],
+    );
+}
+
+fn fetch_text(server: &Server, dir: &std::path::Path, url: &str) -> String {
+    let out = dir.join("fetched");
+    aws_ok(server, "s3", &["cp", url, &out.display().to_string()]);
+    std::fs::read_to_string(&out).expect("read")
+}
+
+#[test]
+fn primary_source_picks_the_buildspec_and_secondary_artifacts_fill_the_outputs_by_name() {
+    let server = Server::in_process(&["--action-duration", "0s", "--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    aws_ok(&server, "s3", &["mb", "s3://app-source"]);
+    aws_ok(
+        &server,
+        "s3api",
+        &[
+            "put-bucket-versioning",
+            "--bucket",
+            "app-source",
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+    aws_ok(&server, "s3", &["mb", "s3://app-site"]);
+    let spec = "version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p site
+      - cp index.html site/
+      - test -f \"$CODEBUILD_SRC_DIR_Extra/guide.txt\"
+artifacts:
+  files:
+    - '**/*'
+  secondary-artifacts:
+    Web:
+      base-directory: site
+      files:
+        - '**/*'
+    Docs:
+      base-directory: $CODEBUILD_SRC_DIR_Extra
+      files:
+        - guide.txt
+";
+    upload_zip(
+        &server,
+        dir.path(),
+        "app.zip",
+        &[("buildspec.yml", spec), ("index.html", "<h1>site</h1>")],
+    );
+    // The extra input's own buildspec fails: running it would mean PrimarySource was ignored.
+    upload_zip(
+        &server,
+        dir.path(),
+        "extra.zip",
+        &[
+            (
+                "buildspec.yml",
+                "version: 0.2\nphases:\n  build:\n    commands:\n      - exit 7\n",
+            ),
+            ("guide.txt", "the guide"),
+        ],
+    );
+    let source = |name: &str, key: &str, out: &str| {
+        json!({
+            "name": name,
+            "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+            "configuration": {"S3Bucket": "app-source", "S3ObjectKey": key, "PollForSourceChanges": "false"},
+            "outputArtifacts": [{"name": out}]
+        })
+    };
+    let deploy = |name: &str, input: &str| {
+        json!({
+            "name": name,
+            "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
+            "configuration": {"BucketName": "app-site", "Extract": "true", "ObjectKey": name.to_lowercase()},
+            "inputArtifacts": [{"name": input}]
+        })
+    };
+    server.create_pipeline(&json!({
+        "name": "built",
+        "roleArn": "arn:aws:iam::000000000000:role/pipeline",
+        "pipelineType": "V2",
+        "artifactStore": {"type": "S3", "location": "built-artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [source("App", "app.zip", "Src"), source("Guide", "extra.zip", "Extra")]},
+            {"name": "Build", "actions": [{
+                "name": "Build",
+                "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+                "configuration": {"ProjectName": "app", "PrimarySource": "Src"},
+                "inputArtifacts": [{"name": "Extra"}, {"name": "Src"}],
+                "outputArtifacts": [{"name": "Web"}, {"name": "Docs"}]
+            }]},
+            {"name": "Deploy", "actions": [deploy("Site", "Web"), deploy("Manual", "Docs")]}
+        ]
+    }));
+    let id = newest_execution(&server, 1);
+    server.wait_for_execution("built", &id, "Succeeded");
+    assert_eq!(
+        fetch_text(&server, dir.path(), "s3://app-site/site/index.html"),
+        "<h1>site</h1>"
+    );
+    assert_eq!(
+        fetch_text(&server, dir.path(), "s3://app-site/manual/guide.txt"),
+        "the guide"
+    );
+    let listed = aws_ok(
+        &server,
+        "s3api",
+        &[
+            "list-objects-v2",
+            "--bucket",
+            "app-site",
+            "--prefix",
+            "site/",
+        ],
+    );
+    let keys: Vec<&str> = listed["Contents"]
+        .as_array()
+        .expect("contents")
+        .iter()
+        .filter_map(|o| o["Key"].as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["site/index.html"],
+        "Web holds only its base directory"
+    );
+}
+
+#[test]
+fn on_failure_continue_runs_the_next_phase_and_the_build_still_fails() {
+    let server = Server::in_process(&["--run-builds"]);
+    let spec = "version: 0.2
+phases:
+  pre_build:
+    on-failure: CONTINUE
+    commands:
+      - echo an optional check
+      - test -f optional-file
+  build:
+    commands:
+      - echo the build ran anyway
+";
+    let source = json!({"type": "NO_SOURCE", "buildspec": spec}).to_string();
+    aws_ok(
+        &server,
+        "codebuild",
+        &[
+            "create-project",
+            "--name",
+            "lenient",
+            "--source",
+            &source,
+            "--artifacts",
+            "type=NO_ARTIFACTS",
+            "--environment",
+            "type=LINUX_CONTAINER,image=aws/codebuild/standard:7.0,computeType=BUILD_GENERAL1_SMALL",
+            "--service-role",
+            "arn:aws:iam::000000000000:role/codebuild",
+        ],
+    );
+    let started = aws_ok(
+        &server,
+        "codebuild",
+        &["start-build", "--project-name", "lenient"],
+    );
+    let id = started["build"]["id"].as_str().expect("id").to_owned();
+    let build = poll("the build to end", || {
+        let got = aws_ok(&server, "codebuild", &["batch-get-builds", "--ids", &id]);
+        let build = got["builds"][0].clone();
+        (build["buildComplete"] == true).then_some(build)
+    });
+    assert_eq!(build["buildStatus"], "FAILED", "{build}");
+    let status_of = |phase: &str| {
+        build["phases"]
+            .as_array()
+            .expect("phases")
+            .iter()
+            .find(|p| p["phaseType"] == phase)
+            .map(|p| p["phaseStatus"].clone())
+    };
+    assert_eq!(status_of("PRE_BUILD"), Some(json!("FAILED")), "{build}");
+    assert_eq!(status_of("BUILD"), Some(json!("SUCCEEDED")), "{build}");
+    let stream = build["logs"]["streamName"].as_str().expect("stream");
+    let log = aws_ok(
+        &server,
+        "logs",
+        &[
+            "get-log-events",
+            "--log-group-name",
+            "/aws/codebuild/lenient",
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+        ],
+    );
+    assert!(
+        log["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["message"] == "the build ran anyway"),
+        "{log}"
+    );
+}

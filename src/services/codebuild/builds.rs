@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::store::{Store, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
@@ -187,7 +188,9 @@ fn start_real(
             .collect(),
         buildspec_override: input.buildspec_override.clone(),
         spec: None,
-        timeout_minutes: input.timeout_in_minutes_override,
+        timeout: input
+            .timeout_in_minutes_override
+            .map(|m| Duration::from_secs(m.saturating_mul(60))),
         resolved_source_version: None,
         stop: Arc::new(AtomicBool::new(false)),
         work_root: allowed.work_root.clone(),

@@ -2,7 +2,8 @@
 //! can honour: `env` (`shell`, `variables`, `exported-variables`; `parameter-store` and
 //! `secrets-manager` are refused, since nothing offline can answer them), the four command
 //! phases with `commands`, `finally`, `on-failure` and `runtime-versions`, and `artifacts`
-//! (`files`, `base-directory`, `discard-paths`, `exclude-paths`, `name`). Parsed by yaml-rust2.
+//! (`files`, `base-directory`, `discard-paths`, `exclude-paths`, `name`, and
+//! `secondary-artifacts` by identifier). Parsed by yaml-rust2.
 
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -24,6 +25,8 @@ pub struct Artifacts {
     pub discard_paths: bool,
     pub exclude_paths: Vec<String>,
     pub name: Option<String>,
+    /// `secondary-artifacts`, by identifier (a pipeline maps them to its output artifacts).
+    pub secondary: Vec<(String, Artifacts)>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -105,15 +108,28 @@ pub fn parse(source: &str) -> Result<Buildspec, String> {
     }
     let a = &root["artifacts"];
     if matches!(a, Yaml::Hash(_)) {
-        spec.artifacts = Some(Artifacts {
-            files: list(&a["files"]),
-            base_directory: text(&a["base-directory"]),
-            discard_paths: yes(&a["discard-paths"]),
-            exclude_paths: list(&a["exclude-paths"]),
-            name: text(&a["name"]),
-        });
+        let mut artifacts = artifacts_of(a);
+        if let Yaml::Hash(secondary) = &a["secondary-artifacts"] {
+            for (id, block) in secondary {
+                if let Some(id) = text(id) {
+                    artifacts.secondary.push((id, artifacts_of(block)));
+                }
+            }
+        }
+        spec.artifacts = Some(artifacts);
     }
     Ok(spec)
+}
+
+fn artifacts_of(a: &Yaml) -> Artifacts {
+    Artifacts {
+        files: list(&a["files"]),
+        base_directory: text(&a["base-directory"]),
+        discard_paths: yes(&a["discard-paths"]),
+        exclude_paths: list(&a["exclude-paths"]),
+        name: text(&a["name"]),
+        secondary: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +154,27 @@ mod tests {
         let artifacts = spec.artifacts.unwrap();
         assert_eq!(artifacts.files, ["app.zip"]);
         assert!(artifacts.discard_paths);
+    }
+
+    #[test]
+    fn secondary_artifacts_are_kept_by_identifier() {
+        let spec = parse(
+            "version: 0.2\nartifacts:\n  files: ['**/*']\n  secondary-artifacts:\n    web:\n      base-directory: $CODEBUILD_SRC_DIR/site\n      files:\n        - index.html\n    docs:\n      files: README\n      discard-paths: yes\n",
+        )
+        .unwrap();
+        let artifacts = spec.artifacts.unwrap();
+        assert_eq!(artifacts.files, ["**/*"]);
+        let ids: Vec<&str> = artifacts
+            .secondary
+            .iter()
+            .map(|(i, _)| i.as_str())
+            .collect();
+        assert_eq!(ids, ["web", "docs"]);
+        assert_eq!(
+            artifacts.secondary[0].1.base_directory.as_deref(),
+            Some("$CODEBUILD_SRC_DIR/site")
+        );
+        assert!(artifacts.secondary[1].1.discard_paths);
     }
 
     #[test]

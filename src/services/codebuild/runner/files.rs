@@ -1,7 +1,8 @@
 //! A build's files: input artifacts unzipped into folders (the zip crate refuses entries that
 //! would land outside), and the output artifact zipped from the files the buildspec's
 //! `artifacts` globs select (`**` across folders), under `base-directory`, minus
-//! `exclude-paths`, flattened with `discard-paths`.
+//! `exclude-paths`, flattened with `discard-paths`. `base-directory` may name the build's
+//! variables, as in CodeBuild's multiple-output sample (`$CODEBUILD_SRC_DIR_source2`).
 
 use std::io::{Read as _, Write as _};
 use std::path::Path;
@@ -44,12 +45,30 @@ fn globs(patterns: &[String]) -> Result<globset::GlobSet, String> {
     set.build().map_err(|e| e.to_string())
 }
 
-/// The selected files as a zip.
-pub fn collect_zip(src: &Path, spec: &Artifacts) -> Result<Vec<u8>, String> {
+/// The selected files as a zip; `env` is the build's environment, for `base-directory`.
+pub fn collect_zip(
+    src: &Path,
+    spec: &Artifacts,
+    env: &[(String, String)],
+) -> Result<Vec<u8>, String> {
     let base = match &spec.base_directory {
-        Some(b) => src.join(b),
+        Some(b) => {
+            let lookup = |name: &str| -> Option<String> {
+                env.iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            src.join(shellexpand::env_with_context_no_errors(b, lookup).as_ref())
+        }
         None => src.to_path_buf(),
     };
+    if !base.is_dir() {
+        return Err(format!(
+            "no matching base directory path found for {}",
+            spec.base_directory.as_deref().unwrap_or_default()
+        ));
+    }
     let include = globs(&spec.files)?;
     let exclude = globs(&spec.exclude_paths)?;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

@@ -45,8 +45,8 @@ pub struct BuildRequest {
     pub buildspec_override: Option<String>,
     /// A buildspec already made (the Commands action's), before any other.
     pub spec: Option<buildspec::Buildspec>,
-    /// StartBuild's `timeoutInMinutesOverride`.
-    pub timeout_minutes: Option<u64>,
+    /// StartBuild's `timeoutInMinutesOverride`, else the project's (else CodeBuild's 60).
+    pub timeout: Option<Duration>,
     pub source_version: Option<String>,
     pub resolved_source_version: Option<String>,
     pub stop: Arc<AtomicBool>,
@@ -205,8 +205,8 @@ pub fn prepare(
             .collect(),
         start,
     });
-    if let Some(minutes) = req.timeout_minutes {
-        build["timeoutInMinutes"] = json!(minutes);
+    if let Some(limit) = req.timeout {
+        build["timeoutInMinutes"] = json!(limit.as_secs().div_ceil(60));
     }
     let rec = recorder(artifacts, &req, &build);
     rec.save(&build, start, true, vec![number_write]);
@@ -261,11 +261,14 @@ pub async fn run_prepared(artifacts: &ArtifactStore, prepared: Prepared) -> Buil
         m.insert(id.clone(), req.stop.clone());
     }
     let mut rec = recorder(artifacts, &req, &build);
-    let timeout_minutes = build["timeoutInMinutes"]
-        .as_u64()
-        .unwrap_or(60)
-        .clamp(1, 36 * 60);
-    let deadline = Instant::now() + Duration::from_secs(timeout_minutes * 60);
+    let limit = req.timeout.unwrap_or_else(|| {
+        let minutes = build["timeoutInMinutes"]
+            .as_u64()
+            .unwrap_or(60)
+            .clamp(1, 36 * 60);
+        Duration::from_secs(minutes * 60)
+    });
+    let deadline = Instant::now() + limit;
     let result = execute(
         artifacts,
         &req,
@@ -566,26 +569,47 @@ async fn execute(
     if let Some(f) = failure {
         return Err(f);
     }
-    // UPLOAD_ARTIFACTS: the primary artifact, zipped, where the first output goes.
-    if let (Some(out), Some(spec_artifacts)) = (req.outputs.first(), &spec.artifacts) {
-        let zip = files::collect_zip(&src, spec_artifacts)
-            .map_err(|e| fail("UPLOAD_ARTIFACTS", format!("CLIENT_ERROR: {e}")))?;
-        let at = Placement {
-            bucket: &out.bucket,
-            key: &out.key,
-            account: &req.account,
-            region: &req.region,
-        };
-        let meta = ObjectMeta {
-            content_type: Some("application/zip".to_owned()),
-            ..Default::default()
-        };
-        artifacts
-            .put(&at, &mut zip.as_slice(), meta, now())
-            .map_err(|e: crate::store::StoreError| fail("UPLOAD_ARTIFACTS", e.to_string()))?;
-        rec.line(container(
-            "Phase complete: UPLOAD_ARTIFACTS State: SUCCEEDED",
-        ));
+    // UPLOAD_ARTIFACTS: each output artifact is the secondary artifact of its name, or the
+    // primary one for the first output (CodePipeline's mapping of several outputs).
+    if let Some(spec_artifacts) = &spec.artifacts {
+        for (i, out) in req.outputs.iter().enumerate() {
+            let chosen = spec_artifacts
+                .secondary
+                .iter()
+                .find(|(id, _)| *id == out.name)
+                .map(|(_, a)| a)
+                .or_else(|| (i == 0 && !spec_artifacts.files.is_empty()).then_some(spec_artifacts));
+            // Our wording: no capture of AWS's text for a missing identifier was found.
+            let chosen = chosen.ok_or_else(|| {
+                fail(
+                    "UPLOAD_ARTIFACTS",
+                    format!(
+                        "CLIENT_ERROR: no definition for secondary artifact {} in buildspec",
+                        out.name
+                    ),
+                )
+            })?;
+            let zip = files::collect_zip(&src, chosen, &env)
+                .map_err(|e| fail("UPLOAD_ARTIFACTS", format!("CLIENT_ERROR: {e}")))?;
+            let at = Placement {
+                bucket: &out.bucket,
+                key: &out.key,
+                account: &req.account,
+                region: &req.region,
+            };
+            let meta = ObjectMeta {
+                content_type: Some("application/zip".to_owned()),
+                ..Default::default()
+            };
+            artifacts
+                .put(&at, &mut zip.as_slice(), meta, now())
+                .map_err(|e: crate::store::StoreError| fail("UPLOAD_ARTIFACTS", e.to_string()))?;
+        }
+        if !req.outputs.is_empty() {
+            rec.line(container(
+                "Phase complete: UPLOAD_ARTIFACTS State: SUCCEEDED",
+            ));
+        }
     }
     drop(guard);
     Ok(exported)
@@ -671,3 +695,6 @@ impl Drop for RemoveOnDrop {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -102,7 +102,7 @@ async fn build(
         variables,
         buildspec_override: None,
         spec,
-        timeout_minutes: None,
+        timeout: None,
         resolved_source_version: job.source_revision.clone(),
         stop: job.stop.clone(),
         work_root: allowed.work_root.clone(),
