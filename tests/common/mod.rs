@@ -474,6 +474,31 @@ pub fn fixture(name: &str) -> String {
     format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The lab app (`fixtures/labs/nodejs-app`) zipped, with `replace` swapping one file's text.
+pub fn lab_zip(replace: Option<(&str, &str)>) -> Vec<u8> {
+    use std::io::Write as _;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/labs/nodejs-app");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .expect("the lab fixture")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let mut text = std::fs::read_to_string(root.join(&name)).expect("read");
+        if let Some((file, new)) = replace {
+            if file == name {
+                text = new.to_owned();
+            }
+        }
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(text.as_bytes()).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
 pub fn fixture_json(name: &str) -> Value {
     let text = std::fs::read_to_string(fixture(name)).expect("fixture");
     serde_json::from_str(&text).expect("fixture json")

@@ -5,6 +5,7 @@
 //! (`docs/` holds the ones the README shows).
 
 mod attack;
+mod builds;
 #[path = "../common/mod.rs"]
 mod common;
 mod webdriver;
@@ -293,6 +294,19 @@ fn the_console_speaks_the_json_api_and_streams_changes() {
         (400, Some("UnknownOperationException"))
     );
     let (code, _) = post("ListPipelines", &[("x-console-account", "12")], "{}");
+    assert_eq!(code, 400);
+    // Builds and their logs come through their own APIs; no other service is reachable here.
+    let (code, body) = post("codebuild/ListProjects", &[], "{}");
+    assert_eq!((code, body["projects"].clone()), (200, json!([])), "{body}");
+    let (code, body) = post("logs/GetLogEvents", &[], r#"{"logStreamName": "s"}"#);
+    assert_eq!(
+        (code, body["__type"].as_str()),
+        (400, Some("InvalidParameterException")),
+        "{body}"
+    );
+    let (code, _) = post("codecommit/ListRepositories", &[], "{}");
+    assert_eq!(code, 400);
+    let (code, _) = post("s3/ListBuckets", &[], "{}");
     assert_eq!(code, 400);
 
     // Another account sees only its own pipelines, as with its access key.

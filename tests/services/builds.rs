@@ -242,6 +242,25 @@ fn stopping_the_execution_kills_what_the_build_started() {
             .ok()
             .and_then(|t| t.trim().parse().ok())
     });
+    // While it runs, the action names its build (state and action executions), as in AWS.
+    let running_build = poll("the running action to name its build", || {
+        let state = server.aws_ok(&["get-pipeline-state", "--name", "built"]);
+        let latest = &state["stageStates"][1]["actionStates"][0]["latestExecution"];
+        (latest["status"] == "InProgress")
+            .then(|| latest["externalExecutionId"].as_str().map(str::to_owned))?
+    });
+    assert!(running_build.starts_with("app:"), "{running_build}");
+    let details = server.action_executions("built", &id);
+    assert_eq!(
+        action_detail(&details, "Build")["output"]["executionResult"]["externalExecutionId"],
+        running_build.as_str()
+    );
+    let build = aws_ok(
+        &server,
+        "codebuild",
+        &["batch-get-builds", "--ids", &running_build],
+    );
+    assert_eq!(build["builds"][0]["buildStatus"], "IN_PROGRESS");
     server.aws_ok(&[
         "stop-pipeline-execution",
         "--pipeline-name",

@@ -4,7 +4,7 @@
 //! fails the Build stage in its BUILD phase; a fixed upload succeeds again. Needs node, npm and
 //! zip on the machine (scripts/test-all installs them).
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use serde_json::{json, Value};
 
@@ -14,30 +14,6 @@ fn aws_ok(server: &Server, service: &str, args: &[&str]) -> Value {
     let out = server.aws_of(service, args);
     assert!(out.ok, "aws {service} {}: {}", args.join(" "), out.stderr);
     out.json
-}
-
-/// The lab app zipped, with `replace` swapping one file's text.
-fn lab_zip(replace: Option<(&str, &str)>) -> Vec<u8> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/labs/nodejs-app");
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let mut names: Vec<_> = std::fs::read_dir(&root)
-        .expect("the lab fixture")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    for name in names {
-        let mut text = std::fs::read_to_string(root.join(&name)).expect("read");
-        if let Some((file, new)) = replace {
-            if file == name {
-                text = new.to_owned();
-            }
-        }
-        zip.start_file(name, zip::write::SimpleFileOptions::default())
-            .expect("entry");
-        zip.write_all(text.as_bytes()).expect("write");
-    }
-    zip.finish().expect("zip").into_inner()
 }
 
 fn upload(server: &Server, dir: &std::path::Path, bytes: Vec<u8>) {

@@ -2,8 +2,9 @@
 //! into the binary, nothing fetched from elsewhere) that draws pipelines as the AWS console does
 //! and follows them live. It owns no rules and no state: every read and every button goes
 //! through `/_local/console/api/{Operation}`, which is the JSON API's own path (validation,
-//! handlers, errors), so the page can only show and do what the API shows and does. Live
-//! updates come from `live`.
+//! handlers, errors), so the page can only show and do what the API shows and does; builds'
+//! records and logs come the same way from CodeBuild's and CloudWatch Logs' APIs
+//! (`/_local/console/api/{codebuild,logs}/{Operation}`). Live updates come from `live`.
 
 mod live;
 
@@ -39,7 +40,11 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/_local/console/console.css",
             get(|| asset(STYLE, "text/css")),
         )
-        .route("/_local/console/api/{operation}", post(api))
+        .route("/_local/console/api/{operation}", post(pipeline_api))
+        .route(
+            "/_local/console/api/{service}/{operation}",
+            post(service_api),
+        )
         .route("/_local/console/events", get(live::events))
 }
 
@@ -58,13 +63,31 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
     response
 }
 
-/// Runs one operation in the account and region the page chose (`x-console-account`,
-/// `x-console-region`; the defaults otherwise).
-async fn api(
+async fn pipeline_api(
     State(state): State<Arc<AppState>>,
     Path(operation): Path<String>,
     request: Request,
 ) -> Response {
+    api(&state, "codepipeline", &operation, request).await
+}
+
+/// The services whose records the console shows besides CodePipeline's.
+const SHOWN_SERVICES: [&str; 2] = ["codebuild", "logs"];
+
+async fn service_api(
+    State(state): State<Arc<AppState>>,
+    Path((service, operation)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    if !SHOWN_SERVICES.contains(&service.as_str()) {
+        return bad_scope("the console reads only codebuild and logs besides codepipeline");
+    }
+    api(&state, &service, &operation, request).await
+}
+
+/// Runs one operation in the account and region the page chose (`x-console-account`,
+/// `x-console-region`; the defaults otherwise).
+async fn api(state: &Arc<AppState>, service: &str, operation: &str, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let chosen = |name: &str, default: &str| {
         parts
@@ -90,7 +113,7 @@ async fn api(
         .and_then(|h| h.to_str().ok())
         .filter(|h| is_host_like(h))
         .map(str::to_owned);
-    crate::wire::json::http::call(&state, &ctx, &operation, body).await
+    crate::wire::json::http::call(state, &ctx, service, operation, body).await
 }
 
 fn bad_scope(message: &str) -> Response {

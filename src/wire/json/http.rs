@@ -58,12 +58,19 @@ fn unknown_operation(target: &str) -> AwsError {
     AwsError::new(codes::UNKNOWN_OPERATION, message)
 }
 
-/// The console's way in: one CodePipeline operation for the account and region the console
-/// shows, through the same reading, validation, handlers and replies as `POST /` (the console
-/// is guarded like the rest of `/_local/`, so there is no signature to check).
-pub async fn call(state: &Arc<AppState>, ctx: &Context, operation: &str, body: Body) -> Response {
+/// The console's way in: one operation of a service (`codepipeline`, or `codebuild` and
+/// `logs` for build logs) for the account and region the console shows, through the same
+/// reading, validation, handlers and replies as `POST /` (the console is guarded like the rest
+/// of `/_local/`, so there is no signature to check).
+pub async fn call(
+    state: &Arc<AppState>,
+    ctx: &Context,
+    service: &str,
+    operation: &str,
+    body: Body,
+) -> Response {
     let started = Instant::now();
-    let service = registry::named("codepipeline");
+    let service = registry::named(service);
     let result = async {
         let service = service.ok_or_else(|| unknown_operation(operation))?;
         let target = format!("{}.{operation}", service.target_prefix);

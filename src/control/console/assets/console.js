@@ -62,8 +62,9 @@ const pipelineHash = (name) => `#/pipelines/${enc(name)}`;
 
 // ---- the API and the equivalent CLI ----------------------------------------------------------
 
-async function api(operation, body) {
-  const response = await fetch(`api/${operation}`, {
+/** One operation of CodePipeline, or of `service` (codebuild, logs) when given. */
+async function api(operation, body, service) {
+  const response = await fetch(service ? `api/${service}/${operation}` : `api/${operation}`, {
     method: "POST",
     headers: {
       "content-type": "application/x-amz-json-1.1",
@@ -420,6 +421,40 @@ function deployedTo(t, config) {
   return h("a", { class: "deployed", href: `/_local/s3/${encodeURIComponent(config.BucketName)}?prefix=${encodeURIComponent(prefix)}` }, `s3://${config.BucketName}/${prefix}`);
 }
 
+// A build action's log, read from CodeBuild's record and CloudWatch Logs while it grows.
+const BUILD_PROVIDERS = ["CodeBuild", "Commands"];
+let buildsRunning = false; // the page shows a build still running: it redraws itself
+
+async function buildOf(a) {
+  const t = (a.input || {}).actionTypeId || {};
+  const id = (((a.output || {}).executionResult) || {}).externalExecutionId;
+  if (!id || !BUILD_PROVIDERS.includes(t.provider)) return null;
+  try {
+    const got = await api("BatchGetBuilds", { ids: [id] }, "codebuild");
+    const build = (got.builds || [])[0];
+    if (!build || !build.logs || !build.logs.streamName) return null;
+    const log = await api("GetLogEvents", {
+      logGroupName: build.logs.groupName, logStreamName: build.logs.streamName, startFromHead: true,
+    }, "logs");
+    return { build, lines: (log.events || []).map((ev) => ev.message) };
+  } catch (_) {
+    return null; // a build deleted since, or a group removed: the card shows no log
+  }
+}
+
+function buildLog(found) {
+  if (!found) return null;
+  const { build, lines } = found;
+  if (build.buildStatus === "IN_PROGRESS") buildsRunning = true;
+  return h("section", { class: "build" },
+    h("h4", {}, `Build log: build ${build.buildNumber || ""} `, statusBadge(buildStatusLabel(build.buildStatus)), h("span", { class: "muted" }, ` phase ${build.currentPhase}`)),
+    h("pre", { class: "log", dataset: { build: build.id }, tabindex: "0", "aria-label": "Build log" }, lines.join("\n") || "(no output yet)"));
+}
+
+function buildStatusLabel(status) {
+  return { IN_PROGRESS: "InProgress", SUCCEEDED: "Succeeded", FAILED: "Failed", STOPPED: "Stopped", TIMED_OUT: "Failed", FAULT: "Failed" }[status] || status;
+}
+
 async function executionPage(name, id) {
   const [got, actions] = await Promise.all([
     api("GetPipelineExecution", { pipelineName: name, pipelineExecutionId: id }),
@@ -427,13 +462,14 @@ async function executionPage(name, id) {
   ]);
   const e = got.pipelineExecution;
   actions.sort((a, b) => (a.startTime || 0) - (b.startTime || 0));
-  const cards = actions.map((a) => {
+  const builds = await Promise.all(actions.map(buildOf));
+  const cards = actions.map((a, i) => {
     const input = a.input || {};
     const output = a.output || {};
     const result = output.executionResult || {};
     const config = input.resolvedConfiguration || input.configuration || {};
     const t = input.actionTypeId || {};
-    return h("article", { class: "card", dataset: { action: a.actionName, stage: a.stageName, status: a.status } },
+    return h("article", { class: builds[i] ? "card wide" : "card", dataset: { action: a.actionName, stage: a.stageName, status: a.status } },
       h("h3", {}, `${a.stageName} / ${a.actionName}`),
       kv([
         ["Status", statusBadge(a.status)],
@@ -449,7 +485,8 @@ async function executionPage(name, id) {
         ["External id", result.externalExecutionId],
         ["Link", result.externalExecutionUrl ? h("a", { href: result.externalExecutionUrl, rel: "noreferrer", target: "_blank" }, result.externalExecutionUrl) : null],
         ["Error", result.errorDetails ? h("span", { class: "error" }, `${result.errorDetails.code}: ${result.errorDetails.message}`) : null],
-      ]));
+      ]),
+      buildLog(builds[i]));
   });
   return [
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("#/", "Pipelines"), " / ", link(pipelineHash(name), name), " / ", link(`${pipelineHash(name)}/history`, "History"), " / ", short(id)),
@@ -511,10 +548,13 @@ async function draw() {
   const [page, args] = route();
   const moved = lastHash !== location.hash;
   lastHash = location.hash;
+  buildsRunning = false;
   try {
     const content = await page(...args);
     const scroll = window.scrollY;
     main.replaceChildren(...content.filter(Boolean));
+    // Logs follow their end, as a terminal does.
+    main.querySelectorAll("pre.log").forEach((p) => { p.scrollTop = p.scrollHeight; });
     main.dataset.ready = "true";
     if (moved) main.focus({ preventScroll: true });
     else window.scrollTo(0, scroll);
@@ -527,6 +567,9 @@ async function draw() {
     if (again) {
       again = false;
       draw();
+    } else if (buildsRunning) {
+      // A build's output is not an engine event: read its log again while it runs.
+      setTimeout(refreshSoon, 1000);
     }
   }
 }

@@ -101,6 +101,14 @@ impl Recorder<'_> {
         }
     }
 
+    /// Nothing new for a moment: lines still held go out, so a quiet command's last output
+    /// does not wait for its next line.
+    fn idle(&mut self) {
+        if !self.pending.is_empty() && self.last_flush.elapsed() > Duration::from_millis(250) {
+            self.flush();
+        }
+    }
+
     fn flush(&mut self) {
         self.last_flush = Instant::now();
         if self.pending.is_empty() {
@@ -149,6 +157,11 @@ pub struct Prepared {
 
 impl Prepared {
     /// The build as BatchGetBuilds shows it now (IN_PROGRESS).
+    /// The build's id (`project:uuid`).
+    pub fn id(&self) -> &str {
+        self.build["id"].as_str().unwrap_or_default()
+    }
+
     pub fn build(&self) -> &Value {
         &self.build
     }
@@ -502,7 +515,10 @@ async fn execute(
         }
         rec.line(container(&format!("Entering phase {upper}")));
         let end = {
-            let mut out = |line: String| rec.line(line);
+            let mut out = |line: Option<String>| match line {
+                Some(line) => rec.line(line),
+                None => rec.idle(),
+            };
             session
                 .phase(
                     &phase.commands,

@@ -112,15 +112,15 @@ impl Session {
         s
     }
 
-    /// Runs one phase, handing each output line to `out`; ends early on the deadline or when
-    /// `stopped` says so.
+    /// Runs one phase, handing each output line to `out` (and `None` when nothing came for a
+    /// moment); ends early on the deadline or when `stopped` says so.
     pub async fn phase(
         &mut self,
         commands: &[String],
         finally: &[String],
         deadline: Instant,
         stopped: &(dyn Fn() -> bool + Sync),
-        out: &mut (dyn FnMut(String) + Send),
+        out: &mut (dyn FnMut(Option<String>) + Send),
     ) -> PhaseEnd {
         let block = self.block(commands, finally);
         if self.stdin.write_all(block.as_bytes()).await.is_err()
@@ -148,13 +148,13 @@ impl Session {
                         let failed = parts.next().and_then(|c| c.parse().ok());
                         return PhaseEnd::Done { status, failed };
                     }
-                    None => out(line),
+                    None => out(Some(line)),
                 },
                 Ok(None) => {
                     let code = self.child.wait().await.ok().and_then(|s| s.code());
                     return PhaseEnd::ShellExited(code);
                 }
-                Err(_) => {}
+                Err(_) => out(None),
             }
         }
     }

@@ -261,6 +261,20 @@ pub fn action_detail(
             json!(result.output_variables),
         );
         put(&mut m, "output", Value::Object(output));
+    } else if let Some(progress) = run.progress.as_ref().filter(|_| run.task) {
+        // A running build's id and link, as CodePipeline shows a CodeBuild action's meanwhile.
+        let mut r = Map::new();
+        put(
+            &mut r,
+            "externalExecutionId",
+            json!(progress.external_execution_id),
+        );
+        put(
+            &mut r,
+            "externalExecutionUrl",
+            json!(progress.external_execution_url),
+        );
+        put(&mut m, "output", json!({"executionResult": r}));
     }
     Value::Object(m)
 }

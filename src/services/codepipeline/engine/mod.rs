@@ -294,8 +294,30 @@ impl Engine {
         let Some(engine) = self.me.upgrade() else {
             return;
         };
+        let (progress, mut reports) = tokio::sync::mpsc::unbounded_channel();
+        let reporter = engine.clone();
+        let reported_job = job.clone();
         tokio::spawn(async move {
-            let result = providers::run_task(&engine.artifacts, &engine.allowed, &job).await;
+            while let Some(report) = reports.recv().await {
+                let (execution, action) = (
+                    &reported_job.execution_id,
+                    &reported_job.action_execution_id,
+                );
+                let reported = reporter
+                    .with_machine(&reported_job.key, None, |m| {
+                        m.task_progress(execution, action, report);
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = reported {
+                    tracing::warn!(pipeline = %reported_job.key.name, error = %e, "cannot record a provider's progress");
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let result =
+                providers::run_task(&engine.artifacts, &engine.allowed, &job, &progress).await;
+            drop(progress);
             let reported = engine
                 .with_machine(&job.key, None, |m| {
                     m.task_finished(&job.execution_id, &job.action_execution_id, result);

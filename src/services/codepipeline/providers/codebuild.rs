@@ -5,13 +5,18 @@
 //! the log's last lines. A Commands action is a build of its `commands`, exporting its
 //! `outputVariables` and packing its output artifact's `files`.
 
-use super::{setting, Allowed, TaskJob};
+use super::{setting, Allowed, Progress, TaskJob};
 use crate::services::artifacts::ArtifactStore;
 use crate::services::codebuild::runner::buildspec::{Artifacts, Buildspec, Phase, PHASES};
 use crate::services::codebuild::runner::{self, BuildRequest, Input};
 use crate::services::codepipeline::domain::execution::model::{ActionResult, ErrorDetails};
 
-pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
+pub async fn run(
+    artifacts: &ArtifactStore,
+    allowed: &Allowed,
+    job: &TaskJob,
+    progress: &Progress,
+) -> ActionResult {
     if job.provider == "Commands" {
         let spec = Buildspec {
             variables: Vec::new(),
@@ -38,29 +43,27 @@ pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) ->
                 ..Artifacts::default()
             }),
         };
-        return build(
-            artifacts,
-            allowed,
-            job,
-            format!("codepipeline-commands-{}", job.key.name),
-            Some(spec),
-        )
-        .await;
+        let project = format!("codepipeline-commands-{}", job.key.name);
+        return build(artifacts, allowed, job, progress, project, Some(spec)).await;
     }
-    build(
-        artifacts,
-        allowed,
-        job,
-        setting(job, "ProjectName").to_owned(),
-        None,
+    let project = setting(job, "ProjectName").to_owned();
+    build(artifacts, allowed, job, progress, project, None).await
+}
+
+fn build_url(job: &TaskJob, project: &str, id: &str) -> String {
+    format!(
+        "https://console.aws.amazon.com/codesuite/codebuild/{}/projects/{project}/build/{}/log?region={}",
+        job.key.account,
+        id.replace(':', "%3A"),
+        job.key.region
     )
-    .await
 }
 
 async fn build(
     artifacts: &ArtifactStore,
     allowed: &Allowed,
     job: &TaskJob,
+    progress: &Progress,
     project: String,
     spec: Option<Buildspec>,
 ) -> ActionResult {
@@ -107,13 +110,20 @@ async fn build(
         stop: job.stop.clone(),
         work_root: allowed.work_root.clone(),
     };
-    let outcome = runner::run(artifacts, request).await;
-    let url = format!(
-        "https://console.aws.amazon.com/codesuite/codebuild/{}/projects/{project}/build/{}/log?region={}",
-        job.key.account,
-        outcome.id.replace(':', "%3A"),
-        job.key.region
-    );
+    // The build's id shows on the action while it runs, as CodePipeline shows CodeBuild's.
+    let outcome = match runner::prepare(artifacts, request) {
+        Ok(prepared) => {
+            let id = prepared.id().to_owned();
+            let _ = progress.send(ActionResult {
+                external_execution_id: Some(id.clone()),
+                external_execution_url: Some(build_url(job, &project, &id)),
+                ..ActionResult::default()
+            });
+            runner::run_prepared(artifacts, prepared).await
+        }
+        Err(outcome) => *outcome,
+    };
+    let url = build_url(job, &project, &outcome.id);
     let mut result = ActionResult {
         external_execution_id: Some(outcome.id.clone()),
         external_execution_url: Some(url),

@@ -73,8 +73,16 @@ pub fn is_real(artifacts: &ArtifactStore, allowed: &Allowed, s: &ActionStart) ->
     }
 }
 
+/// Where a task reports what is known before it ends (the action shows it while running).
+pub type Progress = tokio::sync::mpsc::UnboundedSender<ActionResult>;
+
 /// Runs the provider to its end: builds in the runner, the rest on a blocking thread.
-pub async fn run_task(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) -> ActionResult {
+pub async fn run_task(
+    artifacts: &ArtifactStore,
+    allowed: &Allowed,
+    job: &TaskJob,
+    progress: &Progress,
+) -> ActionResult {
     if job.provider == "CodeBuild" || job.provider == "Commands" {
         // A build's commands died with the server; running them again could repeat their
         // effects, so the action fails and says why (a retry runs the build again).
@@ -83,7 +91,7 @@ pub async fn run_task(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJo
                 "Build terminated with state: FAILED. The build was running when codepipeline-local stopped, and builds do not survive a restart: retry the stage to run it again".to_owned(),
             );
         }
-        return codebuild::run(artifacts, allowed, job).await;
+        return codebuild::run(artifacts, allowed, job, progress).await;
     }
     let (store, work) = (artifacts.clone(), job.clone());
     tokio::task::spawn_blocking(move || run(&store, &work))

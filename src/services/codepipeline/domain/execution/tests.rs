@@ -789,6 +789,21 @@ fn a_real_providers_task_ends_the_action_with_its_result_once() {
         w.action(&e, "Build", "Build").status,
         Some(ActionStatus::InProgress)
     );
+    // What the task reports while it runs shows at once, and the action keeps running.
+    let building = ActionResult {
+        external_execution_id: Some("app:1234".into()),
+        ..ActionResult::default()
+    };
+    w.with(|m| m.task_progress(&e, &id, building.clone()));
+    let run = w.action(&e, "Build", "Build");
+    assert_eq!(run.status, Some(ActionStatus::InProgress));
+    assert_eq!(run.progress, Some(building.clone()));
+    let latest = &w.runtime.action_latest["Build/Build"].run;
+    assert_eq!(
+        latest.progress,
+        Some(building.clone()),
+        "GetPipelineState shows it"
+    );
     let failed = ActionResult {
         error: Some(ErrorDetails {
             code: "JobFailed".into(),
@@ -803,7 +818,9 @@ fn a_real_providers_task_ends_the_action_with_its_result_once() {
         Some(ActionStatus::Failed)
     );
     assert_eq!(w.status(&e), ExecStatus::Failed);
-    // A late second report of the same task is ignored.
+    // A late second report of the same task is ignored, and so is late progress.
     w.with(|m| m.task_finished(&e, &id, ActionResult::default()));
     assert_eq!(w.status(&e), ExecStatus::Failed);
+    w.with(|m| m.task_progress(&e, &id, building.clone()));
+    assert_eq!(w.action(&e, "Build", "Build").result, Some(failed.clone()));
 }

@@ -133,6 +133,34 @@ impl Machine<'_> {
         Ok(())
     }
 
+    /// A real provider's task reports what is known while it runs (a build's id, as CodeBuild
+    /// actions show theirs while in progress). Ignored once the action is no longer running.
+    pub fn task_progress(
+        &mut self,
+        execution_id: &str,
+        action_execution_id: &str,
+        progress: ActionResult,
+    ) {
+        let now = self.now;
+        let Some(i) = self.executions.iter().position(|e| e.id == execution_id) else {
+            return;
+        };
+        let run = self.executions[i]
+            .stages
+            .iter_mut()
+            .flat_map(|s| s.actions.iter_mut())
+            .find(|a| a.action_execution_id.as_deref() == Some(action_execution_id));
+        let Some(run) = run.filter(|r| r.task && r.status == Some(ActionStatus::InProgress)) else {
+            return;
+        };
+        run.progress = Some(progress);
+        run.last_update = Some(now);
+        let id = self.executions[i].id.clone();
+        // GetPipelineState reads the latest run of each action, kept apart from the execution.
+        self.sync_latest_of(&id);
+        self.changed.insert(id);
+    }
+
     /// A real provider's task ended with `result`. An action no longer running (stopped,
     /// abandoned, or its execution cancelled) ignores it.
     pub fn task_finished(
