@@ -215,3 +215,62 @@ fn a_pipelines_codebuild_action_is_a_build() {
     ));
     assert_eq!(listed["ids"], json!([build_id]));
 }
+
+#[test]
+fn builds_recorded_together_take_consecutive_numbers() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    let mut declaration = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
+    declaration["pipelineType"] = json!("V2");
+    declaration["executionMode"] = json!("PARALLEL");
+    server.create_pipeline(&declaration);
+    let name = declaration["name"].as_str().expect("name").to_owned();
+    // Runs that finish in the same moment are recorded in one batch.
+    let starts: Vec<_> = (0..6)
+        .map(|_| {
+            let url = server.url.clone();
+            let name = name.clone();
+            std::thread::spawn(move || {
+                let body = json!({ "name": name }).to_string();
+                ureq::post(&url)
+                    .set(
+                        "x-amz-target",
+                        "CodePipeline_20150709.StartPipelineExecution",
+                    )
+                    .set("content-type", "application/x-amz-json-1.1")
+                    .send_string(&body)
+                    .expect("start")
+            })
+        })
+        .collect();
+    for s in starts {
+        s.join().expect("thread");
+    }
+    let listed = poll("seven builds", || {
+        let listed = ok(codebuild(
+            &server,
+            &[
+                "list-builds-for-project",
+                "--project-name",
+                "my-build-project",
+            ],
+        ));
+        (listed["ids"].as_array().map_or(0, Vec::len) == 7).then_some(listed)
+    });
+    let ids: Vec<&str> = listed["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut args = vec!["batch-get-builds", "--ids"];
+    args.extend(ids.iter().copied());
+    let got = ok(codebuild(&server, &args));
+    let mut numbers: Vec<i64> = got["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .filter_map(|b| b["buildNumber"].as_i64())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=7).collect::<Vec<i64>>());
+}

@@ -84,7 +84,7 @@ fn simulate(
         &ctx.region,
         &shape::log_group(name),
         &stream,
-        &shape::simulated_log(&build, "SUCCEEDED", end),
+        &shape::simulated_log(build["id"].as_str().unwrap_or_default(), "SUCCEEDED", end),
         (end * 1000.0) as i64,
     )?);
     writes.extend(records::build_writes(

@@ -4,7 +4,9 @@
 //! phases, initiator (`codepipeline/<pipeline>`), source version (the input artifact) and a
 //! one-line log saying it was simulated. Builds that really ran (`--run-builds`) recorded
 //! themselves already and are left alone. Recording off the engine's path keeps a pipeline's
-//! step as cheap as before; the bus is best effort, so a listener that falls behind says so.
+//! step as cheap as before; the events that arrive together are written in one batch (sled
+//! serialises batches, so each one delays the engine's); the bus is best effort, so a
+//! listener that falls behind says so.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,11 +14,11 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::pipeline_builds::{self, ActionBuild, Ending};
+use super::pipeline_builds::{self, ActionBuild};
 use super::records;
 use crate::services::bus::Event;
 use crate::state::AppState;
-use crate::store::Write;
+use crate::store::{Store, Write};
 
 fn epoch(time: &str) -> f64 {
     chrono::DateTime::parse_from_rfc3339(time)
@@ -40,39 +42,64 @@ fn s3_arn(artifacts: &Value) -> Option<String> {
     ))
 }
 
+/// The build numbers a batch takes, per account, region and project, written once at its end.
+#[derive(Default)]
+struct Numbers(HashMap<(String, String, String), i64>);
+
+impl Numbers {
+    fn take(&mut self, store: &dyn Store, account: &str, region: &str, project: &str) -> i64 {
+        let key = (account.to_owned(), region.to_owned(), project.to_owned());
+        let next = match self.0.get(&key) {
+            Some(n) => *n,
+            None => records::next_build_number(store, account, region, project).unwrap_or(1),
+        };
+        self.0.insert(key, next + 1);
+        next
+    }
+
+    fn writes(self) -> Vec<Write> {
+        self.0
+            .into_iter()
+            .map(|((account, region, project), next)| {
+                records::build_number_write(&account, &region, &project, next)
+            })
+            .collect()
+    }
+}
+
 /// The writes that record the build an action's end names; none when it recorded itself.
-fn writes_for(state: &AppState, event: &Event, started: Option<f64>) -> Vec<Write> {
+fn writes_for(
+    state: &AppState,
+    event: &Event,
+    started: Option<f64>,
+    numbers: &mut Numbers,
+) -> Vec<Write> {
     let d = &event.detail;
     let Some(build_id) = d["execution-result"]["external-execution-id"].as_str() else {
         return Vec::new();
     };
     let store = state.store.as_ref();
-    if records::load_build(store, &event.account, &event.region, build_id)
-        .ok()
-        .flatten()
-        .is_some()
-    {
+    if records::has_build(store, &event.account, &event.region, build_id).unwrap_or(true) {
         return Vec::new();
     }
+    let Some((project, _)) = build_id.split_once(':') else {
+        return Vec::new();
+    };
     let at = epoch(&event.time);
     let build = ActionBuild {
         account: &event.account,
         region: &event.region,
         pipeline: d["pipeline"].as_str().unwrap_or_default(),
         build_id,
+        number: numbers.take(store, &event.account, &event.region, project),
         source_version: s3_arn(&d["input-artifacts"]),
-        resolved_source_version: None,
         artifacts_location: s3_arn(&d["output-artifacts"]),
-        environment_variables: None,
         started_at: started.unwrap_or(at).min(at),
-    };
-    let ending = Ending {
+        ended_at: at,
         succeeded: d["state"] == "SUCCEEDED",
         message: d["execution-result"]["external-execution-summary"].as_str(),
-        exported: Vec::new(),
-        at,
     };
-    pipeline_builds::writes(store, build, true, Some(ending)).unwrap_or_else(|e| {
+    pipeline_builds::writes(store, build).unwrap_or_else(|e| {
         tracing::warn!(build = build_id, error = %e, "cannot record a pipeline's build");
         Vec::new()
     })
@@ -94,6 +121,8 @@ pub fn spawn(state: Arc<AppState>) {
                 }
                 Err(RecvError::Closed) => return,
             };
+            // Others publishing in the same moment join this batch: one write for all of them.
+            tokio::task::yield_now().await;
             let mut batch = vec![first];
             while let Ok(more) = events.try_recv() {
                 batch.push(more);
@@ -101,32 +130,33 @@ pub fn spawn(state: Arc<AppState>) {
                     break;
                 }
             }
-            let ours: Vec<Arc<Event>> = batch
-                .into_iter()
-                .filter(|e| is_codebuild_action(e))
-                .collect();
-            if ours.is_empty() {
+            let mut ended = Vec::new();
+            for event in batch.into_iter().filter(|e| is_codebuild_action(e)) {
+                let id = event.detail["action-execution-id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if event.detail["state"] == "STARTED" {
+                    started.insert(id, epoch(&event.time));
+                } else {
+                    let at = started.remove(&id);
+                    ended.push((event, at));
+                }
+            }
+            if ended.is_empty() {
                 continue;
             }
             let wrote = state
                 .mutate_unsynced(|store| {
-                    let mut wrote = false;
-                    for event in &ours {
-                        let id = event.detail["action-execution-id"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_owned();
-                        if event.detail["state"] == "STARTED" {
-                            started.insert(id, epoch(&event.time));
-                            continue;
-                        }
-                        let at = started.remove(&id);
-                        // Applied one build at a time: the next one reads this one's number.
-                        let w = writes_for(&state, event, at);
-                        if !w.is_empty() {
-                            store.apply(w)?;
-                            wrote = true;
-                        }
+                    let mut numbers = Numbers::default();
+                    let mut writes = Vec::new();
+                    for (event, at) in &ended {
+                        writes.extend(writes_for(&state, event, *at, &mut numbers));
+                    }
+                    writes.extend(numbers.writes());
+                    let wrote = !writes.is_empty();
+                    if wrote {
+                        store.apply(writes)?;
                     }
                     Ok(wrote)
                 })

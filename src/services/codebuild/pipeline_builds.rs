@@ -1,9 +1,11 @@
 //! Every CodeBuild action of a pipeline is a build here, as it is in AWS, where CodePipeline
-//! calls StartBuild: the engine hands over what the action started with and how it ended, and
-//! this records the build (initiator `codepipeline/<pipeline>`, the input artifact as its
-//! source version, the pipeline's revision as the resolved one, the action's environment
-//! variables), with a simulated log while builds are simulated.
+//! calls StartBuild. A simulated action's build is stored small (`Simulated`: what it cannot be
+//! rebuilt from) and filled in when read, with its phases, initiator
+//! (`codepipeline/<pipeline>`), the input artifact as its source version, and the project's
+//! settings or CodeBuild's defaults; its one-line log says it was simulated. Every simulated
+//! CodeBuild action makes one, so what each costs to write is what pipelines pay.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::records;
@@ -11,101 +13,114 @@ use super::shape::{self, NewBuild};
 use crate::services::logs::records as logs;
 use crate::store::{Store, StoreResult, Write};
 
-/// A CodeBuild action's build, as the engine sees it.
+/// A simulated pipeline build as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Simulated {
+    pub pipeline: String,
+    pub number: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts_location: Option<String>,
+    pub ended: f64,
+    pub succeeded: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A simulated CodeBuild action's build, as its action's events describe it.
 pub struct ActionBuild<'a> {
     pub account: &'a str,
     pub region: &'a str,
     pub pipeline: &'a str,
     /// `project:uuid`, the action's external execution id.
     pub build_id: &'a str,
+    pub number: i64,
     pub source_version: Option<String>,
-    pub resolved_source_version: Option<String>,
     pub artifacts_location: Option<String>,
-    /// The action's `EnvironmentVariables` setting (JSON), when it has one.
-    pub environment_variables: Option<&'a str>,
     pub started_at: f64,
-}
-
-/// How the action ended.
-pub struct Ending<'a> {
+    pub ended_at: f64,
     pub succeeded: bool,
     pub message: Option<&'a str>,
-    pub exported: Vec<(String, String)>,
-    pub at: f64,
 }
 
-/// The writes that record the build as started (when `started`), as ended (when `ended`), or
-/// both when the action started and ended in the same step.
-pub fn writes(
-    store: &dyn Store,
-    b: ActionBuild,
-    started: bool,
-    ended: Option<Ending>,
-) -> StoreResult<Vec<Write>> {
+fn status_of(succeeded: bool) -> &'static str {
+    if succeeded {
+        "SUCCEEDED"
+    } else {
+        "FAILED"
+    }
+}
+
+/// The writes that record the ended build and its log (its number taken by the caller).
+pub fn writes(store: &dyn Store, b: ActionBuild) -> StoreResult<Vec<Write>> {
     let Some((project, uuid)) = b.build_id.split_once(':') else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    let existing = records::load_build(store, b.account, b.region, b.build_id)?;
-    let (mut build, start, is_new) = match existing {
-        Some(r) => (r.build, r.started, false),
-        None if started || ended.is_some() => {
-            let settings =
-                records::load_project(store, b.account, b.region, project)?.map(|r| r.project);
-            let (number, number_write) =
-                records::take_build_number(store, b.account, b.region, project)?;
-            out.push(number_write);
-            let variables: Vec<Value> = b
-                .environment_variables
-                .and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| json!({"name": v["name"], "value": v["value"], "type": v.get("type").cloned().unwrap_or_else(|| json!("PLAINTEXT"))}))
-                .collect();
-            let build = shape::started(NewBuild {
-                account: b.account,
-                region: b.region,
-                project,
-                settings: settings.as_ref(),
-                uuid: uuid.to_owned(),
-                number,
-                initiator: format!("codepipeline/{}", b.pipeline),
-                source: json!({"type": "CODEPIPELINE", "insecureSsl": false}),
-                source_version: b.source_version,
-                resolved_source_version: b.resolved_source_version,
-                artifacts_location: b.artifacts_location,
-                environment_variables: variables,
-                start: b.started_at,
-            });
-            (build, b.started_at, true)
-        }
-        None => return Ok(out),
-    };
-    if let Some(end) = ended {
-        let status = if end.succeeded { "SUCCEEDED" } else { "FAILED" };
-        let failure = (!end.succeeded).then(|| {
-            (
-                "BUILD",
-                end.message.unwrap_or("Error while executing command"),
-            )
-        });
-        shape::finish(&mut build, status, end.at, failure, &end.exported);
-        let stream = build["logs"]["streamName"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        out.extend(logs::append(
-            store,
-            b.account,
-            b.region,
-            &shape::log_group(project),
-            &stream,
-            &shape::simulated_log(&build, status, end.at),
-            (end.at * 1000.0) as i64,
-        )?);
-    }
-    out.extend(records::build_writes(
-        b.account, b.region, build, start, is_new,
+    let status = status_of(b.succeeded);
+    out.extend(logs::append(
+        store,
+        b.account,
+        b.region,
+        &shape::log_group(project),
+        uuid,
+        &shape::simulated_log(b.build_id, status, b.ended_at),
+        (b.ended_at * 1000.0) as i64,
+    )?);
+    out.extend(records::simulated_writes(
+        b.account,
+        b.region,
+        b.build_id,
+        b.started_at,
+        Simulated {
+            pipeline: b.pipeline.to_owned(),
+            number: b.number,
+            source_version: b.source_version,
+            artifacts_location: b.artifacts_location,
+            ended: b.ended_at,
+            succeeded: b.succeeded,
+            message: b.message.map(str::to_owned),
+        },
     )?);
     Ok(out)
+}
+
+/// The build as BatchGetBuilds shows it.
+pub fn render(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    id: &str,
+    started: f64,
+    s: &Simulated,
+) -> StoreResult<Value> {
+    let (project, uuid) = id.split_once(':').unwrap_or((id, ""));
+    let settings = records::load_project(store, account, region, project)?.map(|r| r.project);
+    let mut build = shape::started(NewBuild {
+        account,
+        region,
+        project,
+        settings: settings.as_ref(),
+        uuid: uuid.to_owned(),
+        number: s.number,
+        initiator: format!("codepipeline/{}", s.pipeline),
+        source: json!({"type": "CODEPIPELINE", "insecureSsl": false}),
+        source_version: s.source_version.clone(),
+        resolved_source_version: None,
+        artifacts_location: s.artifacts_location.clone(),
+        environment_variables: Vec::new(),
+        start: started,
+    });
+    let failure = (!s.succeeded).then(|| {
+        (
+            "BUILD",
+            s.message
+                .as_deref()
+                .unwrap_or("Error while executing command"),
+        )
+    });
+    shape::finish(&mut build, status_of(s.succeeded), s.ended, failure, &[]);
+    Ok(build)
 }

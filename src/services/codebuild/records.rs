@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::pipeline_builds::Simulated;
+
 use crate::store::{decode, encode, Store, StoreResult, Write, FORMAT_VERSION};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,9 +23,14 @@ pub struct ProjectRecord {
 #[serde(rename_all = "camelCase")]
 pub struct BuildRecord {
     pub format_version: u32,
+    /// The build as BatchGetBuilds shows it (filled in when read for a simulated one).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub build: Value,
     /// Epoch seconds the build started: its place in the lists.
     pub started: f64,
+    /// A pipeline's simulated build, stored small (every simulated CodeBuild action makes one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulated: Option<Simulated>,
 }
 
 pub fn project_key(account: &str, region: &str, name: &str) -> String {
@@ -86,10 +93,20 @@ pub fn load_build(
     region: &str,
     id: &str,
 ) -> StoreResult<Option<BuildRecord>> {
-    store
-        .get(&build_key(account, region, id))?
-        .map(|b| decode(&b))
-        .transpose()
+    let Some(bytes) = store.get(&build_key(account, region, id))? else {
+        return Ok(None);
+    };
+    let mut record: BuildRecord = decode(&bytes)?;
+    if let (true, Some(simulated)) = (record.build.is_null(), &record.simulated) {
+        record.build =
+            super::pipeline_builds::render(store, account, region, id, record.started, simulated)?;
+    }
+    Ok(Some(record))
+}
+
+/// Whether a build of that id is recorded.
+pub fn has_build(store: &dyn Store, account: &str, region: &str, id: &str) -> StoreResult<bool> {
+    Ok(store.get(&build_key(account, region, id))?.is_some())
 }
 
 /// The writes that save `build`, listing it when it is new.
@@ -102,23 +119,51 @@ pub fn build_writes(
 ) -> StoreResult<Vec<Write>> {
     let id = build["id"].as_str().unwrap_or_default().to_owned();
     let project = build["projectName"].as_str().unwrap_or_default().to_owned();
-    let mut writes = vec![Write::put(
-        build_key(account, region, &id),
-        encode(&BuildRecord {
-            format_version: FORMAT_VERSION,
-            build,
-            started,
-        })?,
-    )];
+    let record = BuildRecord {
+        format_version: FORMAT_VERSION,
+        build,
+        started,
+        simulated: None,
+    };
+    record_writes(account, region, &id, &project, &record, is_new)
+}
+
+/// The writes that save a simulated build (new), in its small form.
+pub fn simulated_writes(
+    account: &str,
+    region: &str,
+    id: &str,
+    started: f64,
+    simulated: Simulated,
+) -> StoreResult<Vec<Write>> {
+    let project = id.split_once(':').map_or(id, |(p, _)| p).to_owned();
+    let record = BuildRecord {
+        format_version: FORMAT_VERSION,
+        build: Value::Null,
+        started,
+        simulated: Some(simulated),
+    };
+    record_writes(account, region, id, &project, &record, true)
+}
+
+fn record_writes(
+    account: &str,
+    region: &str,
+    id: &str,
+    project: &str,
+    record: &BuildRecord,
+    is_new: bool,
+) -> StoreResult<Vec<Write>> {
+    let mut writes = vec![Write::put(build_key(account, region, id), encode(record)?)];
     if is_new {
-        let at = order(started, &id);
+        let at = order(record.started, id);
         writes.push(Write::put(
             format!("{}{at}", all_builds_prefix(account, region)),
-            id.clone().into_bytes(),
+            id.as_bytes().to_vec(),
         ));
         writes.push(Write::put(
-            format!("{}{at}", project_builds_prefix(account, region, &project)),
-            id.into_bytes(),
+            format!("{}{at}", project_builds_prefix(account, region, project)),
+            id.as_bytes().to_vec(),
         ));
     }
     Ok(writes)
@@ -146,11 +191,28 @@ pub fn take_build_number(
     region: &str,
     project: &str,
 ) -> StoreResult<(i64, Write)> {
-    let key = number_key(account, region, project);
-    let next: i64 = store
-        .get(&key)?
+    let next = next_build_number(store, account, region, project)?;
+    Ok((next, build_number_write(account, region, project, next + 1)))
+}
+
+/// The number the project's next build gets.
+pub fn next_build_number(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    project: &str,
+) -> StoreResult<i64> {
+    Ok(store
+        .get(&number_key(account, region, project))?
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    Ok((next, Write::put(key, (next + 1).to_string().into_bytes())))
+        .unwrap_or(1))
+}
+
+/// The write that makes `next` the project's next build number.
+pub fn build_number_write(account: &str, region: &str, project: &str, next: i64) -> Write {
+    Write::put(
+        number_key(account, region, project),
+        next.to_string().into_bytes(),
+    )
 }

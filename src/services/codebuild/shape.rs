@@ -183,11 +183,10 @@ pub fn finish(
 
 /// The log a simulated build leaves, in CodeBuild's `[Container]` style: one line, since a
 /// pipeline's every CodeBuild action writes it.
-pub fn simulated_log(build: &Value, status: &str, end: f64) -> Vec<(i64, String)> {
+pub fn simulated_log(id: &str, status: &str, end: f64) -> Vec<(i64, String)> {
     let stamp = chrono::DateTime::from_timestamp_millis((end * 1000.0) as i64)
         .unwrap_or_default()
         .format("%Y/%m/%d %H:%M:%S%.6f");
-    let id = build["id"].as_str().unwrap_or_default();
     vec![(
         (end * 1000.0) as i64,
         format!(

@@ -515,8 +515,12 @@ async fn execute(
         }
         rec.line(container(&format!("Entering phase {upper}")));
         let end = {
+            // The shell announces each command untimed; the time is the moment it is read.
             let mut out = |line: Option<String>| match line {
-                Some(line) => rec.line(line),
+                Some(line) => match line.strip_prefix("[Container] Running command ") {
+                    Some(command) => rec.line(container(&format!("Running command {command}"))),
+                    None => rec.line(line),
+                },
                 None => rec.idle(),
             };
             session
