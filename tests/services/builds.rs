@@ -211,6 +211,28 @@ fn a_buildspec_runs_and_its_artifact_is_deployed_and_a_failing_one_fails_its_pha
         "the log's last lines: {message}"
     );
     assert!(message.contains("cleaning up"), "finally ran: {message}");
+    let failed_id = failed["output"]["executionResult"]["externalExecutionId"]
+        .as_str()
+        .expect("build id");
+    let builds = aws_ok(
+        &server,
+        "codebuild",
+        &["batch-get-builds", "--ids", failed_id],
+    );
+    let phases = builds["builds"][0]["phases"].as_array().expect("phases");
+    let status_of = |kind: &str| {
+        phases
+            .iter()
+            .find(|p| p["phaseType"] == kind)
+            .map(|p| p["phaseStatus"].clone())
+    };
+    assert_eq!(status_of("BUILD"), Some(json!("FAILED")), "{phases:?}");
+    assert_eq!(
+        status_of("POST_BUILD"),
+        Some(json!("SUCCEEDED")),
+        "{phases:?}"
+    );
+    assert_eq!(status_of("UPLOAD_ARTIFACTS"), None, "{phases:?}");
 }
 
 #[test]
@@ -693,4 +715,91 @@ phases:
             .any(|e| e["message"] == "the build ran anyway"),
         "{log}"
     );
+}
+
+#[test]
+fn builds_past_the_concurrency_limit_wait_queued_and_record_the_phases_they_ran() {
+    let server = Server::in_process(&["--run-builds", "--build-concurrency", "1"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gate = dir.path().join("gate");
+    let spec = format!(
+        "version: 0.2\nphases:\n  install:\n    commands:\n      - echo installing\n  build:\n    commands:\n      - while [ ! -f {} ]; do sleep 0.05; done\n",
+        gate.display()
+    );
+    let source = json!({"type": "NO_SOURCE", "buildspec": spec}).to_string();
+    aws_ok(
+        &server,
+        "codebuild",
+        &[
+            "create-project",
+            "--name",
+            "one-at-a-time",
+            "--source",
+            &source,
+            "--artifacts",
+            "type=NO_ARTIFACTS",
+            "--environment",
+            "type=LINUX_CONTAINER,image=aws/codebuild/standard:7.0,computeType=BUILD_GENERAL1_SMALL",
+            "--service-role",
+            "arn:aws:iam::000000000000:role/codebuild",
+        ],
+    );
+    let start = || {
+        aws_ok(
+            &server,
+            "codebuild",
+            &["start-build", "--project-name", "one-at-a-time"],
+        )["build"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let build_of = |id: &str| {
+        aws_ok(&server, "codebuild", &["batch-get-builds", "--ids", id])["builds"][0].clone()
+    };
+    let first = start();
+    poll("the first build to reach BUILD", || {
+        (build_of(&first)["currentPhase"] == "BUILD").then_some(())
+    });
+    let second = start();
+    let waiting = build_of(&second);
+    assert_eq!(waiting["buildStatus"], "IN_PROGRESS", "{waiting}");
+    assert_eq!(waiting["currentPhase"], "QUEUED", "{waiting}");
+
+    std::fs::write(&gate, "go").expect("open the gate");
+    for id in [&first, &second] {
+        let build = poll("the build to end", || {
+            let b = build_of(id);
+            (b["buildComplete"] == true).then_some(b)
+        });
+        assert_eq!(build["buildStatus"], "SUCCEEDED", "{build}");
+        let phases: Vec<(String, String)> = build["phases"]
+            .as_array()
+            .expect("phases")
+            .iter()
+            .map(|p| {
+                (
+                    p["phaseType"].as_str().unwrap_or_default().to_owned(),
+                    p["phaseStatus"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = [
+            "SUBMITTED",
+            "QUEUED",
+            "PROVISIONING",
+            "DOWNLOAD_SOURCE",
+            "INSTALL",
+            "PRE_BUILD",
+            "BUILD",
+            "POST_BUILD",
+            "UPLOAD_ARTIFACTS",
+            "FINALIZING",
+        ]
+        .iter()
+        .map(|p| (p.to_string(), "SUCCEEDED".to_owned()))
+        .chain([("COMPLETED".to_owned(), String::new())])
+        .collect();
+        assert_eq!(phases, expected, "{build}");
+    }
 }

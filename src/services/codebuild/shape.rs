@@ -1,7 +1,9 @@
 //! What a build looks like in BatchGetBuilds, as the aws CLI's captured examples show it: its
 //! phases in CodeBuild's order, each with start, end, duration and status (COMPLETED has only
 //! its start), its logs in `/aws/codebuild/<project>` under the build's UUID, its environment
-//! and settings from the project when one exists, CodeBuild's defaults otherwise.
+//! and settings from the project when one exists, CodeBuild's defaults otherwise. A simulated
+//! build's phases are spread over its run (`finish`); a real one's are the phases it went
+//! through, each entered and ended as it happens (`queued`, `enter`, `end_phase`, `complete`).
 
 use serde_json::{json, Value};
 
@@ -193,4 +195,110 @@ pub fn simulated_log(id: &str, status: &str, end: f64) -> Vec<(i64, String)> {
             "[Container] {stamp} Build {id} was simulated by codepipeline-local and ended {status}: no command ran. Start the server with --run-builds to run buildspecs."
         ),
     )]
+}
+
+/// A real build waiting for its turn: SUBMITTED done, QUEUED running.
+pub fn queued(build: &mut Value, at: f64) {
+    build["phases"] = json!([
+        {"phaseType": "SUBMITTED", "phaseStatus": "SUCCEEDED", "startTime": at, "endTime": at, "durationInSeconds": 0},
+        {"phaseType": "QUEUED", "startTime": at},
+    ]);
+    build["currentPhase"] = json!("QUEUED");
+}
+
+fn open_phase(build: &mut Value) -> Option<&mut Value> {
+    build["phases"]
+        .as_array_mut()?
+        .last_mut()
+        .filter(|p| p.get("endTime").is_none())
+}
+
+/// The running phase ends with `status` at `at`; a failure's message goes in its contexts.
+pub fn end_phase(build: &mut Value, status: &str, at: f64, message: Option<&str>) {
+    if let Some(p) = open_phase(build) {
+        let begun = p["startTime"].as_f64().unwrap_or(at);
+        p["endTime"] = json!(at);
+        p["durationInSeconds"] = json!((at - begun).max(0.0).round() as i64);
+        p["phaseStatus"] = json!(status);
+        p["contexts"] = match message {
+            Some(m) => json!([{"statusCode": "COMMAND_EXECUTION_ERROR", "message": m}]),
+            None => json!([{"statusCode": "", "message": ""}]),
+        };
+    }
+}
+
+/// A real build enters `phase` at `at`; the phase before ends SUCCEEDED if it is still open.
+pub fn enter(build: &mut Value, phase: &str, at: f64) {
+    end_phase(build, "SUCCEEDED", at, None);
+    if let Some(list) = build["phases"].as_array_mut() {
+        list.push(json!({"phaseType": phase, "startTime": at}));
+    }
+    build["currentPhase"] = json!(phase);
+}
+
+/// A real build ends with `status` at `end`, through FINALIZING to COMPLETED.
+pub fn complete(build: &mut Value, status: &str, end: f64, exported: &[(String, String)]) {
+    enter(build, "FINALIZING", end);
+    end_phase(build, "SUCCEEDED", end, None);
+    if let Some(list) = build["phases"].as_array_mut() {
+        list.push(json!({"phaseType": "COMPLETED", "startTime": end}));
+    }
+    build["currentPhase"] = json!("COMPLETED");
+    build["buildStatus"] = json!(status);
+    build["endTime"] = json!(end);
+    build["buildComplete"] = json!(true);
+    if !exported.is_empty() {
+        build["exportedEnvironmentVariables"] = json!(exported
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect::<Vec<_>>());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_real_builds_phases_are_the_ones_it_went_through() {
+        let mut build = json!({"phases": []});
+        queued(&mut build, 10.0);
+        enter(&mut build, "PROVISIONING", 12.0);
+        enter(&mut build, "BUILD", 13.0);
+        end_phase(
+            &mut build,
+            "FAILED",
+            16.0,
+            Some("Error while executing command: false"),
+        );
+        enter(&mut build, "POST_BUILD", 16.0);
+        complete(&mut build, "FAILED", 17.0, &[]);
+        let phases = build["phases"].as_array().unwrap();
+        let kinds: Vec<&str> = phases
+            .iter()
+            .filter_map(|p| p["phaseType"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "SUBMITTED",
+                "QUEUED",
+                "PROVISIONING",
+                "BUILD",
+                "POST_BUILD",
+                "FINALIZING",
+                "COMPLETED"
+            ]
+        );
+        assert_eq!(phases[1]["durationInSeconds"], 2);
+        assert_eq!(phases[3]["phaseStatus"], "FAILED");
+        assert_eq!(phases[3]["durationInSeconds"], 3);
+        assert_eq!(phases[4]["phaseStatus"], "SUCCEEDED");
+        assert!(
+            phases[6].get("endTime").is_none(),
+            "COMPLETED has only its start"
+        );
+        assert_eq!(build["currentPhase"], "COMPLETED");
+        assert_eq!(build["buildStatus"], "FAILED");
+    }
 }

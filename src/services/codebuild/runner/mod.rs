@@ -133,17 +133,42 @@ impl Recorder<'_> {
     }
 
     fn save(&self, build: &Value, started: f64, is_new: bool, extra: Vec<Write>) {
+        self.write(build, started, is_new, extra);
+        if let Err(e) = self.artifacts.store().flush() {
+            tracing::warn!(error = %e, "cannot sync a build record");
+        }
+    }
+
+    /// Saves without waiting for the disk: phases in between, which the end's sync covers.
+    fn write(&self, build: &Value, started: f64, is_new: bool, extra: Vec<Write>) {
         let store = self.artifacts.store();
         let written =
             records::build_writes(&self.account, &self.region, build.clone(), started, is_new)
                 .and_then(|mut w| {
                     w.extend(extra);
                     store.apply(w)
-                })
-                .and_then(|()| store.flush());
+                });
         if let Err(e) = written {
             tracing::warn!(error = %e, "cannot save a build record");
         }
+    }
+}
+
+/// The record of a running build, which follows its phases as it enters them.
+struct Live {
+    build: Value,
+    started: f64,
+}
+
+impl Live {
+    fn enter(&mut self, rec: &Recorder<'_>, phase: &str) {
+        shape::enter(&mut self.build, phase, now());
+        rec.write(&self.build, self.started, false, Vec::new());
+    }
+
+    fn end_phase(&mut self, rec: &Recorder<'_>, status: &str, message: Option<&str>) {
+        shape::end_phase(&mut self.build, status, now(), message);
+        rec.write(&self.build, self.started, false, Vec::new());
     }
 }
 
@@ -156,12 +181,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The build as BatchGetBuilds shows it now (IN_PROGRESS).
     /// The build's id (`project:uuid`).
     pub fn id(&self) -> &str {
         self.build["id"].as_str().unwrap_or_default()
     }
 
+    /// The build as BatchGetBuilds shows it now (IN_PROGRESS, QUEUED).
     pub fn build(&self) -> &Value {
         &self.build
     }
@@ -221,8 +246,20 @@ pub fn prepare(
     if let Some(limit) = req.timeout {
         build["timeoutInMinutes"] = json!(limit.as_secs().div_ceil(60));
     }
+    // It waits its turn (`--build-concurrency`) as CodeBuild's builds do, QUEUED.
+    shape::queued(&mut build, start);
     let rec = recorder(artifacts, &req, &build);
     rec.save(&build, start, true, vec![number_write]);
+    // Its folder names it from now on, so a restart ends it even if it never ran (`sweep`).
+    let folder = req
+        .work_root
+        .join(build["logs"]["streamName"].as_str().unwrap_or_default());
+    let whose = json!({"account": req.account, "region": req.region, "id": build["id"]});
+    if let Err(e) = std::fs::create_dir_all(&folder)
+        .and_then(|()| std::fs::write(folder.join(BUILD_FILE), whose.to_string()))
+    {
+        tracing::warn!(error = %e, "cannot create a build's folder");
+    }
     Ok(Prepared {
         req,
         settings,
@@ -266,7 +303,7 @@ pub async fn run_prepared(artifacts: &ArtifactStore, prepared: Prepared) -> Buil
     let Prepared {
         req,
         settings,
-        mut build,
+        build,
         start,
     } = prepared;
     let id = build["id"].as_str().unwrap_or_default().to_owned();
@@ -282,12 +319,18 @@ pub async fn run_prepared(artifacts: &ArtifactStore, prepared: Prepared) -> Buil
         Duration::from_secs(minutes * 60)
     });
     let deadline = Instant::now() + limit;
+    let snapshot = build.clone();
+    let mut live = Live {
+        build,
+        started: start,
+    };
     let result = execute(
         artifacts,
         &req,
-        &build,
+        &snapshot,
         settings.as_ref(),
         &mut rec,
+        &mut live,
         deadline,
     )
     .await;
@@ -300,12 +343,19 @@ pub async fn run_prepared(artifacts: &ArtifactStore, prepared: Prepared) -> Buil
             Vec::new(),
         ),
     };
+    if let Some((phase, message)) = &failure {
+        // The phase it failed in, unless a failed command already ended that one; a phase
+        // that ran after it (POST_BUILD after BUILD) succeeded.
+        if live.build["currentPhase"] == phase.as_str() {
+            shape::end_phase(&mut live.build, status, end, Some(message));
+        }
+    }
     rec.line(container(&format!(
         "Phase complete: FINALIZING State: {status}"
     )));
     rec.flush();
-    let failure_ref = failure.as_ref().map(|(p, m)| (p.as_str(), m.as_str()));
-    shape::finish(&mut build, status, end, failure_ref, &exported);
+    let mut build = live.build;
+    shape::complete(&mut build, status, end, &exported);
     rec.save(&build, start, false, Vec::new());
     if let Ok(mut m) = running().lock() {
         m.remove(&id);
@@ -352,8 +402,10 @@ async fn execute(
     build: &Value,
     settings: Option<&Value>,
     rec: &mut Recorder<'_>,
+    live: &mut Live,
     deadline: Instant,
 ) -> Result<Vec<(String, String)>, Failure> {
+    live.enter(rec, "PROVISIONING");
     let uuid = build["logs"]["streamName"].as_str().unwrap_or_default();
     let work = req.work_root.join(uuid);
     std::fs::create_dir_all(&work).map_err(|e| {
@@ -367,6 +419,7 @@ async fn execute(
         "Running on codepipeline-local (--run-builds): commands run on this machine",
     ));
     // DOWNLOAD_SOURCE: every input artifact unzipped into its own folder.
+    live.enter(rec, "DOWNLOAD_SOURCE");
     let mut src_dirs = Vec::new();
     for (i, input) in req.inputs.iter().enumerate() {
         let dir = work.join(format!("src{i}"));
@@ -514,6 +567,7 @@ async fn execute(
             )));
         }
         rec.line(container(&format!("Entering phase {upper}")));
+        live.enter(rec, &upper);
         let end = {
             // The shell announces each command untimed; the time is the moment it is read.
             let mut out = |line: Option<String>| match line {
@@ -549,6 +603,7 @@ async fn execute(
                     "Command did not exit successfully {command} exit status {status}"
                 )));
                 rec.line(container(&format!("Phase complete: {upper} State: FAILED")));
+                live.end_phase(rec, "FAILED", Some(&message));
                 failure.get_or_insert_with(|| fail(&upper, message));
                 if !phase.continue_on_failure && aborted.is_none() {
                     aborted = Some(upper);
@@ -591,6 +646,7 @@ async fn execute(
     }
     // UPLOAD_ARTIFACTS: each output artifact is the secondary artifact of its name, or the
     // primary one for the first output (CodePipeline's mapping of several outputs).
+    live.enter(rec, "UPLOAD_ARTIFACTS");
     if let Some(spec_artifacts) = &spec.artifacts {
         for (i, out) in req.outputs.iter().enumerate() {
             let chosen = spec_artifacts
@@ -692,14 +748,14 @@ fn end_interrupted(store: &dyn crate::store::Store, whose: &Value) {
     if build["buildComplete"].as_bool() == Some(true) {
         return;
     }
-    let phase = build["currentPhase"].as_str().unwrap_or("BUILD").to_owned();
-    shape::finish(
+    let end = now();
+    shape::end_phase(
         &mut build,
         "FAILED",
-        now(),
-        Some((&phase, "codepipeline-local stopped while the build ran")),
-        &[],
+        end,
+        Some("codepipeline-local stopped while the build ran"),
     );
+    shape::complete(&mut build, "FAILED", end, &[]);
     let written = records::build_writes(account, region, build, record.started, false)
         .and_then(|w| store.apply(w))
         .and_then(|()| store.flush());

@@ -67,7 +67,6 @@ async fn build(
     project: String,
     spec: Option<Buildspec>,
 ) -> ActionResult {
-    let _permit = allowed.builds.acquire().await;
     let as_input =
         |a: &crate::services::codepipeline::domain::execution::model::ArtifactLocation| Input {
             name: a.name.clone(),
@@ -119,6 +118,8 @@ async fn build(
                 external_execution_url: Some(build_url(job, &project, &id)),
                 ..ActionResult::default()
             });
+            // Recorded QUEUED and named on the action before it waits for its turn.
+            let _permit = allowed.builds.acquire().await;
             runner::run_prepared(artifacts, prepared).await
         }
         Err(outcome) => *outcome,
