@@ -28,6 +28,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(wire::json::http::handle).fallback(wire::json::http::not_routable),
         )
         .merge(control::routes())
+        .merge(services::codecommit::remote::routes())
         // The protocol handler enforces its own limit so it can answer with an AWS error.
         .layer(DefaultBodyLimit::disable())
         // S3 requests never reach the routes: s3s answers them.

@@ -42,6 +42,8 @@ pub struct AppState {
     pub objects: Arc<Objects>,
     /// S3 on the same endpoint (the `s3s` protocol layer over `services::s3`).
     pub s3: s3s::service::S3Service,
+    /// CodeCommit's git repositories (`<data-dir>/git`, a temporary folder in memory).
+    pub repositories: crate::services::codecommit::git::Repositories,
 }
 
 impl From<StoreError> for AwsError {
@@ -80,6 +82,8 @@ impl AppState {
             Objects::on_disk(store.clone(), config.data_dir.join("objects"))?
         });
         let bus = Bus::default();
+        let repositories =
+            crate::services::codecommit::git::Repositories::new(Self::git_folder(config));
         let s3 = crate::services::s3::service(
             store.clone(),
             flusher.clone(),
@@ -104,6 +108,7 @@ impl AppState {
                         .max(1),
                 )),
                 work_root: Self::builds_folder(config),
+                repositories: repositories.clone(),
             },
         );
         Ok(Arc::new(AppState {
@@ -122,6 +127,7 @@ impl AppState {
             bus,
             objects,
             s3,
+            repositories,
         }))
     }
 
@@ -134,6 +140,18 @@ impl AppState {
                 .join(uuid::Uuid::new_v4().simple().to_string())
         } else {
             config.data_dir.join("builds")
+        }
+    }
+
+    /// Where CodeCommit's repositories live: under the data folder, or this process's own
+    /// temporary folder with `--in-memory`.
+    fn git_folder(config: &Config) -> std::path::PathBuf {
+        if config.in_memory {
+            std::env::temp_dir()
+                .join("codepipeline-local-git")
+                .join(uuid::Uuid::new_v4().simple().to_string())
+        } else {
+            config.data_dir.join("git")
         }
     }
 

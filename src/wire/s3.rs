@@ -17,7 +17,10 @@ use crate::state::AppState;
 
 fn is_s3(request: &Request) -> bool {
     let path = request.uri().path();
-    if path.starts_with("/_local") || path.starts_with("/_webhooks") {
+    if path.starts_with("/_local")
+        || path.starts_with("/_webhooks")
+        || crate::services::codecommit::remote::is_git_path(path)
+    {
         return false;
     }
     let headers = request.headers();

@@ -1,11 +1,12 @@
 //! The companion services pipelines use, driven by the aws CLI: CodeBuild's projects and builds
-//! (`codebuild.rs`), real builds with `--run-builds` (`builds.rs`), the Node.js lab (`lab.rs`) and CloudWatch
-//! Logs (`logs.rs`).
+//! (`codebuild.rs`), real builds with `--run-builds` (`builds.rs`), the Node.js lab (`lab.rs`), CloudWatch
+//! Logs (`logs.rs`) and CodeCommit with the real git client (`codecommit.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod builds;
 mod codebuild;
+mod codecommit;
 mod lab;
 mod logs;

@@ -1,9 +1,11 @@
-//! Source-change detection for Amazon S3 sources, as the EventBridge rule the AWS console
-//! creates does it: an `Object Created` event on the bus for the bucket and key of a pipeline's
-//! S3 source action starts that pipeline, once per new version, with that version as the source
-//! revision. The trigger is `CloudWatchEvent` when the action sets `PollForSourceChanges` to
-//! `false` (the console's choice), `PollForSourceChanges` otherwise. Only pipelines of the
-//! bucket owner's account start, as EventBridge rules see only their own account's events.
+//! Source-change detection for Amazon S3 and CodeCommit sources, as the EventBridge rules the
+//! AWS console creates do it: an `Object Created` event on the bus for the bucket and key of a
+//! pipeline's S3 source action starts that pipeline, once per new version, with that version
+//! as the source revision; a `CodeCommit Repository State Change` that creates or moves the
+//! branch of a CodeCommit source action starts it with the pushed commit. The trigger is
+//! `CloudWatchEvent` when the action sets `PollForSourceChanges` to `false` (the console's
+//! choice), `PollForSourceChanges` otherwise. Only pipelines of the account the event belongs
+//! to start, as EventBridge rules see only their own account's events.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use crate::services::codepipeline::service::{start_execution, StartRequest};
 use crate::state::AppState;
 use crate::store::decode;
 
-/// One S3 source action that watches a key.
+/// One source action that watches a key or a branch.
 #[derive(Debug, Clone)]
 struct Watch {
     account: String,
@@ -28,8 +30,17 @@ struct Watch {
     polls: bool,
 }
 
-/// The S3 source actions of every pipeline, by `(bucket, key)`.
-type Index = HashMap<(String, String), Vec<Watch>>;
+/// What a source action watches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Watched {
+    /// An S3 object: bucket and key.
+    Object(String, String),
+    /// A CodeCommit branch: repository and branch.
+    Branch(String, String),
+}
+
+/// The S3 and CodeCommit source actions of every pipeline, by what they watch.
+type Index = HashMap<Watched, Vec<Watch>>;
 
 fn index(state: &AppState) -> Index {
     let mut index = Index::new();
@@ -50,31 +61,32 @@ fn index(state: &AppState) -> Index {
         };
         for action in &first.actions {
             let id = &action.action_type_id;
-            if (
-                id.category.as_str(),
-                id.owner.as_str(),
-                id.provider.as_str(),
-            ) != ("Source", "AWS", "S3")
-            {
+            if (id.category.as_str(), id.owner.as_str()) != ("Source", "AWS") {
                 continue;
             }
             let config = action.configuration.clone().unwrap_or_default();
-            let (Some(bucket), Some(object)) = (config.get("S3Bucket"), config.get("S3ObjectKey"))
-            else {
+            let setting = |k: &str| config.get(k).cloned();
+            let watched = match id.provider.as_str() {
+                "S3" => setting("S3Bucket")
+                    .zip(setting("S3ObjectKey"))
+                    .map(|(b, k)| Watched::Object(b, k)),
+                "CodeCommit" => setting("RepositoryName")
+                    .zip(setting("BranchName"))
+                    .map(|(r, b)| Watched::Branch(r, b)),
+                _ => None,
+            };
+            let Some(watched) = watched else {
                 continue;
             };
-            index
-                .entry((bucket.clone(), object.clone()))
-                .or_default()
-                .push(Watch {
-                    account: account.to_owned(),
-                    region: region.to_owned(),
-                    pipeline: record.declaration.name.clone(),
-                    action: action.name.clone(),
-                    polls: !config
-                        .get("PollForSourceChanges")
-                        .is_some_and(|p| p.eq_ignore_ascii_case("false")),
-                });
+            index.entry(watched).or_default().push(Watch {
+                account: account.to_owned(),
+                region: region.to_owned(),
+                pipeline: record.declaration.name.clone(),
+                action: action.name.clone(),
+                polls: !config
+                    .get("PollForSourceChanges")
+                    .is_some_and(|p| p.eq_ignore_ascii_case("false")),
+            });
         }
     }
     index
@@ -94,13 +106,11 @@ pub fn spawn(state: Arc<AppState>) {
                 },
                 event = events.recv() => match event {
                     Ok(event) => {
-                        if event.source != "aws.s3" || event.detail_type != "Object Created" {
+                        let Some(watched) = watched_by(&event) else {
                             continue;
-                        }
+                        };
                         let found = watches.get_or_insert_with(|| index(&state));
-                        let bucket = event.detail["bucket"]["name"].as_str().unwrap_or_default();
-                        let key = event.detail["object"]["key"].as_str().unwrap_or_default();
-                        let Some(list) = found.get(&(bucket.to_owned(), key.to_owned())) else {
+                        let Some(list) = found.get(&watched) else {
                             continue;
                         };
                         for watch in list.clone() {
@@ -117,6 +127,43 @@ pub fn spawn(state: Arc<AppState>) {
     });
 }
 
+/// What an event on the bus changed that a source action may watch.
+fn watched_by(event: &Event) -> Option<Watched> {
+    let d = &event.detail;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    match (event.source.as_str(), event.detail_type.as_str()) {
+        ("aws.s3", "Object Created") => Some(Watched::Object(
+            text(&d["bucket"]["name"])?,
+            text(&d["object"]["key"])?,
+        )),
+        ("aws.codecommit", "CodeCommit Repository State Change")
+            if d["referenceType"] == "branch"
+                && (d["event"] == "referenceCreated" || d["event"] == "referenceUpdated") =>
+        {
+            Some(Watched::Branch(
+                text(&d["repositoryName"])?,
+                text(&d["referenceName"])?,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The source revision an event names, for the action that watches what it changed.
+fn revision_of(event: &Event, action: &str) -> Option<SourceRevisionOverride> {
+    let d = &event.detail;
+    let (kind, value) = if event.source == "aws.codecommit" {
+        ("COMMIT_ID", d["commitId"].as_str()?)
+    } else {
+        ("S3_OBJECT_VERSION_ID", d["object"]["version-id"].as_str()?)
+    };
+    Some(SourceRevisionOverride {
+        action_name: action.to_owned(),
+        revision_type: kind.to_owned(),
+        revision_value: value.to_owned(),
+    })
+}
+
 async fn start(state: &AppState, event: &Event, watch: &Watch) {
     if watch.account != event.account {
         return;
@@ -127,16 +174,18 @@ async fn start(state: &AppState, event: &Event, watch: &Watch) {
             Ok(r) => r,
             Err(_) => return,
         };
-    let version = event.detail["object"]["version-id"].as_str();
-    let bucket = event.detail["bucket"]["name"].as_str().unwrap_or_default();
-    let key = event.detail["object"]["key"].as_str().unwrap_or_default();
+    let kind = if event.source == "aws.codecommit" {
+        "codecommit"
+    } else {
+        "s3"
+    };
     let (trigger_type, trigger_detail) = if watch.polls {
         ("PollForSourceChanges", watch.action.clone())
     } else {
         (
             "CloudWatchEvent",
             format!(
-                "arn:aws:events:{}:{}:rule/codepipeline-{}-s3-source",
+                "arn:aws:events:{}:{}:rule/codepipeline-{}-{kind}-source",
                 watch.region, watch.account, watch.pipeline
             ),
         )
@@ -144,22 +193,15 @@ async fn start(state: &AppState, event: &Event, watch: &Watch) {
     let req = StartRequest {
         trigger_type,
         trigger_detail: Some(trigger_detail),
-        overrides: version
-            .map(|v| SourceRevisionOverride {
-                action_name: watch.action.clone(),
-                revision_type: "S3_OBJECT_VERSION_ID".to_owned(),
-                revision_value: v.to_owned(),
-            })
-            .into_iter()
-            .collect(),
+        overrides: revision_of(event, &watch.action).into_iter().collect(),
         ..StartRequest::default()
     };
     match start_execution(state, &ctx, &record, req).await {
         Ok(id) => {
-            tracing::info!(pipeline = %watch.pipeline, execution = %id, bucket, key, "S3 source change started the pipeline")
+            tracing::info!(pipeline = %watch.pipeline, execution = %id, source = kind, "a source change started the pipeline")
         }
         Err(e) => {
-            tracing::warn!(pipeline = %watch.pipeline, error = %e, "S3 source change could not start the pipeline")
+            tracing::warn!(pipeline = %watch.pipeline, error = %e, source = kind, "a source change could not start the pipeline")
         }
     }
 }

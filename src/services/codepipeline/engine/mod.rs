@@ -402,7 +402,8 @@ impl Engine {
                 .map_err(|_| AwsError::internal("settings lock poisoned"))?;
             let artifacts = &self.artifacts;
             let allowed = &self.allowed;
-            let is_real = move |s: &ActionStart| providers::is_real(artifacts, allowed, s);
+            let is_real =
+                move |s: &ActionStart| providers::is_real(artifacts, allowed, account, region, s);
             let mut runner = StubRunner {
                 settings: &mut settings,
                 account,

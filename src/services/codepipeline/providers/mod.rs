@@ -5,6 +5,7 @@
 //! artifact store; its result goes back to the machine as the action's outcome.
 
 mod codebuild;
+mod codecommit_source;
 mod s3_deploy;
 mod s3_source;
 
@@ -52,10 +53,18 @@ pub struct Allowed {
     pub builds: std::sync::Arc<tokio::sync::Semaphore>,
     /// Where builds get their folders (`<data-dir>/builds`, or a temporary one in memory).
     pub work_root: std::path::PathBuf,
+    /// CodeCommit's repositories, which a CodeCommit source reads.
+    pub repositories: crate::services::codecommit::git::Repositories,
 }
 
-/// Whether the action starting has a real provider here.
-pub fn is_real(artifacts: &ArtifactStore, allowed: &Allowed, s: &ActionStart) -> bool {
+/// Whether the action starting has a real provider here, in the pipeline's account and region.
+pub fn is_real(
+    artifacts: &ArtifactStore,
+    allowed: &Allowed,
+    account: &str,
+    region: &str,
+    s: &ActionStart,
+) -> bool {
     let id = &s.action.action_type_id;
     if id.owner != "AWS" {
         return false;
@@ -68,6 +77,19 @@ pub fn is_real(artifacts: &ArtifactStore, allowed: &Allowed, s: &ActionStart) ->
     match (id.category.as_str(), id.provider.as_str()) {
         ("Source", "S3") => names("S3Bucket"),
         ("Deploy", "S3") => names("BucketName"),
+        ("Source", "CodeCommit") => {
+            s.resolved_configuration
+                .get("RepositoryName")
+                .is_some_and(|name| {
+                    crate::services::codecommit::records::load(
+                        artifacts.store(),
+                        account,
+                        region,
+                        name,
+                    )
+                    .is_ok_and(|r| r.is_some())
+                })
+        }
         ("Build" | "Test", "CodeBuild") | ("Compute", "Commands") => allowed.run_builds,
         _ => false,
     }
@@ -92,6 +114,9 @@ pub async fn run_task(
             );
         }
         return codebuild::run(artifacts, allowed, job, progress).await;
+    }
+    if job.provider == "CodeCommit" {
+        return codecommit_source::run(artifacts, allowed, job).await;
     }
     let (store, work) = (artifacts.clone(), job.clone());
     tokio::task::spawn_blocking(move || run(&store, &work))

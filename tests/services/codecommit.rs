@@ -1,0 +1,399 @@
+//! CodeCommit with the real `git` client and the aws CLI: a repository made with
+//! `create-repository` is cloned from its `cloneUrlHttp`, pushed to and cloned again; the API
+//! sees what was pushed (branches, default branch, commits) and git sees what the API did;
+//! a push to a repository that does not exist is refused with a message that says what to do.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn aws_ok(server: &Server, args: &[&str]) -> Value {
+    let out = server.aws_of("codecommit", args);
+    assert!(out.ok, "aws codecommit {}: {}", args.join(" "), out.stderr);
+    out.json
+}
+
+/// `git ARGS` in `dir`, isolated from the machine's git configuration; its output.
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .args([
+            "-c",
+            "user.name=Learner",
+            "-c",
+            "user.email=learner@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Clones `url` into `dir/name` and returns the clone's folder.
+pub fn clone(dir: &Path, url: &str, name: &str) -> std::path::PathBuf {
+    git_ok(dir, &["clone", "--quiet", url, name]);
+    dir.join(name)
+}
+
+/// Writes `files` in the clone, commits them with `message` and pushes `branch`; the commit id.
+pub fn commit_and_push(work: &Path, files: &[(&str, &str)], message: &str, branch: &str) -> String {
+    for (name, text) in files {
+        let path = work.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("folders");
+        }
+        std::fs::write(path, text).expect("write");
+    }
+    git_ok(work, &["add", "-A"]);
+    git_ok(work, &["commit", "--quiet", "-m", message]);
+    git_ok(
+        work,
+        &[
+            "push",
+            "--quiet",
+            "origin",
+            &format!("HEAD:refs/heads/{branch}"),
+        ],
+    );
+    git_ok(work, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn a_repository_is_a_git_remote_and_the_api_sees_what_was_pushed() {
+    let server = Server::in_process(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let created = aws_ok(
+        &server,
+        &[
+            "create-repository",
+            "--repository-name",
+            "MyDemoRepo",
+            "--repository-description",
+            "the lab's app",
+        ],
+    );
+    let meta = &created["repositoryMetadata"];
+    let url = meta["cloneUrlHttp"].as_str().expect("clone url").to_owned();
+    assert_eq!(url, format!("{}/v1/repos/MyDemoRepo", server.url));
+    assert_eq!(
+        meta["Arn"],
+        "arn:aws:codecommit:us-east-1:000000000000:MyDemoRepo"
+    );
+    assert!(meta.get("defaultBranch").is_none(), "{meta}");
+
+    // Clone the empty repository, commit, push: the API sees the branch and the commit.
+    let work = clone(dir.path(), &url, "work");
+    let first = commit_and_push(&work, &[("README.md", "# app\n")], "Initial commit", "main");
+    let branch = aws_ok(
+        &server,
+        &[
+            "get-branch",
+            "--repository-name",
+            "MyDemoRepo",
+            "--branch-name",
+            "main",
+        ],
+    );
+    assert_eq!(branch["branch"]["commitId"], first.as_str());
+    let repo = aws_ok(
+        &server,
+        &["get-repository", "--repository-name", "MyDemoRepo"],
+    );
+    assert_eq!(
+        repo["repositoryMetadata"]["defaultBranch"], "main",
+        "the first branch pushed"
+    );
+    let commit = aws_ok(
+        &server,
+        &[
+            "get-commit",
+            "--repository-name",
+            "MyDemoRepo",
+            "--commit-id",
+            &first,
+        ],
+    );
+    assert_eq!(commit["commit"]["message"], "Initial commit\n");
+    assert_eq!(commit["commit"]["author"]["email"], "learner@example.com");
+
+    // A branch made with the API is there for git; a fresh clone has the pushed file.
+    aws_ok(
+        &server,
+        &[
+            "create-branch",
+            "--repository-name",
+            "MyDemoRepo",
+            "--branch-name",
+            "feature",
+            "--commit-id",
+            &first,
+        ],
+    );
+    git_ok(&work, &["fetch", "--quiet", "origin"]);
+    assert_eq!(git_ok(&work, &["rev-parse", "origin/feature"]), first);
+    let again = clone(dir.path(), &url, "again");
+    assert_eq!(
+        std::fs::read_to_string(again.join("README.md")).expect("cloned file"),
+        "# app\n"
+    );
+    let second = commit_and_push(&again, &[("src/app.js", "// v2\n")], "Add the app", "main");
+    let branches = aws_ok(
+        &server,
+        &["list-branches", "--repository-name", "MyDemoRepo"],
+    );
+    assert_eq!(branches["branches"], serde_json::json!(["feature", "main"]));
+    let head = aws_ok(
+        &server,
+        &[
+            "get-branch",
+            "--repository-name",
+            "MyDemoRepo",
+            "--branch-name",
+            "main",
+        ],
+    );
+    assert_eq!(head["branch"]["commitId"], second.as_str());
+
+    // The default branch cannot go; another can, and git sees it gone.
+    let refused = server.aws_of(
+        "codecommit",
+        &[
+            "delete-branch",
+            "--repository-name",
+            "MyDemoRepo",
+            "--branch-name",
+            "main",
+        ],
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("DefaultBranchCannotBeDeletedException"),
+        "{}",
+        refused.stderr
+    );
+    let deleted = aws_ok(
+        &server,
+        &[
+            "delete-branch",
+            "--repository-name",
+            "MyDemoRepo",
+            "--branch-name",
+            "feature",
+        ],
+    );
+    assert_eq!(deleted["deletedBranch"]["commitId"], first.as_str());
+    let remote_heads = git_ok(&work, &["ls-remote", "--heads", "origin"]);
+    assert!(!remote_heads.contains("feature"), "{remote_heads}");
+}
+
+#[test]
+fn what_does_not_exist_is_refused_with_a_way_out() {
+    let server = Server::in_process(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("{}/v1/repos/nowhere", server.url);
+    let out = git(dir.path(), &["clone", &url, "nowhere"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("create-repository"), "{said}");
+
+    let missing = server.aws_of(
+        "codecommit",
+        &["get-repository", "--repository-name", "nowhere"],
+    );
+    assert!(
+        missing.stderr.contains("RepositoryDoesNotExistException")
+            && missing.stderr.contains("nowhere does not exist"),
+        "{}",
+        missing.stderr
+    );
+    for bad in ["..", "app.git"] {
+        let refused = server.aws_of(
+            "codecommit",
+            &["create-repository", "--repository-name", bad],
+        );
+        assert!(
+            refused.stderr.contains("InvalidRepositoryNameException"),
+            "{bad}: {}",
+            refused.stderr
+        );
+        let out = git(
+            dir.path(),
+            &["ls-remote", &format!("{}/v1/repos/{bad}", server.url)],
+        );
+        assert!(!out.status.success(), "{bad}");
+    }
+    aws_ok(
+        &server,
+        &["create-repository", "--repository-name", "twice"],
+    );
+    let again = server.aws_of(
+        "codecommit",
+        &["create-repository", "--repository-name", "twice"],
+    );
+    assert!(
+        again.stderr.contains("RepositoryNameExistsException"),
+        "{}",
+        again.stderr
+    );
+    // A repository deleted while cloned: the clone's next fetch is refused.
+    let url = format!("{}/v1/repos/twice", server.url);
+    let work = clone(dir.path(), &url, "twice");
+    commit_and_push(&work, &[("a.txt", "a")], "a", "main");
+    let gone = aws_ok(
+        &server,
+        &["delete-repository", "--repository-name", "twice"],
+    );
+    assert!(gone["repositoryId"].is_string(), "{gone}");
+    assert!(!git(&work, &["fetch", "origin"]).status.success());
+    let listed = aws_ok(&server, &["list-repositories"]);
+    assert_eq!(listed["repositories"], serde_json::json!([]));
+}
+
+fn codecommit_pipeline() -> Value {
+    serde_json::json!({
+        "name": "from-git",
+        "roleArn": "arn:aws:iam::000000000000:role/pipeline",
+        "pipelineType": "V2",
+        "executionMode": "QUEUED",
+        "artifactStore": {"type": "S3", "location": "git-artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [{
+                "name": "Source",
+                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
+                "configuration": {"RepositoryName": "app", "BranchName": "main", "PollForSourceChanges": "false"},
+                "outputArtifacts": [{"name": "Src"}],
+                "namespace": "SourceVariables"
+            }]},
+            {"name": "Deploy", "actions": [{
+                "name": "Site",
+                "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
+                "configuration": {"BucketName": "git-site", "Extract": "true", "ObjectKey": "#{SourceVariables.CommitId}"},
+                "inputArtifacts": [{"name": "Src"}]
+            }]}
+        ]
+    })
+}
+
+fn executions(server: &Server, at_least: usize) -> Vec<Value> {
+    poll(&format!("{at_least} executions"), || {
+        let list = server.execution_summaries("from-git");
+        (list.len() >= at_least).then_some(list)
+    })
+}
+
+#[test]
+fn a_push_starts_the_pipeline_with_the_pushed_commit_and_its_files() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = aws_ok(&server, &["create-repository", "--repository-name", "app"])
+        ["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let out = server.aws_of("s3", &["mb", "s3://git-site"]);
+    assert!(out.ok, "{}", out.stderr);
+    let work = clone(dir.path(), &url, "work");
+    let first = commit_and_push(
+        &work,
+        &[("index.html", "<h1>v1</h1>")],
+        "First page",
+        "main",
+    );
+    server.create_pipeline(&codecommit_pipeline());
+    let created = executions(&server, 1)[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("from-git", &created, "Succeeded");
+    let details = server.action_executions("from-git", &created);
+    let source = action_detail(&details, "Source");
+    let vars = &source["output"]["outputVariables"];
+    assert_eq!(vars["CommitId"], first.as_str(), "{source}");
+    assert_eq!(vars["CommitMessage"], "First page");
+    assert_eq!(vars["BranchName"], "main");
+    assert_eq!(vars["RepositoryName"], "app");
+    assert!(
+        vars["AuthorDate"]
+            .as_str()
+            .is_some_and(|d| d.ends_with('Z')),
+        "{vars}"
+    );
+    let fetched = dir.path().join("fetched.html");
+    let got = server.aws_of(
+        "s3",
+        &[
+            "cp",
+            &format!("s3://git-site/{first}/index.html"),
+            &fetched.display().to_string(),
+        ],
+    );
+    assert!(got.ok, "the deployed commit's file: {}", got.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&fetched).expect("read"),
+        "<h1>v1</h1>"
+    );
+
+    // A push starts the pipeline with that commit, as the console's EventBridge rule does.
+    let second = commit_and_push(
+        &work,
+        &[("index.html", "<h1>v2</h1>")],
+        "Second page",
+        "main",
+    );
+    let list = executions(&server, 2);
+    let started = &list[0];
+    assert_eq!(
+        started["trigger"]["triggerType"], "CloudWatchEvent",
+        "{started}"
+    );
+    assert_eq!(
+        started["sourceRevisions"][0]["revisionId"],
+        second.as_str(),
+        "{started}"
+    );
+    let id = started["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("from-git", &id, "Succeeded");
+
+    // Two quick pushes start two runs; a push to another branch starts none.
+    let third = commit_and_push(&work, &[("a.txt", "3")], "Third", "main");
+    let fourth = commit_and_push(&work, &[("a.txt", "4")], "Fourth", "main");
+    commit_and_push(&work, &[("b.txt", "x")], "Elsewhere", "feature");
+    let list = executions(&server, 4);
+    let revisions: Vec<&str> = list
+        .iter()
+        .take(2)
+        .filter_map(|e| e["sourceRevisions"][0]["revisionId"].as_str())
+        .collect();
+    assert_eq!(revisions, [fourth.as_str(), third.as_str()]);
+    for e in list.iter().take(2) {
+        let id = e["pipelineExecutionId"].as_str().expect("id");
+        server.wait_for_execution("from-git", id, "Succeeded");
+    }
+    assert_eq!(
+        server.execution_summaries("from-git").len(),
+        4,
+        "the feature push started nothing"
+    );
+}
