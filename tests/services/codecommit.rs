@@ -397,3 +397,28 @@ fn a_push_starts_the_pipeline_with_the_pushed_commit_and_its_files() {
         "the feature push started nothing"
     );
 }
+
+#[test]
+fn pushed_commits_and_repositories_survive_kill_9() {
+    let data = tempfile::tempdir().expect("data dir");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = Server::start_in_with(data.path(), &[]);
+    let url = aws_ok(&server, &["create-repository", "--repository-name", "kept"])
+        ["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let work = clone(dir.path(), &url, "work");
+    let pushed = commit_and_push(&work, &[("kept.txt", "still here")], "Keep me", "main");
+    server.kill();
+
+    let server = Server::start_in_with(data.path(), &[]);
+    let url = format!("{}/v1/repos/kept", server.url);
+    let branch = aws_ok(&server, &["get-branch", "--repository-name", "kept", "--branch-name", "main"]);
+    assert_eq!(branch["branch"]["commitId"], pushed.as_str());
+    let again = clone(dir.path(), &url, "again");
+    assert_eq!(
+        std::fs::read_to_string(again.join("kept.txt")).expect("cloned"),
+        "still here"
+    );
+}
