@@ -414,11 +414,291 @@ fn pushed_commits_and_repositories_survive_kill_9() {
 
     let server = Server::start_in_with(data.path(), &[]);
     let url = format!("{}/v1/repos/kept", server.url);
-    let branch = aws_ok(&server, &["get-branch", "--repository-name", "kept", "--branch-name", "main"]);
+    let branch = aws_ok(
+        &server,
+        &[
+            "get-branch",
+            "--repository-name",
+            "kept",
+            "--branch-name",
+            "main",
+        ],
+    );
     assert_eq!(branch["branch"]["commitId"], pushed.as_str());
     let again = clone(dir.path(), &url, "again");
     assert_eq!(
         std::fs::read_to_string(again.join("kept.txt")).expect("cloned"),
         "still here"
+    );
+}
+
+fn unb64(value: &Value) -> String {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.as_str().expect("base64 text"))
+        .expect("base64");
+    String::from_utf8(bytes).expect("utf-8")
+}
+
+#[test]
+fn files_committed_with_the_api_and_with_git_are_one_history() {
+    let server = Server::in_process(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = aws_ok(&server, &["create-repository", "--repository-name", "docs"])
+        ["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    // PutFile into the empty repository makes its first commit; git pulls it.
+    let put = aws_ok(
+        &server,
+        &[
+            "put-file",
+            "--repository-name",
+            "docs",
+            "--branch-name",
+            "main",
+            "--file-path",
+            "/guide/intro.md",
+            "--file-content",
+            "Hello from the API",
+            "--commit-message",
+            "Add the intro",
+            "--name",
+            "Api User",
+            "--email",
+            "api@example.com",
+        ],
+    );
+    let first = put["commitId"].as_str().expect("commit").to_owned();
+    let work = clone(dir.path(), &url, "work");
+    assert_eq!(
+        std::fs::read_to_string(work.join("guide/intro.md")).expect("pulled"),
+        "Hello from the API"
+    );
+    assert_eq!(
+        git_ok(&work, &["log", "-1", "--format=%an <%ae> %s"]),
+        "Api User <api@example.com> Add the intro"
+    );
+
+    // Without the branch's tip as parent, or with the same content, nothing is written.
+    let no_parent = server.aws_of(
+        "codecommit",
+        &[
+            "put-file",
+            "--repository-name",
+            "docs",
+            "--branch-name",
+            "main",
+            "--file-path",
+            "x.md",
+            "--file-content",
+            "x",
+        ],
+    );
+    assert!(
+        no_parent.stderr.contains("ParentCommitIdRequiredException"),
+        "{}",
+        no_parent.stderr
+    );
+    let same = server.aws_of(
+        "codecommit",
+        &[
+            "put-file",
+            "--repository-name",
+            "docs",
+            "--branch-name",
+            "main",
+            "--file-path",
+            "guide/intro.md",
+            "--file-content",
+            "Hello from the API",
+            "--parent-commit-id",
+            &first,
+        ],
+    );
+    assert!(
+        same.stderr.contains("SameFileContentException"),
+        "{}",
+        same.stderr
+    );
+
+    // A push; GetFile and GetFolder see it; a stale parent is refused.
+    let pushed = commit_and_push(
+        &work,
+        &[("guide/setup.md", "Install it\n")],
+        "Add setup",
+        "main",
+    );
+    let stale = server.aws_of(
+        "codecommit",
+        &[
+            "put-file",
+            "--repository-name",
+            "docs",
+            "--branch-name",
+            "main",
+            "--file-path",
+            "late.md",
+            "--file-content",
+            "late",
+            "--parent-commit-id",
+            &first,
+        ],
+    );
+    assert!(
+        stale.stderr.contains("ParentCommitIdOutdatedException"),
+        "{}",
+        stale.stderr
+    );
+    let file = aws_ok(
+        &server,
+        &[
+            "get-file",
+            "--repository-name",
+            "docs",
+            "--file-path",
+            "guide/setup.md",
+        ],
+    );
+    assert_eq!(unb64(&file["fileContent"]), "Install it\n");
+    assert_eq!(file["commitId"], pushed.as_str());
+    assert_eq!(file["fileMode"], "NORMAL");
+    let folder = aws_ok(
+        &server,
+        &[
+            "get-folder",
+            "--repository-name",
+            "docs",
+            "--folder-path",
+            "/guide",
+        ],
+    );
+    let names: Vec<&str> = folder["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["absolutePath"].as_str())
+        .collect();
+    assert_eq!(names, ["guide/intro.md", "guide/setup.md"]);
+    let root = aws_ok(
+        &server,
+        &[
+            "get-folder",
+            "--repository-name",
+            "docs",
+            "--folder-path",
+            "/",
+        ],
+    );
+    assert_eq!(root["subFolders"][0]["relativePath"], "guide");
+    let missing = server.aws_of(
+        "codecommit",
+        &[
+            "get-file",
+            "--repository-name",
+            "docs",
+            "--file-path",
+            "nope.md",
+        ],
+    );
+    assert!(
+        missing.stderr.contains("FileDoesNotExistException"),
+        "{}",
+        missing.stderr
+    );
+    let escape = server.aws_of(
+        "codecommit",
+        &[
+            "get-file",
+            "--repository-name",
+            "docs",
+            "--file-path",
+            "../../etc/passwd",
+        ],
+    );
+    assert!(
+        escape.stderr.contains("InvalidPathException"),
+        "{}",
+        escape.stderr
+    );
+
+    // CreateCommit: add, update and delete at once; git and GetDifferences agree.
+    // The CLI encodes blob members itself, as it does `--file-content`.
+    let put_files = serde_json::json!([
+        {"filePath": "guide/intro.md", "fileContent": "Hello, updated"},
+        {"filePath": "run.sh", "fileContent": "#!/bin/sh\necho hi\n", "fileMode": "EXECUTABLE"}
+    ])
+    .to_string();
+    let delete_files = serde_json::json!([{"filePath": "guide/setup.md"}]).to_string();
+    let made = aws_ok(
+        &server,
+        &[
+            "create-commit",
+            "--repository-name",
+            "docs",
+            "--branch-name",
+            "main",
+            "--parent-commit-id",
+            &pushed,
+            "--author-name",
+            "Api User",
+            "--email",
+            "api@example.com",
+            "--commit-message",
+            "Rework",
+            "--put-files",
+            &put_files,
+            "--delete-files",
+            &delete_files,
+        ],
+    );
+    assert_eq!(made["filesAdded"][0]["absolutePath"], "run.sh", "{made}");
+    assert_eq!(made["filesAdded"][0]["fileMode"], "EXECUTABLE");
+    assert_eq!(made["filesUpdated"][0]["absolutePath"], "guide/intro.md");
+    assert_eq!(made["filesDeleted"][0]["absolutePath"], "guide/setup.md");
+    let third = made["commitId"].as_str().expect("commit");
+    git_ok(&work, &["pull", "--quiet", "--ff-only", "origin", "main"]);
+    assert_eq!(git_ok(&work, &["rev-parse", "HEAD"]), third);
+    assert!(!work.join("guide/setup.md").exists());
+    assert_eq!(
+        std::fs::read_to_string(work.join("guide/intro.md")).expect("read"),
+        "Hello, updated"
+    );
+    let diff = aws_ok(
+        &server,
+        &[
+            "get-differences",
+            "--repository-name",
+            "docs",
+            "--before-commit-specifier",
+            &pushed,
+            "--after-commit-specifier",
+            third,
+        ],
+    );
+    let mut kinds: Vec<(String, String)> = diff["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|d| {
+            let path = d["afterBlob"]["path"]
+                .as_str()
+                .or(d["beforeBlob"]["path"].as_str())
+                .unwrap_or_default();
+            (
+                d["changeType"].as_str().unwrap_or_default().to_owned(),
+                path.to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("A".to_owned(), "run.sh".to_owned()),
+            ("D".to_owned(), "guide/setup.md".to_owned()),
+            ("M".to_owned(), "guide/intro.md".to_owned()),
+        ]
     );
 }

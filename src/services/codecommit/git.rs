@@ -52,6 +52,30 @@ pub fn git(dir: &Path) -> Command {
     c
 }
 
+/// Runs `c`, feeding it `input`; its output, or what git said went wrong.
+async fn output_with(mut c: Command, input: &[u8]) -> Result<Vec<u8>, String> {
+    use tokio::io::AsyncWriteExt as _;
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().map_err(|e| format!("cannot run git: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .await
+            .map_err(|e| format!("cannot feed git: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
 async fn output(mut c: Command) -> Result<Vec<u8>, String> {
     let out = c
         .output()
@@ -245,6 +269,260 @@ impl Repositories {
             None => c.args(["update-ref", "-d", "--end-of-options", name]),
         };
         output(c).await.map(|_| ())
+    }
+}
+
+/// One entry of a tree: its mode (`100644`), kind (`blob`, `tree`, `commit`), object and path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub mode: String,
+    pub kind: String,
+    pub id: String,
+    pub path: String,
+}
+
+/// One change of a new commit.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    Put {
+        path: String,
+        mode: String,
+        content: Vec<u8>,
+    },
+    Delete {
+        path: String,
+    },
+    Mode {
+        path: String,
+        mode: String,
+    },
+}
+
+/// Who makes a new commit, and why.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub name: String,
+    pub email: String,
+    pub message: String,
+}
+
+/// One changed path between two commits (`git diff-tree --raw`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changed {
+    pub status: char,
+    pub old_mode: String,
+    pub new_mode: String,
+    pub old_id: String,
+    pub new_id: String,
+    pub path: String,
+}
+
+const NO_OBJECT: &str = "0000000000000000000000000000000000000000";
+
+impl Repositories {
+    /// The entries of `path` in `commit`'s tree: the folder's children, or the one file.
+    pub async fn entries(
+        &self,
+        account: &str,
+        region: &str,
+        id: &str,
+        commit: &str,
+        path: &str,
+        folder: bool,
+    ) -> Result<Vec<Entry>, String> {
+        if !is_revision(commit) {
+            return Err(format!("{commit} is not a commit id"));
+        }
+        let mut c = git(&self.path(account, region, id));
+        let spec = if folder && !path.is_empty() {
+            format!("{commit}:{path}")
+        } else {
+            commit.to_owned()
+        };
+        c.args(["ls-tree", "-z", "--full-tree", &spec]);
+        if !folder {
+            c.args(["--", path]);
+        }
+        let raw = output(c).await.unwrap_or_default();
+        Ok(String::from_utf8_lossy(&raw)
+            .split('\0')
+            .filter_map(|line| {
+                let (meta, path) = line.split_once('\t')?;
+                let mut m = meta.split(' ');
+                Some(Entry {
+                    mode: m.next()?.to_owned(),
+                    kind: m.next()?.to_owned(),
+                    id: m.next()?.to_owned(),
+                    path: path.to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    pub async fn blob(
+        &self,
+        account: &str,
+        region: &str,
+        id: &str,
+        blob: &str,
+    ) -> Result<Vec<u8>, String> {
+        if !is_revision(blob) {
+            return Err(format!("{blob} is not an object id"));
+        }
+        let mut c = git(&self.path(account, region, id));
+        c.args(["cat-file", "blob", blob]);
+        output(c).await
+    }
+
+    /// A new commit of `edits` on `parent` (none: the first commit): its id, tree, and the
+    /// blob each put wrote. Built in an index of its own, so nothing else is touched.
+    pub async fn write_commit(
+        &self,
+        account: &str,
+        region: &str,
+        id: &str,
+        parent: Option<&str>,
+        edits: &[Edit],
+        by: &Signature,
+    ) -> Result<(String, String, Vec<String>), String> {
+        let dir = self.path(account, region, id);
+        let index = dir.join(format!("index-{}", uuid::Uuid::new_v4().simple()));
+        let _scratch = Scratch(index.clone());
+        let with_index = |args: &[&str]| {
+            let mut c = git(&dir);
+            c.env("GIT_INDEX_FILE", &index).args(args);
+            c
+        };
+        match parent {
+            Some(p) => output(with_index(&["read-tree", p])).await?,
+            None => output(with_index(&["read-tree", "--empty"])).await?,
+        };
+        // Every change as an `--index-info` line (a zero mode removes the path): the form
+        // that works without a work tree.
+        let mut blobs = Vec::new();
+        let mut lines = String::new();
+        for edit in edits {
+            match edit {
+                Edit::Put {
+                    path,
+                    mode,
+                    content,
+                } => {
+                    let blob =
+                        output_with(with_index(&["hash-object", "-w", "--stdin"]), content).await?;
+                    let blob = String::from_utf8_lossy(&blob).trim().to_owned();
+                    lines += &format!("{mode} {blob}\t{path}\n");
+                    blobs.push(blob);
+                }
+                Edit::Delete { path } => lines += &format!("0 {NO_OBJECT}\t{path}\n"),
+                Edit::Mode { path, mode } => {
+                    let Some(p) = parent else {
+                        return Err(format!("{path} does not exist"));
+                    };
+                    let mut c = git(&dir);
+                    c.args(["rev-parse", "--verify", "--quiet", &format!("{p}:{path}")]);
+                    let blob = output(c)
+                        .await
+                        .map_err(|_| format!("{path} does not exist"))?;
+                    let blob = String::from_utf8_lossy(&blob).trim().to_owned();
+                    lines += &format!("{mode} {blob}\t{path}\n");
+                }
+            }
+        }
+        output_with(
+            with_index(&["update-index", "--index-info"]),
+            lines.as_bytes(),
+        )
+        .await?;
+        let tree = output(with_index(&["write-tree"])).await?;
+        let tree = String::from_utf8_lossy(&tree).trim().to_owned();
+        let mut commit = git(&dir);
+        commit
+            .env("GIT_AUTHOR_NAME", &by.name)
+            .env("GIT_AUTHOR_EMAIL", &by.email)
+            .env("GIT_COMMITTER_NAME", &by.name)
+            .env("GIT_COMMITTER_EMAIL", &by.email)
+            .args(["commit-tree", &tree]);
+        if let Some(p) = parent {
+            commit.args(["-p", p]);
+        }
+        let made = output_with(commit, by.message.as_bytes()).await?;
+        Ok((
+            String::from_utf8_lossy(&made).trim().to_owned(),
+            tree,
+            blobs,
+        ))
+    }
+
+    /// Moves `name` to `new` only if it is still at `old` (none: only if it does not exist),
+    /// so two writers never lose each other's commits.
+    pub async fn compare_and_set(
+        &self,
+        account: &str,
+        region: &str,
+        id: &str,
+        name: &str,
+        new: &str,
+        old: Option<&str>,
+    ) -> Result<(), String> {
+        let mut c = git(&self.path(account, region, id));
+        c.args([
+            "update-ref",
+            "--end-of-options",
+            name,
+            new,
+            old.unwrap_or(NO_OBJECT),
+        ]);
+        output(c).await.map(|_| ())
+    }
+
+    /// What differs between two commits (`before` none: everything `after` has).
+    pub async fn differences(
+        &self,
+        account: &str,
+        region: &str,
+        id: &str,
+        before: Option<&str>,
+        after: &str,
+    ) -> Result<Vec<Changed>, String> {
+        let mut c = git(&self.path(account, region, id));
+        c.args(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id"]);
+        match before {
+            Some(b) => c.args([b, after]),
+            None => c.args(["--root", after]),
+        };
+        let raw = output(c).await?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let mut fields = text.split('\0');
+        let mut out = Vec::new();
+        while let Some(meta) = fields.next() {
+            let Some(meta) = meta.strip_prefix(':') else {
+                continue;
+            };
+            let Some(path) = fields.next() else { break };
+            let m: Vec<&str> = meta.split(' ').collect();
+            if m.len() < 5 {
+                continue;
+            }
+            out.push(Changed {
+                old_mode: m[0].to_owned(),
+                new_mode: m[1].to_owned(),
+                old_id: m[2].to_owned(),
+                new_id: m[3].to_owned(),
+                status: m[4].chars().next().unwrap_or('M'),
+                path: path.to_owned(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A file that goes when its work is done, however that ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

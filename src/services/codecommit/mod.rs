@@ -1,11 +1,12 @@
 //! AWS CodeCommit: repositories (`repositories`, kept in `records`), branches and commits
-//! (`branches`, read from git), and the git remote (`remote`: `git clone`/`push` over smart
+//! (`branches`, read from git), files and new commits (`files`), and the git remote (`remote`: `git clone`/`push` over smart
 //! HTTP through `git http-backend`). Each repository is a bare git folder (`git`); pushes and
 //! branch changes publish `CodeCommit Repository State Change` on the bus (`events`). Every
 //! other operation of the model answers `NotImplementedException`.
 
 mod branches;
 pub mod events;
+mod files;
 pub mod git;
 pub mod records;
 pub mod remote;
@@ -25,6 +26,17 @@ pub mod codes {
     pub const COMMIT_DOES_NOT_EXIST: &str = "CommitDoesNotExistException";
     pub const COMMIT_ID_DOES_NOT_EXIST: &str = "CommitIdDoesNotExistException";
     pub const DEFAULT_BRANCH_CANNOT_BE_DELETED: &str = "DefaultBranchCannotBeDeletedException";
+    pub const FILE_CONTENT_REQUIRED: &str = "FileContentRequiredException";
+    pub const FILE_DOES_NOT_EXIST: &str = "FileDoesNotExistException";
+    pub const FILE_ENTRY_REQUIRED: &str = "FileEntryRequiredException";
+    pub const FOLDER_DOES_NOT_EXIST: &str = "FolderDoesNotExistException";
+    pub const INVALID_FILE_MODE: &str = "InvalidFileModeException";
+    pub const INVALID_PATH: &str = "InvalidPathException";
+    pub const PARENT_COMMIT_DOES_NOT_EXIST: &str = "ParentCommitDoesNotExistException";
+    pub const PARENT_COMMIT_ID_OUTDATED: &str = "ParentCommitIdOutdatedException";
+    pub const PARENT_COMMIT_ID_REQUIRED: &str = "ParentCommitIdRequiredException";
+    pub const SAME_FILE_CONTENT: &str = "SameFileContentException";
+    pub const SOURCE_FILE_OR_CONTENT_REQUIRED: &str = "SourceFileOrContentRequiredException";
     pub const INVALID_BRANCH_NAME: &str = "InvalidBranchNameException";
     pub const INVALID_CONTINUATION_TOKEN: &str = "InvalidContinuationTokenException";
     pub const INVALID_REPOSITORY_NAME: &str = "InvalidRepositoryNameException";
@@ -64,6 +76,11 @@ pub fn handlers() -> &'static HashMap<&'static str, Handler> {
             ("DeleteBranch", json_op!(branches::delete)),
             ("UpdateDefaultBranch", json_op!(branches::set_default)),
             ("GetCommit", json_op!(branches::get_commit)),
+            ("GetFile", json_op!(files::get_file)),
+            ("GetFolder", json_op!(files::get_folder)),
+            ("PutFile", json_op!(files::put_file)),
+            ("CreateCommit", json_op!(files::create_commit)),
+            ("GetDifferences", json_op!(files::get_differences)),
         ])
     })
 }
