@@ -1,9 +1,11 @@
 //! The `/_local/` control plane: health (also at `/_localstack/health` for tools that probe it)
 //! and reset; what the simulation may be told (stub durations, faults, the clock) in
 //! `simulation`; the console in `console`; unsigned reads of S3 objects for the console in
-//! `objects`.
+//! `objects`; simulated connection events (`source_events`) and the git remotes that stand for
+//! connections' repositories (`git_connections`).
 
 mod console;
+pub mod git_connections;
 mod objects;
 mod simulation;
 mod source_events;
@@ -28,6 +30,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_local/reset", post(reset))
         .route("/_webhooks/trigger", post(webhook_trigger::trigger))
         .route("/_local/source-events", post(source_events::post))
+        .merge(git_connections::routes())
         .route(
             "/_local/config",
             get(simulation::get_config).post(simulation::set_config),

@@ -29,27 +29,38 @@ pub async fn post(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response();
         }
     };
-    let pipelines = match state.store.scan("pipeline/", None, usize::MAX) {
-        Ok(p) => p,
-        Err(e) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": e.to_string() })),
-            )
-                .into_response()
-        }
-    };
     let commit = event
         .commit_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    match start_matching(&state, &event, &commit).await {
+        Ok((started, errors)) => {
+            Json(json!({ "commitId": commit, "started": started, "errors": errors }))
+                .into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+/// Starts every pipeline (any account or region) whose triggers match `event`, with `commit`
+/// as its source revision: what a push or pull request on a connection's repository does.
+pub async fn start_matching(
+    state: &AppState,
+    event: &SourceEvent,
+    commit: &str,
+) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>), crate::store::StoreError> {
+    let pipelines = state.store.scan("pipeline/", None, usize::MAX)?;
     let mut started = Vec::new();
     let mut errors = Vec::new();
     for (key, bytes) in pipelines {
         let Ok(record) = decode::<PipelineRecord>(&bytes) else {
             continue;
         };
-        let Some(action) = triggers::starts(&record.declaration, &event) else {
+        let Some(action) = triggers::starts(&record.declaration, event) else {
             continue;
         };
         // Keys are `pipeline/ACCOUNT/REGION/NAME`.
@@ -69,16 +80,16 @@ pub async fn post(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             overrides: vec![SourceRevisionOverride {
                 action_name: action,
                 revision_type: "COMMIT_ID".to_owned(),
-                revision_value: commit.clone(),
+                revision_value: commit.to_owned(),
             }],
             ..StartRequest::default()
         };
-        match start_execution(&state, &ctx, &record, req).await {
+        match start_execution(state, &ctx, &record, req).await {
             Ok(id) => started.push(json!({
                 "account": account, "region": region, "pipeline": record.declaration.name, "pipelineExecutionId": id,
             })),
             Err(e) => errors.push(json!({ "pipeline": record.declaration.name, "error": e.message })),
         }
     }
-    Json(json!({ "commitId": commit, "started": started, "errors": errors })).into_response()
+    Ok((started, errors))
 }

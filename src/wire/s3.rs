@@ -19,6 +19,7 @@ fn is_s3(request: &Request) -> bool {
     let path = request.uri().path();
     if path.starts_with("/_local")
         || path.starts_with("/_webhooks")
+        || path.starts_with("/_git/")
         || crate::services::codecommit::remote::is_git_path(path)
     {
         return false;

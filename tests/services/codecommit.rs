@@ -702,3 +702,133 @@ fn files_committed_with_the_api_and_with_git_are_one_history() {
         ]
     );
 }
+
+/// A pipeline whose source is `acme/web` behind a connection, with push triggers on branches
+/// `release/*` (files under `src/`) and on tags `v*`.
+fn connection_pipeline() -> Value {
+    serde_json::json!({
+        "name": "from-connection",
+        "roleArn": "arn:aws:iam::000000000000:role/pipeline",
+        "pipelineType": "V2",
+        "executionMode": "QUEUED",
+        "artifactStore": {"type": "S3", "location": "connection-artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [{
+                "name": "Src",
+                "namespace": "S",
+                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeStarSourceConnection", "version": "1"},
+                "configuration": {
+                    "ConnectionArn": "arn:aws:codeconnections:us-east-1:000000000000:connection/abc",
+                    "FullRepositoryId": "acme/web",
+                    "BranchName": "release/1"
+                },
+                "outputArtifacts": [{"name": "Src"}]
+            }]},
+            {"name": "Deploy", "actions": [{
+                "name": "Site",
+                "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "S3", "version": "1"},
+                "configuration": {"BucketName": "connection-site", "Extract": "true", "ObjectKey": "#{S.CommitId}"},
+                "inputArtifacts": [{"name": "Src"}]
+            }]}
+        ],
+        "triggers": [{"providerType": "CodeStarSourceConnection", "gitConfiguration": {
+            "sourceActionName": "Src",
+            "push": [
+                {"branches": {"includes": ["release/*"]}, "filePaths": {"includes": ["src/**"]}},
+                {"tags": {"includes": ["v*"]}}
+            ]
+        }}]
+    })
+}
+
+#[test]
+fn a_push_to_a_connections_remote_is_its_push_event_for_v2_triggers() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = server.aws_of("s3", &["mb", "s3://connection-site"]);
+    assert!(out.ok, "{}", out.stderr);
+    let remote = format!("{}/_git/acme/web", server.url);
+    // Nothing to clone before the first push creates the repository.
+    assert!(!git(dir.path(), &["clone", "--quiet", &remote, "early"])
+        .status
+        .success());
+    let work = dir.path().join("web");
+    std::fs::create_dir_all(&work).expect("work");
+    git_ok(&work, &["init", "--quiet"]);
+    git_ok(&work, &["remote", "add", "origin", &remote]);
+    let first = commit_and_push(&work, &[("src/app.js", "v1")], "First", "release/1");
+    server.create_pipeline(&connection_pipeline());
+    let summaries = |n: usize| {
+        poll(&format!("{n} executions"), || {
+            let list = server.execution_summaries("from-connection");
+            (list.len() >= n).then_some(list)
+        })
+    };
+    let created = summaries(1)[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("from-connection", &created, "Succeeded");
+    let details = server.action_executions("from-connection", &created);
+    let src = action_detail(&details, "Src");
+    assert_eq!(
+        src["output"]["outputVariables"]["CommitId"],
+        first.as_str(),
+        "{src}"
+    );
+    assert_eq!(
+        src["output"]["outputVariables"]["FullRepositoryName"],
+        "acme/web"
+    );
+
+    // A push changing src/ on a release branch starts a run with the pushed tree.
+    let second = commit_and_push(&work, &[("src/app.js", "v2")], "Second", "release/1");
+    let list = summaries(2);
+    assert_eq!(
+        list[0]["trigger"]["triggerType"], "WebhookV2",
+        "{}",
+        list[0]
+    );
+    assert_eq!(list[0]["sourceRevisions"][0]["revisionId"], second.as_str());
+    let id = list[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("from-connection", &id, "Succeeded");
+    let fetched = dir.path().join("app.js");
+    let got = server.aws_of(
+        "s3",
+        &[
+            "cp",
+            &format!("s3://connection-site/{second}/src/app.js"),
+            &fetched.display().to_string(),
+        ],
+    );
+    assert!(got.ok, "{}", got.stderr);
+    assert_eq!(std::fs::read_to_string(&fetched).expect("read"), "v2");
+
+    // A push that changes only files outside src/ starts nothing; nor does another branch.
+    commit_and_push(&work, &[("README.md", "docs")], "Docs only", "release/1");
+    commit_and_push(&work, &[("src/app.js", "v3")], "Elsewhere", "feature");
+    // A tag matching v* starts a run with the tagged commit.
+    git_ok(&work, &["tag", "v1.0"]);
+    git_ok(&work, &["push", "--quiet", "origin", "v1.0"]);
+    let tagged = git_ok(&work, &["rev-parse", "HEAD"]);
+    let list = summaries(3);
+    assert_eq!(
+        list[0]["sourceRevisions"][0]["revisionId"],
+        tagged.as_str(),
+        "{}",
+        list[0]
+    );
+    let id = list[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("from-connection", &id, "Succeeded");
+    assert_eq!(
+        server.execution_summaries("from-connection").len(),
+        3,
+        "the docs-only push and the feature branch started nothing"
+    );
+}

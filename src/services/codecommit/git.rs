@@ -38,6 +38,27 @@ pub struct Repositories {
     root: PathBuf,
 }
 
+/// The space of the repositories standing for connections' (GitHub, GitLab, Bitbucket) ones,
+/// pushed to at `/_git/<owner>/<repo>`, apart from every account's CodeCommit repositories.
+pub const CONNECTIONS: &str = "_connections";
+
+fn is_name(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 100
+        && part != "."
+        && part != ".."
+        && part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// `owner` and `repo` of a connection's repository (a `.git` suffix names the same one), if
+/// both are names that can be folders.
+pub fn connection_names(owner: &str, repo: &str) -> Option<(String, String)> {
+    let repo = repo.strip_suffix(".git").unwrap_or(repo);
+    (is_name(owner) && is_name(repo)).then(|| (owner.to_owned(), repo.to_owned()))
+}
+
 /// A git command with this server's isolation from the machine's git configuration.
 pub fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
@@ -100,6 +121,15 @@ fn is_revision(text: &str) -> bool {
 impl Repositories {
     pub fn new(root: PathBuf) -> Self {
         Repositories { root }
+    }
+
+    /// The connection repository `owner/repo` (a `FullRepositoryId`), if it has been pushed to.
+    pub fn connection(&self, full_id: &str) -> Option<(String, String)> {
+        let (owner, repo) = full_id.split_once('/')?;
+        let (owner, repo) = connection_names(owner, repo)?;
+        self.path(CONNECTIONS, &owner, &repo)
+            .is_dir()
+            .then_some((owner, repo))
     }
 
     /// The folder `git http-backend` serves an account's repositories from.

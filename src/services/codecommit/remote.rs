@@ -43,7 +43,7 @@ pub fn is_git_path(path: &str) -> bool {
     })
 }
 
-fn text(status: StatusCode, message: String) -> Response {
+pub fn text(status: StatusCode, message: String) -> Response {
     // git prints a text/plain error body to the user as `remote: ...`.
     let mut r = (status, format!("{message}\n")).into_response();
     r.headers_mut().insert(
@@ -152,21 +152,6 @@ async fn serve(
         Ok(r) => r,
         Err(answer) => return *answer,
     };
-    if parts.method == Method::POST {
-        // A page of another origin cannot send this type without a preflight (CSRF).
-        let expected = format!("application/x-{service}-request");
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if content_type != expected {
-            return text(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("git's {service} takes {expected} bodies"),
-            );
-        }
-    }
     let repos = &state.repositories;
     let before = if pushes {
         repos
@@ -176,108 +161,163 @@ async fn serve(
     } else {
         Vec::new()
     };
-    let header_text = |h: &str| {
-        parts
-            .headers
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
+    let backend = Backend {
+        root: repos.project_root(&ctx.account, &ctx.region),
+        path_info: format!("/{}.git/{service}", repo.id),
+        service,
+        query,
+        user: ctx.account.clone(),
     };
-    let root = repos.project_root(&ctx.account, &ctx.region);
-    let mut command = git(&root);
-    command
-        .arg("http-backend")
-        .env("GIT_PROJECT_ROOT", &root)
-        .env("GIT_HTTP_EXPORT_ALL", "1")
-        .env("PATH_INFO", format!("/{}.git/{service}", repo.id))
-        .env("REQUEST_METHOD", parts.method.as_str())
-        .env("QUERY_STRING", query)
-        .env("CONTENT_TYPE", header_text("content-type"))
-        .env("HTTP_CONTENT_ENCODING", header_text("content-encoding"))
-        .env("GIT_PROTOCOL", header_text("git-protocol"))
-        .env("REMOTE_USER", &ctx.account)
-        .env("REMOTE_ADDR", "127.0.0.1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = match command.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot run git http-backend (is git installed?): {e}"),
-            )
-        }
-    };
-    // The request body streams into git while git's answer streams out.
-    if let Some(mut stdin) = child.stdin.take() {
-        tokio::spawn(async move {
-            let mut chunks = body.into_data_stream();
-            while let Some(Ok(chunk)) = chunks.next().await {
-                if stdin.write_all(&chunk).await.is_err() {
-                    break;
-                }
-            }
-            let _ = stdin.shutdown().await;
-        });
-    }
-    let Some(stdout) = child.stdout.take() else {
-        return text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "git gave no output".to_owned(),
-        );
-    };
-    let mut reader = BufReader::new(stdout);
-    let mut response = Response::builder();
-    let mut status = StatusCode::OK;
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("status") {
-            status = value
-                .split(' ')
-                .next()
-                .and_then(|c| c.parse::<u16>().ok())
-                .and_then(|c| StatusCode::from_u16(c).ok())
-                .unwrap_or(StatusCode::BAD_GATEWAY);
-        } else {
-            response = response.header(name, value);
-        }
-    }
-    response = response.status(status);
-    if !pushes {
-        let stream = tokio_util::io::ReaderStream::new(reader);
-        let stderr = child.stderr.take();
-        tokio::spawn(async move {
-            let _ = child.wait().await;
-            drop(stderr);
-        });
-        return response
-            .body(Body::from_stream(stream))
-            .unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
-    }
-    // A push answers once git is done, so its events follow what is really in the repository.
-    let mut answer = Vec::new();
-    let _ = reader.read_to_end(&mut answer).await;
-    let _ = child.wait().await;
-    if status.is_success() {
+    let (response, pushed) = backend.run(&parts, body, pushes).await;
+    if pushed {
         after_push(state, &ctx, repo, &before).await;
     }
     response
-        .body(Body::from(answer))
-        .unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// One request to `git http-backend`: the folder it serves, the repository path inside it,
+/// and which of git's services is asked for.
+pub struct Backend<'a> {
+    pub root: std::path::PathBuf,
+    pub path_info: String,
+    pub service: &'a str,
+    pub query: &'a str,
+    pub user: String,
+}
+
+impl Backend<'_> {
+    /// Runs git for the request. A fetch's answer streams; a push's is sent once git is done,
+    /// so whatever follows it (events) sees the repository as it now is. The flag says a push
+    /// went through.
+    pub async fn run(
+        self,
+        parts: &axum::http::request::Parts,
+        body: Body,
+        push: bool,
+    ) -> (Response, bool) {
+        let service = self.service;
+        if parts.method == Method::POST {
+            // A page of another origin cannot send this type without a preflight (CSRF).
+            let expected = format!("application/x-{service}-request");
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if content_type != expected {
+                return (
+                    text(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        format!("git's {service} takes {expected} bodies"),
+                    ),
+                    false,
+                );
+            }
+        }
+        let header_text = |h: &str| {
+            parts
+                .headers
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut command = git(&self.root);
+        command
+            .arg("http-backend")
+            .env("GIT_PROJECT_ROOT", &self.root)
+            .env("GIT_HTTP_EXPORT_ALL", "1")
+            .env("PATH_INFO", &self.path_info)
+            .env("REQUEST_METHOD", parts.method.as_str())
+            .env("QUERY_STRING", self.query)
+            .env("CONTENT_TYPE", header_text("content-type"))
+            .env("HTTP_CONTENT_ENCODING", header_text("content-encoding"))
+            .env("GIT_PROTOCOL", header_text("git-protocol"))
+            .env("REMOTE_USER", &self.user)
+            .env("REMOTE_ADDR", "127.0.0.1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = match command.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                return (
+                    text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cannot run git http-backend (is git installed?): {e}"),
+                    ),
+                    false,
+                )
+            }
+        };
+        // The request body streams into git while git's answer streams out.
+        if let Some(mut stdin) = child.stdin.take() {
+            tokio::spawn(async move {
+                let mut chunks = body.into_data_stream();
+                while let Some(Ok(chunk)) = chunks.next().await {
+                    if stdin.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = stdin.shutdown().await;
+            });
+        }
+        let Some(stdout) = child.stdout.take() else {
+            return (
+                text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "git gave no output".to_owned(),
+                ),
+                false,
+            );
+        };
+        let mut reader = BufReader::new(stdout);
+        let mut response = Response::builder();
+        let mut status = StatusCode::OK;
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                break;
+            }
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("status") {
+                status = value
+                    .split(' ')
+                    .next()
+                    .and_then(|c| c.parse::<u16>().ok())
+                    .and_then(|c| StatusCode::from_u16(c).ok())
+                    .unwrap_or(StatusCode::BAD_GATEWAY);
+            } else {
+                response = response.header(name, value);
+            }
+        }
+        response = response.status(status);
+        if !push {
+            let stream = tokio_util::io::ReaderStream::new(reader);
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+            let answer = response
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
+            return (answer, false);
+        }
+        let mut answer = Vec::new();
+        let _ = reader.read_to_end(&mut answer).await;
+        let done = child.wait().await.is_ok_and(|s| s.success());
+        let answer = response
+            .body(Body::from(answer))
+            .unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()));
+        (answer, done && status.is_success())
+    }
 }
 
 /// What a push changed: the events, and the default branch when the repository had none.

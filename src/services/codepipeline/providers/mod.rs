@@ -5,7 +5,7 @@
 //! artifact store; its result goes back to the machine as the action's outcome.
 
 mod codebuild;
-mod codecommit_source;
+mod git_source;
 mod s3_deploy;
 mod s3_source;
 
@@ -90,6 +90,10 @@ pub fn is_real(
                     .is_ok_and(|r| r.is_some())
                 })
         }
+        ("Source", "CodeStarSourceConnection") => s
+            .resolved_configuration
+            .get("FullRepositoryId")
+            .is_some_and(|full| allowed.repositories.connection(full).is_some()),
         ("Build" | "Test", "CodeBuild") | ("Compute", "Commands") => allowed.run_builds,
         _ => false,
     }
@@ -115,8 +119,8 @@ pub async fn run_task(
         }
         return codebuild::run(artifacts, allowed, job, progress).await;
     }
-    if job.provider == "CodeCommit" {
-        return codecommit_source::run(artifacts, allowed, job).await;
+    if job.provider == "CodeCommit" || job.provider == "CodeStarSourceConnection" {
+        return git_source::run(artifacts, allowed, job).await;
     }
     let (store, work) = (artifacts.clone(), job.clone());
     tokio::task::spawn_blocking(move || run(&store, &work))
