@@ -65,6 +65,12 @@ async fn main() -> ExitCode {
             );
         }
     }
+    // Looked up, not run: start-up stays in milliseconds.
+    let has_git = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("git").is_file()));
+    if !has_git {
+        tracing::warn!("git is not installed: CodeCommit repositories and the git remotes (/v1/repos, /_git) need it");
+    }
     if let Err(e) = state.start_background() {
         eprintln!("codepipeline-local: cannot resume executions: {e}");
         return ExitCode::from(2);

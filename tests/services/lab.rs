@@ -1,8 +1,9 @@
 //! The classic CodePipeline lab, offline: `fixtures/labs/nodejs-app` (a Node.js app and its
 //! buildspec: `npm install`, `npm test`, `zip -r app.zip *`) uploaded to a versioned bucket; S3
 //! source → CodeBuild → S3 deploy succeeds and deploys the build's `app.zip`; a failing test
-//! fails the Build stage in its BUILD phase; a fixed upload succeeds again. Needs node, npm and
-//! zip on the machine (scripts/test-all installs them).
+//! fails the Build stage in its BUILD phase; a fixed upload succeeds again. The CodeCommit lab
+//! does the same with `git push` to a CodeCommit repository. Needs node, npm, zip and git on the
+//! machine (scripts/test-all installs them).
 
 use std::io::Read as _;
 
@@ -143,4 +144,84 @@ fn the_nodejs_lab_builds_tests_and_deploys() {
     upload(&server, dir.path(), lab_zip(None));
     let third = executions(&server, 3);
     server.wait_for_execution("lab", &third, "Succeeded");
+}
+
+/// The CodeCommit lab: create a repository, push the app with git, and the pipeline that
+/// watches its `main` branch builds, tests and deploys it; a pushed fix after a failing test
+/// succeeds again.
+#[test]
+fn the_codecommit_lab_builds_what_git_pushed() {
+    let server = Server::in_process(&["--action-duration", "0s", "--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    aws_ok(&server, "s3", &["mb", "s3://lab-site"]);
+    let url = aws_ok(
+        &server,
+        "codecommit",
+        &["create-repository", "--repository-name", "lab-app"],
+    )["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("clone url")
+        .to_owned();
+    let work = dir.path().join("lab-app");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&work)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args([
+                "-c",
+                "user.name=Learner",
+                "-c",
+                "user.email=learner@example.com",
+            ])
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::create_dir_all(&work).expect("work");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(lab_zip(None))).expect("zip");
+    archive.extract(&work).expect("the app");
+    git(&["init", "--quiet", "--initial-branch=main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "--quiet", "-m", "The lab app"]);
+    git(&["remote", "add", "origin", &url]);
+    git(&["push", "--quiet", "origin", "main"]);
+    let declaration = fixture_json("pipelines/codecommit-lab.json")["pipeline"].clone();
+    server.create_pipeline(&declaration);
+    let runs = |n: usize| {
+        poll(&format!("{n} runs"), || {
+            let list = server.execution_summaries("codecommit-lab");
+            (list.len() >= n).then(|| list[0]["pipelineExecutionId"].as_str().map(str::to_owned))?
+        })
+    };
+    let first = runs(1);
+    server.wait_for_execution("codecommit-lab", &first, "Succeeded");
+
+    // A failing test pushed with git fails the Build stage; the pushed fix succeeds.
+    std::fs::write(
+        work.join("test.js"),
+        "require('assert').strictEqual(require('./app').greet('x'), 'Hi, x!');\n",
+    )
+    .expect("break a test");
+    git(&["commit", "--quiet", "-am", "Break a test"]);
+    git(&["push", "--quiet", "origin", "main"]);
+    let second = runs(2);
+    server.wait_for_execution("codecommit-lab", &second, "Failed");
+    git(&["revert", "--no-edit", "HEAD"]);
+    git(&["push", "--quiet", "origin", "main"]);
+    let third = runs(3);
+    server.wait_for_execution("codecommit-lab", &third, "Succeeded");
+    let details = server.action_executions("codecommit-lab", &third);
+    let source = action_detail(&details, "Source");
+    assert!(
+        source["output"]["outputVariables"]["CommitMessage"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Revert")),
+        "{source}"
+    );
 }
