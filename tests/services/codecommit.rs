@@ -832,3 +832,68 @@ fn a_push_to_a_connections_remote_is_its_push_event_for_v2_triggers() {
         "the docs-only push and the feature branch started nothing"
     );
 }
+
+#[test]
+fn a_full_clone_source_is_cloned_by_the_build_with_its_history() {
+    let server = Server::in_process(&["--action-duration", "0s", "--run-builds"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = aws_ok(
+        &server,
+        &["create-repository", "--repository-name", "cloned"],
+    )["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let work = clone(dir.path(), &url, "work");
+    commit_and_push(&work, &[("a.txt", "1")], "One", "main");
+    let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"head=$(git rev-parse HEAD) branch=$(git rev-parse --abbrev-ref HEAD) commits=$(git rev-list --count HEAD)\"\n";
+    let pushed = commit_and_push(&work, &[("buildspec.yml", spec)], "Two", "main");
+    let mut declaration = codecommit_pipeline();
+    declaration["name"] = serde_json::json!("clone-ref");
+    let source = &mut declaration["stages"][0]["actions"][0]["configuration"];
+    source["RepositoryName"] = serde_json::json!("cloned");
+    source["OutputArtifactFormat"] = serde_json::json!("CODEBUILD_CLONE_REF");
+    declaration["stages"][1] = serde_json::json!({"name": "Build", "actions": [{
+        "name": "Build",
+        "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+        "configuration": {"ProjectName": "cloner"},
+        "inputArtifacts": [{"name": "Src"}]
+    }]});
+    server.create_pipeline(&declaration);
+    let id = poll("the run", || {
+        server
+            .execution_summaries("clone-ref")
+            .first()
+            .and_then(|e| e["pipelineExecutionId"].as_str().map(str::to_owned))
+    });
+    server.wait_for_execution("clone-ref", &id, "Succeeded");
+    let details = server.action_executions("clone-ref", &id);
+    let build_id = action_detail(&details, "Build")["output"]["executionResult"]
+        ["externalExecutionId"]
+        .as_str()
+        .expect("build id")
+        .to_owned();
+    let stream = build_id.split(':').nth(1).expect("uuid");
+    let log = server.aws_of(
+        "logs",
+        &[
+            "get-log-events",
+            "--log-group-name",
+            "/aws/codebuild/cloner",
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+        ],
+    );
+    assert!(log.ok, "{}", log.stderr);
+    let expected = format!("head={pushed} branch=main commits=2");
+    assert!(
+        log.json["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["message"] == expected.as_str()),
+        "{expected} not in {}",
+        log.json
+    );
+}

@@ -2,7 +2,7 @@
 //! endpoint, and a CodeStarSourceConnection source whose `FullRepositoryId` has been pushed to
 //! this server's `/_git/` remote. Either archives the head of `BranchName` when the action
 //! starts (or the commit `sourceRevisions` names) as a zip of the commit's tree (`CODE_ZIP`,
-//! the default). Its revision is the commit id, its summary the commit message, and its output
+//! the default), or as a reference a real CodeBuild build clones (`CODEBUILD_CLONE_REF`). Its revision is the commit id, its summary the commit message, and its output
 //! variables the documented ones, all real: `CommitId`, `CommitMessage`, `AuthorDate`,
 //! `BranchName`, plus `CommitterDate` and `RepositoryName` for CodeCommit, `ConnectionArn` and
 //! `FullRepositoryName` for connections. CodePipeline reads the repository as it calls
@@ -86,14 +86,22 @@ pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) ->
         }
         Err(e) => return failed(format!("Could not read repository {name}: {e}")),
     };
-    if setting(job, "OutputArtifactFormat") == "CODEBUILD_CLONE_REF" {
-        return failed(
-            "OutputArtifactFormat CODEBUILD_CLONE_REF is not supported by codepipeline-local yet: use CODE_ZIP".to_owned(),
-        );
-    }
-    let zip = match git.archive(&at.space, &at.sub, &at.id, &commit.id).await {
-        Ok(z) => z,
-        Err(e) => return failed(format!("Could not archive commit {}: {e}", commit.id)),
+    // Full clone: a reference a downstream CodeBuild action clones (AWS's layout of this file
+    // is not published; ours names the repository's folder, which the build runner reads).
+    let (body, content_type) = if setting(job, "OutputArtifactFormat") == "CODEBUILD_CLONE_REF" {
+        let reference = serde_json::json!({
+            "codepipelineLocalCloneRef": 1,
+            "repository": git.path(&at.space, &at.sub, &at.id),
+            "repositoryName": name,
+            "branch": branch,
+            "commitId": commit.id,
+        });
+        (reference.to_string().into_bytes(), "application/json")
+    } else {
+        match git.archive(&at.space, &at.sub, &at.id, &commit.id).await {
+            Ok(z) => (z, "application/zip"),
+            Err(e) => return failed(format!("Could not archive commit {}: {e}", commit.id)),
+        }
     };
     for out in &job.outputs {
         let place = Placement {
@@ -103,10 +111,10 @@ pub async fn run(artifacts: &ArtifactStore, allowed: &Allowed, job: &TaskJob) ->
             region,
         };
         let meta = ObjectMeta {
-            content_type: Some("application/zip".to_owned()),
+            content_type: Some(content_type.to_owned()),
             ..Default::default()
         };
-        if let Err(e) = artifacts.put(&place, &mut zip.as_slice(), meta, job.now) {
+        if let Err(e) = artifacts.put(&place, &mut body.as_slice(), meta, job.now) {
             return failed(format!(
                 "Could not write the artifact s3://{}/{}: {e}",
                 out.bucket, out.key
