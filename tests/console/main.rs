@@ -8,6 +8,7 @@ mod attack;
 mod builds;
 #[path = "../common/mod.rs"]
 mod common;
+mod repositories;
 mod webdriver;
 
 use std::path::PathBuf;
@@ -304,8 +305,12 @@ fn the_console_speaks_the_json_api_and_streams_changes() {
         (400, Some("InvalidParameterException")),
         "{body}"
     );
-    let (code, _) = post("codecommit/ListRepositories", &[], "{}");
-    assert_eq!(code, 400);
+    let (code, body) = post("codecommit/ListRepositories", &[], "{}");
+    assert_eq!(
+        (code, body["repositories"].clone()),
+        (200, json!([])),
+        "{body}"
+    );
     let (code, _) = post("s3/ListBuckets", &[], "{}");
     assert_eq!(code, 400);
 

@@ -3,8 +3,9 @@
 //! and follows them live. It owns no rules and no state: every read and every button goes
 //! through `/_local/console/api/{Operation}`, which is the JSON API's own path (validation,
 //! handlers, errors), so the page can only show and do what the API shows and does; builds'
-//! records and logs come the same way from CodeBuild's and CloudWatch Logs' APIs
-//! (`/_local/console/api/{codebuild,logs}/{Operation}`). Live updates come from `live`.
+//! records and logs, and repositories' commits and files, come the same way from CodeBuild's,
+//! CloudWatch Logs' and CodeCommit's APIs (`/_local/console/api/{codebuild,logs,codecommit}/
+//! {Operation}`). Live updates come from `live`.
 
 mod live;
 
@@ -72,7 +73,7 @@ async fn pipeline_api(
 }
 
 /// The services whose records the console shows besides CodePipeline's.
-const SHOWN_SERVICES: [&str; 2] = ["codebuild", "logs"];
+const SHOWN_SERVICES: [&str; 3] = ["codebuild", "codecommit", "logs"];
 
 async fn service_api(
     State(state): State<Arc<AppState>>,
@@ -80,7 +81,9 @@ async fn service_api(
     request: Request,
 ) -> Response {
     if !SHOWN_SERVICES.contains(&service.as_str()) {
-        return bad_scope("the console reads only codebuild and logs besides codepipeline");
+        return bad_scope(
+            "the console reads only codebuild, codecommit and logs besides codepipeline",
+        );
     }
     api(&state, &service, &operation, request).await
 }

@@ -107,10 +107,10 @@ function quote(v) {
 }
 
 /** The aws CLI command for `op` with `args` ([flag, value] pairs; a value of true is a bare flag). */
-function cli(op, args) {
+function cli(op, args, service = "codepipeline") {
   const parts = [];
   if (scope.account !== DEFAULT_ACCOUNT) parts.push(`AWS_ACCESS_KEY_ID=${scope.account}`);
-  parts.push(`aws --endpoint-url ${location.origin} --region ${scope.region} codepipeline ${op}`);
+  parts.push(`aws --endpoint-url ${location.origin} --region ${scope.region} ${service} ${op}`);
   for (const [flag, value] of args || []) {
     if (value === undefined || value === null || value === "") continue;
     parts.push(value === true ? `--${flag}` : `--${flag} ${quote(value)}`);
@@ -118,8 +118,8 @@ function cli(op, args) {
   return parts.join(" \\\n    ");
 }
 
-function cliHint(title, op, args) {
-  return h("details", { class: "cli-hint" }, h("summary", {}, title), h("pre", { class: "cli" }, cli(op, args)));
+function cliHint(title, op, args, service) {
+  return h("details", { class: "cli-hint" }, h("summary", {}, title), h("pre", { class: "cli" }, cli(op, args, service)));
 }
 
 // ---- dialogs: every action the console offers ------------------------------------------------
@@ -414,6 +414,58 @@ function artifacts(list) {
     : null));
 }
 
+// A CodeCommit source's commit links to its files, read through CodeCommit's API.
+function commitLink(t, config, commit, message) {
+  if (t.category !== "Source" || t.provider !== "CodeCommit" || !commit || !config.RepositoryName) return null;
+  return h("a", { class: "commit", href: repositoryHash(config.RepositoryName, "tree", commit, "") },
+    `${short(commit)} ${message ? (message.split("\n")[0]) : ""}`);
+}
+
+const repositoryHash = (repo, kind, commit, path) =>
+  `#/repositories/${enc(repo)}/${kind}/${enc(commit)}${path ? "/" + path.split("/").map(enc).join("/") : ""}`;
+
+/** A commit's folder: its message, then its folders and files, each a link. */
+async function treePage(repo, commit, path) {
+  const [got, folder] = await Promise.all([
+    api("GetCommit", { repositoryName: repo, commitId: commit }, "codecommit"),
+    api("GetFolder", { repositoryName: repo, commitSpecifier: commit, folderPath: path || "/" }, "codecommit"),
+  ]);
+  const c = got.commit;
+  const up = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  const rows = [
+    ...(path ? [h("tr", {}, h("td", {}, link(repositoryHash(repo, "tree", commit, up), "..")), h("td", {}, ""))] : []),
+    ...(folder.subFolders || []).map((f) => h("tr", { dataset: { path: f.absolutePath } },
+      h("td", {}, link(repositoryHash(repo, "tree", commit, f.absolutePath), `${f.relativePath}/`)), h("td", { class: "muted" }, "folder"))),
+    ...(folder.files || []).map((f) => h("tr", { dataset: { path: f.absolutePath } },
+      h("td", {}, link(repositoryHash(repo, "file", commit, f.absolutePath), f.relativePath)), h("td", { class: "muted" }, f.fileMode.toLowerCase()))),
+  ];
+  return [
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("#/", "Pipelines"), " / ", `Repository ${repo}`, " / ", short(commit), path ? ` / ${path}` : ""),
+    h("h1", {}, `${repo} at ${short(commit)}`),
+    kv([
+      ["Commit", c.commitId],
+      ["Message", h("pre", { id: "commit-message" }, c.message)],
+      ["Author", `${c.author.name} <${c.author.email}>`],
+    ]),
+    h("table", { id: "files" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Kind"))), h("tbody", {}, rows)),
+    cliHint("The same with the aws CLI", "get-folder", [["repository-name", repo], ["commit-specifier", commit], ["folder-path", path || "/"]], "codecommit"),
+  ];
+}
+
+/** One file of a commit, as text. */
+async function filePage(repo, commit, path) {
+  const got = await api("GetFile", { repositoryName: repo, commitSpecifier: commit, filePath: path }, "codecommit");
+  const bytes = Uint8Array.from(atob(got.fileContent || ""), (ch) => ch.charCodeAt(0));
+  const up = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  return [
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("#/", "Pipelines"), " / ", `Repository ${repo}`, " / ",
+      link(repositoryHash(repo, "tree", commit, up), short(commit)), ` / ${path}`),
+    h("h1", {}, path),
+    h("pre", { id: "file-content" }, new TextDecoder().decode(bytes)),
+    cliHint("The same with the aws CLI", "get-file", [["repository-name", repo], ["commit-specifier", commit], ["file-path", path]], "codecommit"),
+  ];
+}
+
 // An S3 deploy's bucket links to the listing of what it deployed.
 function deployedTo(t, config) {
   if (t.category !== "Deploy" || t.provider !== "S3" || !config.BucketName) return null;
@@ -480,6 +532,7 @@ async function executionPage(name, id) {
         ["Input artifacts", artifacts(input.inputArtifacts)],
         ["Output artifacts", artifacts(output.outputArtifacts)],
         ["Deployed to", deployedTo(t, config)],
+        ["Commit", commitLink(t, config, result.externalExecutionId, result.externalExecutionSummary)],
         ["Output variables", output.outputVariables && Object.keys(output.outputVariables).length ? h("pre", {}, JSON.stringify(output.outputVariables, null, 2)) : null],
         ["Summary", result.externalExecutionSummary],
         ["External id", result.externalExecutionId],
@@ -524,6 +577,12 @@ async function jsonPage(name) {
 /** The page for the current address: [page function, arguments, pipeline it shows or null]. */
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  if (parts[0] === "repositories" && parts[1] && parts[3]) {
+    // Repository pages follow no pipeline: nothing on the live feed redraws them.
+    const path = parts.slice(4).filter(Boolean).join("/");
+    if (parts[2] === "file") return [filePage, [parts[1], parts[3], path], ""];
+    return [treePage, [parts[1], parts[3], path], ""];
+  }
   if (parts[0] === "pipelines" && parts[1]) {
     const name = parts[1];
     if (parts[2] === "history") return [historyPage, [name], name];
