@@ -897,3 +897,62 @@ fn a_full_clone_source_is_cloned_by_the_build_with_its_history() {
         log.json
     );
 }
+
+#[test]
+fn a_push_cut_off_halfway_leaves_the_repository_as_it_was() {
+    let server = Server::in_process(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = aws_ok(
+        &server,
+        &["create-repository", "--repository-name", "sturdy"],
+    )["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let work = clone(dir.path(), &url, "work");
+    let kept = commit_and_push(&work, &[("a.txt", "kept")], "Kept", "main");
+    // A reference update whose pack ends after its header, as a dropped connection leaves it.
+    let update = format!("{kept} {} refs/heads/main\0report-status\n", "1".repeat(40));
+    let mut body = format!("{:04x}{update}0000", update.len() + 4).into_bytes();
+    body.extend_from_slice(b"PACK\0\0\0\x02\0\0\0\x05truncated");
+    let answer = ureq::post(&format!("{url}/git-receive-pack"))
+        .set("content-type", "application/x-git-receive-pack-request")
+        .send_bytes(&body);
+    let status = match answer {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("no answer: {e}"),
+    };
+    assert!(status < 500, "{status}");
+    let branch = aws_ok(
+        &server,
+        &[
+            "get-branch",
+            "--repository-name",
+            "sturdy",
+            "--branch-name",
+            "main",
+        ],
+    );
+    assert_eq!(branch["branch"]["commitId"], kept.as_str());
+    // The next push and a fresh clone work, and the history checks out.
+    let next = commit_and_push(&work, &[("b.txt", "next")], "Next", "main");
+    let again = clone(dir.path(), &url, "again");
+    assert_eq!(git_ok(&again, &["rev-parse", "HEAD"]), next);
+    git_ok(&again, &["fsck", "--no-progress"]);
+
+    // Names that are not repository names never reach a folder.
+    for path in ["a%2F..%2Fsturdy", "..", "sturdy%00"] {
+        let answer = ureq::get(&format!(
+            "{}/v1/repos/{path}/info/refs?service=git-upload-pack",
+            server.url
+        ))
+        .call();
+        let code = match answer {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        assert!((400..500).contains(&code), "{path}: {code}");
+    }
+}
