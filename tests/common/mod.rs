@@ -148,7 +148,7 @@ impl Server {
         self.aws_service(service, "test", "test", "us-east-1", args)
     }
 
-    fn aws_service(
+    pub fn aws_service(
         &self,
         service: &str,
         access_key: &str,

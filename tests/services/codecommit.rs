@@ -956,3 +956,159 @@ fn a_push_cut_off_halfway_leaves_the_repository_as_it_was() {
         assert!((400..500).contains(&code), "{path}: {code}");
     }
 }
+
+#[test]
+fn repository_metadata_tags_and_other_accounts_and_regions() {
+    let server = Server::in_process(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    aws_ok(
+        &server,
+        &[
+            "create-repository",
+            "--repository-name",
+            "old-name",
+            "--tags",
+            "team=web",
+        ],
+    );
+    aws_ok(
+        &server,
+        &[
+            "update-repository-name",
+            "--old-name",
+            "old-name",
+            "--new-name",
+            "new-name",
+        ],
+    );
+    aws_ok(
+        &server,
+        &[
+            "update-repository-description",
+            "--repository-name",
+            "new-name",
+            "--repository-description",
+            "renamed",
+        ],
+    );
+    let arn = "arn:aws:codecommit:us-east-1:000000000000:new-name";
+    aws_ok(
+        &server,
+        &["tag-resource", "--resource-arn", arn, "--tags", "stage=dev"],
+    );
+    aws_ok(
+        &server,
+        &[
+            "untag-resource",
+            "--resource-arn",
+            arn,
+            "--tag-keys",
+            "team",
+        ],
+    );
+    let tags = aws_ok(&server, &["list-tags-for-resource", "--resource-arn", arn]);
+    assert_eq!(tags["tags"], serde_json::json!({"stage": "dev"}));
+    let batch = aws_ok(
+        &server,
+        &[
+            "batch-get-repositories",
+            "--repository-names",
+            "new-name",
+            "old-name",
+        ],
+    );
+    assert_eq!(batch["repositories"][0]["repositoryDescription"], "renamed");
+    assert_eq!(
+        batch["repositoriesNotFound"],
+        serde_json::json!(["old-name"])
+    );
+    let missing = server.aws_of(
+        "codecommit",
+        &[
+            "list-tags-for-resource",
+            "--resource-arn",
+            "arn:aws:codecommit:us-east-1:000000000000:gone",
+        ],
+    );
+    assert!(
+        missing.stderr.contains("RepositoryDoesNotExistException"),
+        "{}",
+        missing.stderr
+    );
+
+    // The renamed repository keeps its history; the default branch can move.
+    let url = format!("{}/v1/repos/new-name", server.url);
+    let work = clone(dir.path(), &url, "work");
+    commit_and_push(&work, &[("a.txt", "a")], "A", "main");
+    let other = commit_and_push(&work, &[("b.txt", "b")], "B", "develop");
+    aws_ok(
+        &server,
+        &[
+            "update-default-branch",
+            "--repository-name",
+            "new-name",
+            "--default-branch-name",
+            "develop",
+        ],
+    );
+    let fresh = clone(dir.path(), &url, "fresh");
+    assert_eq!(
+        git_ok(&fresh, &["rev-parse", "HEAD"]),
+        other,
+        "a clone checks out the default branch"
+    );
+
+    // Another account and region: its own repositories, at the remote its clone URL names.
+    let elsewhere = server.aws_service(
+        "codecommit",
+        "111111111111",
+        "secret",
+        "eu-west-1",
+        &["create-repository", "--repository-name", "new-name"],
+    );
+    assert!(elsewhere.ok, "{}", elsewhere.stderr);
+    let url = elsewhere.json["repositoryMetadata"]["cloneUrlHttp"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    assert_eq!(
+        url,
+        format!("{}/v1/111111111111/eu-west-1/repos/new-name", server.url)
+    );
+    let theirs = clone(dir.path(), &url, "theirs");
+    let pushed = commit_and_push(&theirs, &[("c.txt", "c")], "C", "main");
+    let branch = server.aws_service(
+        "codecommit",
+        "111111111111",
+        "secret",
+        "eu-west-1",
+        &[
+            "get-branch",
+            "--repository-name",
+            "new-name",
+            "--branch-name",
+            "main",
+        ],
+    );
+    assert_eq!(
+        branch.json["branch"]["commitId"],
+        pushed.as_str(),
+        "{}",
+        branch.stderr
+    );
+    let ours = aws_ok(
+        &server,
+        &[
+            "get-branch",
+            "--repository-name",
+            "new-name",
+            "--branch-name",
+            "main",
+        ],
+    );
+    assert_ne!(
+        ours["branch"]["commitId"],
+        pushed.as_str(),
+        "accounts never share a repository"
+    );
+}

@@ -2,7 +2,8 @@
 //! `/v1/repos/<name>/{info/refs, git-upload-pack, git-receive-pack}`, served by git's own
 //! `git http-backend` run as a CGI program, so clone, fetch and push (protocol v0 and v2)
 //! behave exactly as git's reference server does. Any credentials are accepted, as for the
-//! JSON API; repositories are the caller's account's (a 12-digit user name picks one). A
+//! JSON API; the path names the account and region (`remote_path`), or a 12-digit user name
+//! picks the account of the short form. A
 //! push's reference changes become `CodeCommit Repository State Change` events, and the first
 //! branch pushed becomes the default branch, as in CodeCommit.
 
@@ -25,22 +26,94 @@ use super::records::{self, RepositoryRecord};
 use super::repositories::check_name;
 use crate::call::Context;
 use crate::state::AppState;
-use crate::wire::context::{DEFAULT_ACCOUNT, DEFAULT_REGION};
+use crate::wire::context::{is_region_like, DEFAULT_ACCOUNT, DEFAULT_REGION};
 
+/// `/v1/repos/<name>` is the default account's repository in the default region, as
+/// `cloneUrlHttp` says; another account's or region's is `/v1/<account>/<region>/repos/<name>`
+/// (AWS puts the region in the host name, which a local server cannot).
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/repos/{name}/info/refs", get(info_refs))
         .route("/v1/repos/{name}/git-upload-pack", post(upload_pack))
         .route("/v1/repos/{name}/git-receive-pack", post(receive_pack))
+        .route(
+            "/v1/{account}/{region}/repos/{name}/info/refs",
+            get(scoped_info_refs),
+        )
+        .route(
+            "/v1/{account}/{region}/repos/{name}/git-upload-pack",
+            post(scoped_upload_pack),
+        )
+        .route(
+            "/v1/{account}/{region}/repos/{name}/git-receive-pack",
+            post(scoped_receive_pack),
+        )
 }
 
 /// Whether a path is the git remote's (so S3 does not take it for a bucket named `v1`).
 pub fn is_git_path(path: &str) -> bool {
-    path.strip_prefix("/v1/repos/").is_some_and(|rest| {
-        rest.ends_with("/info/refs")
-            || rest.ends_with("/git-upload-pack")
-            || rest.ends_with("/git-receive-pack")
+    path.strip_prefix("/v1/").is_some_and(|rest| {
+        rest.contains("repos/")
+            && (rest.ends_with("/info/refs")
+                || rest.ends_with("/git-upload-pack")
+                || rest.ends_with("/git-receive-pack"))
     })
+}
+
+/// The path part of a repository's remote: short for the default account and region.
+pub fn remote_path(account: &str, region: &str, name: &str) -> String {
+    if account == DEFAULT_ACCOUNT && region == DEFAULT_REGION {
+        format!("/v1/repos/{name}")
+    } else {
+        format!("/v1/{account}/{region}/repos/{name}")
+    }
+}
+
+type Scoped = Path<(String, String, String)>;
+
+async fn scoped_info_refs(
+    State(state): State<Arc<AppState>>,
+    Path((account, region, name)): Scoped,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Response {
+    match scope(account, region) {
+        Ok(ctx) => refs(&state, ctx, &name, query, request).await,
+        Err(answer) => *answer,
+    }
+}
+
+async fn scoped_upload_pack(
+    State(state): State<Arc<AppState>>,
+    Path((account, region, name)): Scoped,
+    request: Request,
+) -> Response {
+    match scope(account, region) {
+        Ok(ctx) => serve(&state, ctx, &name, "git-upload-pack", "", request, false).await,
+        Err(answer) => *answer,
+    }
+}
+
+async fn scoped_receive_pack(
+    State(state): State<Arc<AppState>>,
+    Path((account, region, name)): Scoped,
+    request: Request,
+) -> Response {
+    match scope(account, region) {
+        Ok(ctx) => serve(&state, ctx, &name, "git-receive-pack", "", request, true).await,
+        Err(answer) => *answer,
+    }
+}
+
+fn scope(account: String, region: String) -> Result<Context, Box<Response>> {
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    if !account_ok || !is_region_like(&region) {
+        return Err(Box::new(text(
+            StatusCode::BAD_REQUEST,
+            format!("'{account}/{region}' is not an account and a region"),
+        )));
+    }
+    Ok(Context::new(account, region))
 }
 
 pub fn text(status: StatusCode, message: String) -> Response {
@@ -111,6 +184,17 @@ async fn info_refs(
     RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
+    let ctx = context_of(request.headers());
+    refs(&state, ctx, &name, query, request).await
+}
+
+async fn refs(
+    state: &AppState,
+    ctx: Context,
+    name: &str,
+    query: Option<String>,
+    request: Request,
+) -> Response {
     let query = query.unwrap_or_default();
     if query != "service=git-upload-pack" && query != "service=git-receive-pack" {
         // Only the smart protocol: the dumb one would need the repository's files exposed.
@@ -119,7 +203,7 @@ async fn info_refs(
             "codepipeline-local serves git's smart HTTP protocol only".to_owned(),
         );
     }
-    serve(&state, &name, "info/refs", &query, request, false).await
+    serve(state, ctx, name, "info/refs", &query, request, false).await
 }
 
 async fn upload_pack(
@@ -127,7 +211,8 @@ async fn upload_pack(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    serve(&state, &name, "git-upload-pack", "", request, false).await
+    let ctx = context_of(request.headers());
+    serve(&state, ctx, &name, "git-upload-pack", "", request, false).await
 }
 
 async fn receive_pack(
@@ -135,11 +220,13 @@ async fn receive_pack(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    serve(&state, &name, "git-receive-pack", "", request, true).await
+    let ctx = context_of(request.headers());
+    serve(&state, ctx, &name, "git-receive-pack", "", request, true).await
 }
 
 async fn serve(
     state: &AppState,
+    ctx: Context,
     name: &str,
     service: &str,
     query: &str,
@@ -147,7 +234,6 @@ async fn serve(
     pushes: bool,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let ctx = context_of(&parts.headers);
     let repo = match repository(state, &ctx, name) {
         Ok(r) => r,
         Err(answer) => return *answer,

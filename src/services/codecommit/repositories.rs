@@ -27,7 +27,8 @@ pub fn arn(ctx: &Context, name: &str) -> String {
 /// The git remote's address as the caller reached this server.
 pub fn clone_url(ctx: &Context, name: &str) -> String {
     let host = ctx.host.as_deref().unwrap_or("localhost:4566");
-    format!("http://{host}/v1/repos/{name}")
+    let path = super::remote::remote_path(&ctx.account, &ctx.region, name);
+    format!("http://{host}{path}")
 }
 
 /// `RepositoryMetadata` as the API shows it.
