@@ -396,6 +396,28 @@ fn a_push_starts_the_pipeline_with_the_pushed_commit_and_its_files() {
         4,
         "the feature push started nothing"
     );
+
+    // A source that polls (the setting's default) is started too, and says so.
+    let mut polling = codecommit_pipeline();
+    polling["name"] = serde_json::json!("polling");
+    polling["stages"][0]["actions"][0]["configuration"]
+        .as_object_mut()
+        .expect("configuration")
+        .remove("PollForSourceChanges");
+    server.create_pipeline(&polling);
+    poll("the polling pipeline's first run", || {
+        (server.execution_summaries("polling").len() == 1).then_some(())
+    });
+    let fifth = commit_and_push(&work, &[("a.txt", "5")], "Fifth", "main");
+    let started = poll("a polled run", || {
+        let list = server.execution_summaries("polling");
+        (list.len() == 2).then(|| list[0].clone())
+    });
+    assert_eq!(
+        started["trigger"]["triggerType"], "PollForSourceChanges",
+        "{started}"
+    );
+    assert_eq!(started["sourceRevisions"][0]["revisionId"], fifth.as_str());
 }
 
 #[test]
