@@ -162,6 +162,7 @@ impl AppState {
         self.engine.spawn()?;
         crate::services::codepipeline::source_changes::spawn(self.clone());
         crate::services::codebuild::listener::spawn(self.clone());
+        crate::services::events::delivery::spawn(self.clone());
         Ok(())
     }
 

@@ -41,9 +41,3 @@ pub fn implemented(service: &str) -> Vec<&'static str> {
     names.sort_unstable();
     names
 }
-
-/// An empty table, for a service whose operations all answer `NotImplementedException` still.
-fn none() -> &'static HashMap<&'static str, Handler> {
-    static EMPTY: std::sync::OnceLock<HashMap<&'static str, Handler>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(HashMap::new)
-}

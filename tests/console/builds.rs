@@ -61,17 +61,16 @@ fn the_execution_page_shows_a_build_log_while_it_grows() {
     let browser = Browser::start(1400, 1000);
     browser.goto(&console(&s, &format!("#/pipelines/lab/executions/{id}")));
     let running = r#"article[data-action="Build"][data-status="InProgress"] pre.log"#;
-    browser.wait_for_text(running, "Running command npm test");
+    // Read in one go: the page redraws while the build runs.
+    let seen = browser.text_with(running, &["Running command npm test"]);
     assert!(
-        !browser
-            .text(&browser.wait_for(running))
-            .contains("2 passing"),
+        !seen.contains("2 passing"),
         "the tests are held at the gate"
     );
 
     std::fs::write(&gate, "go").expect("open the gate");
     let done = r#"article[data-action="Build"][data-status="Succeeded"] pre.log"#;
-    let shown = browser.wait_for_text(done, "2 passing");
+    let shown = browser.text_with(done, &["2 passing"]);
     s.wait_for_execution("lab", &id, "Succeeded");
 
     // The page's log is CloudWatch Logs' stream of the build the action names.
@@ -94,7 +93,7 @@ fn the_execution_page_shows_a_build_log_while_it_grows() {
             "--start-from-head",
         ],
     );
-    let text = browser.text(&browser.wait_for(done));
+    let text = browser.text_with(done, &["2 passing"]);
     for event in log["events"].as_array().expect("events") {
         let line = event["message"].as_str().expect("message");
         assert!(

@@ -61,8 +61,8 @@ fn a_codecommit_sources_commit_links_to_its_files() {
     let browser = Browser::start(1300, 900);
     browser.goto(&console(&s, &format!("#/pipelines/site/executions/{id}")));
     let link = r#"article[data-action="Source"] a.commit"#;
-    let shown = browser.wait_for_text(link, &commit[..8]);
-    assert!(browser.text(&shown).contains("Add the site's pages"));
+    // Read in one go: the page redraws live, which would leave an element found earlier stale.
+    browser.text_with(link, &[&commit[..8], "Add the site's pages"]);
     browser.click_on(link);
     browser.wait_for_text("#commit-message", "Add the site's pages");
     browser.wait_for(r#"tr[data-path="index.html"]"#);

@@ -1,6 +1,7 @@
 //! The companion services pipelines use, driven by the aws CLI: CodeBuild's projects and builds
 //! (`codebuild.rs`), real builds with `--run-builds` (`builds.rs`), the Node.js lab (`lab.rs`), CloudWatch
-//! Logs (`logs.rs`) and CodeCommit with the real git client (`codecommit.rs`).
+//! Logs (`logs.rs`), CodeCommit with the real git client (`codecommit.rs`) and EventBridge rules
+//! (`events.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -8,5 +9,6 @@ mod common;
 mod builds;
 mod codebuild;
 mod codecommit;
+mod events;
 mod lab;
 mod logs;

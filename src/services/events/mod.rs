@@ -1,11 +1,37 @@
-//! Amazon EventBridge: rules, patterns, targets and schedules, delivering the event bus.
-//! Reachable on the endpoint through its vendored model; the operations it implements are
-//! registered in `handlers`, and every other one answers `NotImplementedException`.
+//! Amazon EventBridge: rules with event patterns (`pattern`) or schedules (`schedule`) and
+//! their targets (`rules`, kept in `records`), and `PutEvents` onto the event bus (`put_events`).
+//! `delivery` listens on the bus and hands each event to the targets of the rules it matches.
+//! Every other operation of the model answers `NotImplementedException`.
+
+pub mod delivery;
+pub mod pattern;
+mod put_events;
+pub mod records;
+pub mod rules;
+pub mod schedule;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::call::Handler;
+use crate::json_op;
 
 pub fn handlers() -> &'static HashMap<&'static str, Handler> {
-    super::none()
+    static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        HashMap::from([
+            ("PutRule", json_op!(rules::put_rule)),
+            ("DescribeRule", json_op!(rules::describe_rule)),
+            ("ListRules", json_op!(rules::list_rules)),
+            ("DeleteRule", json_op!(rules::delete_rule)),
+            ("EnableRule", json_op!(rules::enable_rule)),
+            ("DisableRule", json_op!(rules::disable_rule)),
+            ("PutTargets", json_op!(rules::put_targets)),
+            ("RemoveTargets", json_op!(rules::remove_targets)),
+            ("ListTargetsByRule", json_op!(rules::list_targets)),
+            ("ListRuleNamesByTarget", json_op!(rules::rules_by_target)),
+            ("TestEventPattern", json_op!(rules::test_pattern)),
+            ("PutEvents", json_op!(put_events::put_events)),
+        ])
+    })
 }
