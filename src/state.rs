@@ -163,6 +163,7 @@ impl AppState {
         crate::services::codepipeline::source_changes::spawn(self.clone());
         crate::services::codebuild::listener::spawn(self.clone());
         crate::services::events::delivery::spawn(self.clone());
+        crate::services::events::scheduler::start(self);
         Ok(())
     }
 

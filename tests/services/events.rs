@@ -277,3 +277,60 @@ fn test_event_pattern_and_what_patterns_refuse() {
     );
     assert!(ok["RuleArn"].is_string());
 }
+
+#[test]
+fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    server.create_pipeline(&two_stage("nightly"));
+    wait_runs(&server, "nightly", 1);
+    events(
+        &server,
+        &[
+            "put-rule",
+            "--name",
+            "every-hour",
+            "--schedule-expression",
+            "rate(1 hour)",
+        ],
+    );
+    target(&server, "every-hour", "nightly");
+    server.control("/_local/clock", json!({"advanceSeconds": 600}));
+    assert_eq!(runs(&server, "nightly").len(), 1, "not due yet");
+    server.control("/_local/clock", json!({"advanceSeconds": 3600}));
+    let list = wait_runs(&server, "nightly", 2);
+    assert_eq!(
+        list[0]["trigger"]["triggerType"], "CloudWatchEvent",
+        "{}",
+        list[0]
+    );
+    assert_eq!(
+        list[0]["trigger"]["triggerDetail"],
+        "arn:aws:events:us-east-1:000000000000:rule/every-hour"
+    );
+    // A day later it has fired once more, not once per missed hour.
+    server.control("/_local/clock", json!({"advanceSeconds": 86_400}));
+    wait_runs(&server, "nightly", 3);
+    events(&server, &["disable-rule", "--name", "every-hour"]);
+    server.control("/_local/clock", json!({"advanceSeconds": 86_400}));
+    // Fired schedules go out before the next rule write is seen; an enabled one proves the turn.
+    server.create_pipeline(&two_stage("witness"));
+    wait_runs(&server, "witness", 1);
+    events(
+        &server,
+        &[
+            "put-rule",
+            "--name",
+            "witness",
+            "--schedule-expression",
+            "rate(1 minute)",
+        ],
+    );
+    target(&server, "witness", "witness");
+    server.control("/_local/clock", json!({"advanceSeconds": 120}));
+    wait_runs(&server, "witness", 2);
+    assert_eq!(
+        runs(&server, "nightly").len(),
+        3,
+        "the disabled schedule fired"
+    );
+}

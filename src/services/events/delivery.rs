@@ -83,7 +83,8 @@ pub fn spawn(state: Arc<AppState>) {
     });
 }
 
-async fn deliver(state: &AppState, event: &Event, rule: &RuleRecord, target: &Value) {
+/// Hands `event` to one target of `rule`.
+pub async fn deliver(state: &AppState, event: &Event, rule: &RuleRecord, target: &Value) {
     let arn = target["Arn"].as_str().unwrap_or_default();
     let ctx = Context::new(&event.account, &event.region);
     let rule_arn = rule_arn(&ctx, &rule.bus, &rule.name);

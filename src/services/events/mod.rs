@@ -1,6 +1,7 @@
 //! Amazon EventBridge: rules with event patterns (`pattern`) or schedules (`schedule`) and
 //! their targets (`rules`, kept in `records`), and `PutEvents` onto the event bus (`put_events`).
-//! `delivery` listens on the bus and hands each event to the targets of the rules it matches.
+//! `delivery` listens on the bus and hands each event to the targets of the rules it matches;
+//! `scheduler` fires rate rules from the engine's clock.
 //! Every other operation of the model answers `NotImplementedException`.
 
 pub mod delivery;
@@ -9,6 +10,7 @@ mod put_events;
 pub mod records;
 pub mod rules;
 pub mod schedule;
+pub mod scheduler;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -78,6 +78,7 @@ async fn change(
         })
         .await?;
     records::touched();
+    state.engine.poke();
     Ok(rule)
 }
 
@@ -131,6 +132,8 @@ pub async fn put_rule(
         })
         .await?;
     records::touched();
+    // Schedules are the engine's timers: it looks again for the next one due.
+    state.engine.poke();
     Ok(json!({ "RuleArn": rule_arn(ctx, &bus, &name) }))
 }
 

@@ -121,6 +121,17 @@ pub struct Engine {
     booted: f64,
     /// Itself, for the tasks it spawns to report back.
     me: Weak<Engine>,
+    /// Other services' timers (EventBridge schedules), driven by this loop and its clock.
+    timers: SyncMutex<Vec<Arc<dyn Timer>>>,
+}
+
+/// Something due at times of the engine clock, so `/_local/clock` moves it as it moves
+/// executions, and this loop stays the only place that waits for time.
+pub trait Timer: Send + Sync {
+    /// When it is next due, at engine time `now`.
+    fn next_due(&self, now: f64) -> Option<f64>;
+    /// It is due: do what is due by `now` (quickly; long work goes to a task).
+    fn fire(&self, now: f64);
 }
 
 impl Engine {
@@ -146,7 +157,16 @@ impl Engine {
             running_tasks: SyncMutex::new(HashMap::new()),
             allowed,
             me: me.clone(),
+            timers: SyncMutex::new(Vec::new()),
         })
+    }
+
+    /// Drives `timer` from the engine's clock from now on.
+    pub fn add_timer(&self, timer: Arc<dyn Timer>) {
+        if let Ok(mut timers) = self.timers.lock() {
+            timers.push(timer);
+        }
+        self.poke();
     }
 
     /// Loads every pipeline with unfinished executions, then drives timers until the process ends.
@@ -199,6 +219,18 @@ impl Engine {
                     .collect()
             };
             let now = self.clock.now();
+            let timers: Vec<Arc<dyn Timer>> =
+                self.timers.lock().map(|t| t.clone()).unwrap_or_default();
+            let mut others_due = None::<f64>;
+            for timer in &timers {
+                if timer.next_due(now).is_some_and(|d| d <= now) {
+                    timer.fire(now);
+                }
+                // Asked again after firing: its next time counts for how long to sleep.
+                if let Some(d) = timer.next_due(now).filter(|d| *d > now) {
+                    others_due = Some(others_due.map_or(d, |o: f64| o.min(d)));
+                }
+            }
             let ready: Vec<&PipelineKey> = due
                 .iter()
                 .filter(|(_, d)| *d <= now)
@@ -220,7 +252,11 @@ impl Engine {
                 }
                 continue;
             }
-            let earliest = due.iter().map(|(_, d)| *d).min_by(f64::total_cmp);
+            let earliest = due
+                .iter()
+                .map(|(_, d)| *d)
+                .chain(others_due)
+                .min_by(f64::total_cmp);
             let wait =
                 earliest.map(|d| std::time::Duration::from_secs_f64((d - now).clamp(0.0, 3600.0)));
             match wait {
