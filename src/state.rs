@@ -42,6 +42,8 @@ pub struct AppState {
     pub objects: Arc<Objects>,
     /// S3 on the same endpoint (the `s3s` protocol layer over `services::s3`).
     pub s3: s3s::service::S3Service,
+    /// The bus's recent events and EventBridge's recent deliveries (`GET /_local/events`).
+    pub activity: crate::services::events::activity::Activity,
     /// CodeCommit's git repositories (`<data-dir>/git`, a temporary folder in memory).
     pub repositories: crate::services::codecommit::git::Repositories,
 }
@@ -128,6 +130,7 @@ impl AppState {
             objects,
             s3,
             repositories,
+            activity: Default::default(),
         }))
     }
 

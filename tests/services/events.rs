@@ -334,3 +334,216 @@ fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
         "the disabled schedule fired"
     );
 }
+
+/// A tiny HTTP endpoint that keeps every request it gets and answers `status`.
+struct Receiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl Receiver {
+    fn start(status: u16) -> Receiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = got.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let kept = kept.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                    let mut stream = stream;
+                    loop {
+                        let mut head = String::new();
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            head.push_str(&line);
+                        }
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        let mut body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        kept.lock()
+                            .expect("lock")
+                            .push((head, String::from_utf8_lossy(&body).into_owned()));
+                        let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+                        if stream.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Receiver { url, got }
+    }
+
+    fn requests(&self) -> Vec<(String, String)> {
+        self.got.lock().expect("lock").clone()
+    }
+}
+
+fn destination(server: &Server, name: &str, url: &str) -> String {
+    let auth =
+        json!({"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cret"}})
+            .to_string();
+    let connection = events(
+        server,
+        &[
+            "create-connection",
+            "--name",
+            name,
+            "--authorization-type",
+            "API_KEY",
+            "--auth-parameters",
+            &auth,
+        ],
+    );
+    let shown = events(server, &["describe-connection", "--name", name]);
+    assert!(
+        !shown.to_string().contains("s3cret"),
+        "secrets are not shown: {shown}"
+    );
+    // As JSON: the CLI fetches an http:// parameter value (its paramfile feature) instead.
+    let input = json!({"Name": name, "ConnectionArn": connection["ConnectionArn"],
+                       "InvocationEndpoint": url, "HttpMethod": "POST"})
+    .to_string();
+    let created = events(
+        server,
+        &["create-api-destination", "--cli-input-json", &input],
+    );
+    created["ApiDestinationArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned()
+}
+
+#[test]
+fn a_failure_rule_posts_to_an_api_destination_once() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    let receiver = Receiver::start(200);
+    let arn = destination(&server, "chat", &receiver.url);
+    let mut watched = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
+    watched["name"] = json!("watched");
+    server.create_pipeline(&watched);
+    let first = wait_runs(&server, "watched", 1)[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("watched", &first, "Succeeded");
+    let pattern = json!({"source": ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Pipeline Execution State Change"],
+        "detail": {"state": ["FAILED"]}})
+    .to_string();
+    events(
+        &server,
+        &["put-rule", "--name", "notify", "--event-pattern", &pattern],
+    );
+    let targets = json!([{"Id": "chat", "Arn": arn, "RoleArn": "arn:aws:iam::000000000000:role/events",
+        "InputTransformer": {"InputPathsMap": {"pipeline": "$.detail.pipeline", "state": "$.detail.state"},
+                             "InputTemplate": "{\"text\": \"<pipeline> is <state>\"}"}}])
+    .to_string();
+    let put = events(
+        &server,
+        &["put-targets", "--rule", "notify", "--targets", &targets],
+    );
+    assert_eq!(put["FailedEntryCount"], 0, "{put}");
+    assert!(receiver.requests().is_empty(), "a success posts nothing");
+
+    server.control(
+        "/_local/faults",
+        json!({"pipeline": "watched", "action": "Build", "count": 1, "type": "fail", "message": "red"}),
+    );
+    let id = server.aws_ok(&["start-pipeline-execution", "--name", "watched"])
+        ["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("watched", &id, "Failed");
+    let requests = poll("the POST", || {
+        let r = receiver.requests();
+        (!r.is_empty()).then_some(r)
+    });
+    let deliveries = poll("the delivery record", || {
+        let got = server.get_json("/_local/events");
+        let list = got["deliveries"].as_array().cloned().unwrap_or_default();
+        (!list.is_empty()).then_some(list)
+    });
+    assert_eq!(requests.len(), 1, "exactly one POST: {requests:?}");
+    let (head, body) = &requests[0];
+    assert!(head.starts_with("POST /hook"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("x-api-key: s3cret"),
+        "{head}"
+    );
+    assert_eq!(body, "{\"text\": \"watched is FAILED\"}");
+    assert_eq!(deliveries[0]["status"], "DELIVERED", "{deliveries:?}");
+    let seen = server.get_json("/_local/events?source=aws.codepipeline&detail-type=CodePipeline%20Pipeline%20Execution%20State%20Change");
+    assert!(
+        seen["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["detail"]["state"] == "FAILED"),
+        "{seen}"
+    );
+}
+
+#[test]
+fn an_endpoint_that_keeps_failing_is_retried_then_counted() {
+    let server = Server::in_process(&[]);
+    let receiver = Receiver::start(503);
+    let arn = destination(&server, "flaky", &receiver.url);
+    let pattern = json!({"source": ["com.example"]}).to_string();
+    events(
+        &server,
+        &[
+            "put-rule",
+            "--name",
+            "to-flaky",
+            "--event-pattern",
+            &pattern,
+        ],
+    );
+    let targets =
+        json!([{"Id": "flaky", "Arn": arn, "RoleArn": "arn:aws:iam::000000000000:role/events"}])
+            .to_string();
+    events(
+        &server,
+        &["put-targets", "--rule", "to-flaky", "--targets", &targets],
+    );
+    let entries = json!([{"Source": "com.example", "DetailType": "Ping", "Detail": "{\"n\": 1}"}])
+        .to_string();
+    events(&server, &["put-events", "--entries", &entries]);
+    let failed = poll("the failed delivery", || {
+        let got = server.get_json("/_local/events");
+        got["deliveries"]
+            .as_array()
+            .and_then(|l| l.iter().find(|d| d["status"] == "FAILED").cloned())
+    });
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("503") && e.contains("3 attempts")),
+        "{failed}"
+    );
+    assert_eq!(receiver.requests().len(), 3);
+    let (_, body) = &receiver.requests()[0];
+    let sent: Value = serde_json::from_str(body).expect("the whole event");
+    assert_eq!(sent["detail-type"], "Ping");
+    assert_eq!(sent["detail"]["n"], 1);
+}

@@ -1,8 +1,9 @@
 //! Delivery: every event on the bus (CodePipeline's state changes, S3's and CodeCommit's, and
 //! what PutEvents sends) is matched against the enabled pattern rules of its account and
 //! region, and handed to each matching rule's targets. A pipeline target starts that pipeline
-//! with trigger `CloudWatchEvent` and the rule's ARN, as in AWS; other kinds of target are
-//! kept but nothing delivers to them yet, which the log says. Rules are read again only when
+//! with trigger `CloudWatchEvent` and the rule's ARN, as in AWS; an API destination gets an
+//! HTTP request (`invoke`); other kinds of target are kept but nothing delivers to them yet.
+//! Every event and every delivery goes to the activity list (`GET /_local/events`). Rules are read again only when
 //! one was written (`records::generation`), and their patterns parsed once then.
 
 use std::collections::HashMap;
@@ -68,12 +69,13 @@ pub fn spawn(state: Arc<AppState>) {
                     rules
                 }
             };
-            if rules.is_empty() {
-                continue;
-            }
             let Ok(envelope) = serde_json::to_value(&*event) else {
                 continue;
             };
+            state.activity.event(envelope.clone());
+            if rules.is_empty() {
+                continue;
+            }
             for rule in matching(&rules, &envelope) {
                 for target in &rule.targets {
                     deliver(&state, &event, rule, target).await;
@@ -83,41 +85,58 @@ pub fn spawn(state: Arc<AppState>) {
     });
 }
 
-/// Hands `event` to one target of `rule`.
-pub async fn deliver(state: &AppState, event: &Event, rule: &RuleRecord, target: &Value) {
+/// Hands `event` to one target of `rule`: a pipeline starts; an API destination gets the event
+/// in a task of its own (it may be retried); other kinds get nothing yet.
+pub async fn deliver(state: &Arc<AppState>, event: &Event, rule: &RuleRecord, target: &Value) {
     let arn = target["Arn"].as_str().unwrap_or_default();
     let ctx = Context::new(&event.account, &event.region);
     let rule_arn = rule_arn(&ctx, &rule.bus, &rule.name);
+    if arn.contains(":api-destination/") {
+        let (state, rule, target) = (state.clone(), rule.name.clone(), target.clone());
+        let envelope = serde_json::to_value(event).unwrap_or_default();
+        tokio::spawn(async move {
+            super::invoke::to_destination(&state, &ctx, &rule, &target, &envelope).await;
+        });
+        return;
+    }
     // arn:aws:codepipeline:REGION:ACCOUNT:NAME
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let is_pipeline = parts.len() == 6 && parts[2] == "codepipeline";
+    let record = |status: &str, detail: String| {
+        state.activity.delivery(serde_json::json!({
+            "rule": rule.name, "target": arn, "eventId": event.id,
+            "at": chrono::Utc::now().to_rfc3339(), "status": status, "detail": detail,
+        }));
+    };
     if is_pipeline && parts[4] != event.account {
-        tracing::warn!(rule = %rule.name, target = arn, "a rule's target pipeline is in another account: EventBridge delivers there only through that account's bus");
+        record("FAILED", "the pipeline is in another account: EventBridge delivers there only through that account's bus".to_owned());
         return;
     }
     if !is_pipeline {
-        tracing::info!(rule = %rule.name, target = arn, "a rule matched; codepipeline-local delivers to pipeline targets only, so this target got nothing");
+        tracing::info!(rule = %rule.name, target = arn, "a rule matched; codepipeline-local delivers to pipelines and API destinations only, so this target got nothing");
+        record(
+            "NOT_DELIVERED",
+            "codepipeline-local delivers to pipelines and API destinations only".to_owned(),
+        );
         return;
     }
     let target_ctx = Context::new(parts[4], parts[3]);
-    let record = match pipeline(state, &target_ctx, parts[5]) {
-        Ok(r) => r,
+    let started = match pipeline(state, &target_ctx, parts[5]) {
+        Ok(p) => {
+            let request = StartRequest {
+                trigger_type: "CloudWatchEvent",
+                trigger_detail: Some(rule_arn),
+                ..StartRequest::default()
+            };
+            start_execution(state, &target_ctx, &p, request).await
+        }
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(id) => record("DELIVERED", format!("started execution {id}")),
         Err(e) => {
             tracing::warn!(rule = %rule.name, target = arn, error = %e, "a rule's target pipeline cannot be started");
-            return;
-        }
-    };
-    let request = StartRequest {
-        trigger_type: "CloudWatchEvent",
-        trigger_detail: Some(rule_arn),
-        ..StartRequest::default()
-    };
-    match start_execution(state, &target_ctx, &record, request).await {
-        Ok(id) => {
-            tracing::info!(rule = %rule.name, pipeline = parts[5], execution = %id, "a rule started a pipeline")
-        }
-        Err(e) => {
-            tracing::warn!(rule = %rule.name, target = arn, error = %e, "a rule's target pipeline cannot be started")
+            record("FAILED", e.message);
         }
     }
 }

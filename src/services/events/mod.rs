@@ -1,10 +1,15 @@
 //! Amazon EventBridge: rules with event patterns (`pattern`) or schedules (`schedule`) and
-//! their targets (`rules`, kept in `records`), and `PutEvents` onto the event bus (`put_events`).
+//! their targets (`rules`, kept in `records`), `PutEvents` onto the event bus (`put_events`),
+//! connections and API destinations (`destinations`, delivered by `invoke`), and what happened
+//! lately (`activity`).
 //! `delivery` listens on the bus and hands each event to the targets of the rules it matches;
 //! `scheduler` fires rate rules from the engine's clock.
 //! Every other operation of the model answers `NotImplementedException`.
 
+pub mod activity;
 pub mod delivery;
+mod destinations;
+mod invoke;
 pub mod pattern;
 mod put_events;
 pub mod records;
@@ -34,6 +39,34 @@ pub fn handlers() -> &'static HashMap<&'static str, Handler> {
             ("ListRuleNamesByTarget", json_op!(rules::rules_by_target)),
             ("TestEventPattern", json_op!(rules::test_pattern)),
             ("PutEvents", json_op!(put_events::put_events)),
+            (
+                "CreateConnection",
+                json_op!(destinations::create_connection),
+            ),
+            (
+                "DescribeConnection",
+                json_op!(destinations::describe_connection),
+            ),
+            (
+                "DeleteConnection",
+                json_op!(destinations::delete_connection),
+            ),
+            (
+                "CreateApiDestination",
+                json_op!(destinations::create_destination),
+            ),
+            (
+                "DescribeApiDestination",
+                json_op!(destinations::describe_destination),
+            ),
+            (
+                "ListApiDestinations",
+                json_op!(destinations::list_destinations),
+            ),
+            (
+                "DeleteApiDestination",
+                json_op!(destinations::delete_destination),
+            ),
         ])
     })
 }
