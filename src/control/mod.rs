@@ -96,6 +96,23 @@ async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     }
 }
 
+/// `GET /_local/events[?source=...&detail-type=...]`: the bus's recent events, newest first,
+/// and EventBridge's recent deliveries with how each went.
+async fn recent_events(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Query(filter): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> impl IntoResponse {
+    let wanted = |e: &serde_json::Value| {
+        ["source", "detail-type"].iter().all(|k| {
+            filter
+                .get(*k)
+                .is_none_or(|want| e[*k].as_str() == Some(want.as_str()))
+        })
+    };
+    let (events, deliveries) = state.activity.snapshot(wanted);
+    Json(json!({ "events": events, "deliveries": deliveries }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,21 +141,4 @@ mod tests {
             }
         }
     }
-}
-
-/// `GET /_local/events[?source=...&detail-type=...]`: the bus's recent events, newest first,
-/// and EventBridge's recent deliveries with how each went.
-async fn recent_events(
-    State(state): State<Arc<AppState>>,
-    axum::extract::Query(filter): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> impl IntoResponse {
-    let wanted = |e: &serde_json::Value| {
-        ["source", "detail-type"].iter().all(|k| {
-            filter
-                .get(*k)
-                .is_none_or(|want| e[*k].as_str() == Some(want.as_str()))
-        })
-    };
-    let (events, deliveries) = state.activity.snapshot(wanted);
-    Json(json!({ "events": events, "deliveries": deliveries }))
 }
