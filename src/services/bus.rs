@@ -24,6 +24,10 @@ pub struct Event {
     pub region: String,
     pub resources: Vec<String>,
     pub detail: Value,
+    /// The EventBridge bus a `PutEvents` entry named, when not the default one (not part of
+    /// the envelope, as in AWS).
+    #[serde(skip)]
+    pub bus: Option<String>,
 }
 
 impl Event {
@@ -51,6 +55,7 @@ impl Event {
             region: region.to_owned(),
             resources,
             detail,
+            bus: None,
         }
     }
 }

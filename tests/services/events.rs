@@ -547,3 +547,96 @@ fn an_endpoint_that_keeps_failing_is_retried_then_counted() {
     assert_eq!(sent["detail-type"], "Ping");
     assert_eq!(sent["detail"]["n"], 1);
 }
+
+#[test]
+fn custom_buses_keep_their_own_rules_and_resources_take_tags() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    server.create_pipeline(&two_stage("from-bus"));
+    wait_runs(&server, "from-bus", 1);
+    let bus = events(&server, &["create-event-bus", "--name", "apps"]);
+    assert_eq!(
+        bus["EventBusArn"],
+        "arn:aws:events:us-east-1:000000000000:event-bus/apps"
+    );
+    let listed = events(&server, &["list-event-buses"]);
+    let names: Vec<&str> = listed["EventBuses"]
+        .as_array()
+        .expect("buses")
+        .iter()
+        .filter_map(|b| b["Name"].as_str())
+        .collect();
+    assert_eq!(names, ["default", "apps"]);
+    let pattern = json!({"source": ["com.example.apps"]}).to_string();
+    let rule = events(
+        &server,
+        &[
+            "put-rule",
+            "--name",
+            "on-apps",
+            "--event-bus-name",
+            "apps",
+            "--event-pattern",
+            &pattern,
+        ],
+    );
+    assert_eq!(
+        rule["RuleArn"],
+        "arn:aws:events:us-east-1:000000000000:rule/apps/on-apps"
+    );
+    let targets = json!([{"Id": "p", "Arn": pipeline_arn("from-bus")}]).to_string();
+    events(
+        &server,
+        &[
+            "put-targets",
+            "--rule",
+            "on-apps",
+            "--event-bus-name",
+            "apps",
+            "--targets",
+            &targets,
+        ],
+    );
+    // The same event on the default bus reaches no rule of `apps`; on `apps` it does.
+    let on = |bus: &str| {
+        json!([{"Source": "com.example.apps", "DetailType": "Ping", "Detail": "{}", "EventBusName": bus}]).to_string()
+    };
+    events(&server, &["put-events", "--entries", &on("default")]);
+    events(&server, &["put-events", "--entries", &on("apps")]);
+    let list = wait_runs(&server, "from-bus", 2);
+    assert_eq!(
+        list[0]["trigger"]["triggerDetail"],
+        "arn:aws:events:us-east-1:000000000000:rule/apps/on-apps"
+    );
+    let missing = events(&server, &["put-events", "--entries", &on("nowhere")]);
+    assert_eq!(missing["FailedEntryCount"], 1, "{missing}");
+    // Tags on rules and buses; the default bus stays.
+    let arn = "arn:aws:events:us-east-1:000000000000:rule/apps/on-apps";
+    events(
+        &server,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            arn,
+            "--tags",
+            "Key=team,Value=web",
+            "Key=env,Value=dev",
+        ],
+    );
+    events(
+        &server,
+        &["untag-resource", "--resource-arn", arn, "--tag-keys", "env"],
+    );
+    let tags = events(&server, &["list-tags-for-resource", "--resource-arn", arn]);
+    assert_eq!(tags["Tags"], json!([{"Key": "team", "Value": "web"}]));
+    let refused = server.aws_of("events", &["delete-event-bus", "--name", "default"]);
+    assert!(
+        refused.stderr.contains("Cannot delete event bus default."),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        runs(&server, "from-bus").len(),
+        2,
+        "the default-bus event started nothing"
+    );
+}

@@ -22,8 +22,8 @@ use crate::state::AppState;
 
 type Rules = Arc<Vec<(RuleRecord, Pattern)>>;
 
-fn load(state: &AppState, account: &str, region: &str) -> Rules {
-    let all = records::all(state.store.as_ref(), account, region, DEFAULT_BUS).unwrap_or_default();
+fn load(state: &AppState, account: &str, region: &str, bus: &str) -> Rules {
+    let all = records::all(state.store.as_ref(), account, region, bus).unwrap_or_default();
     Arc::new(
         all.into_iter()
             .filter_map(|r| {
@@ -46,7 +46,7 @@ pub fn matching<'a>(rules: &'a [(RuleRecord, Pattern)], envelope: &Value) -> Vec
 pub fn spawn(state: Arc<AppState>) {
     let mut events = state.bus.subscribe();
     tokio::spawn(async move {
-        let mut cache: HashMap<(String, String), (u64, Rules)> = HashMap::new();
+        let mut cache: HashMap<(String, String, String), (u64, Rules)> = HashMap::new();
         loop {
             let event = match events.recv().await {
                 Ok(e) => e,
@@ -59,12 +59,13 @@ pub fn spawn(state: Arc<AppState>) {
                 }
                 Err(RecvError::Closed) => return,
             };
-            let scope = (event.account.clone(), event.region.clone());
+            let bus = event.bus.clone().unwrap_or_else(|| DEFAULT_BUS.to_owned());
+            let scope = (event.account.clone(), event.region.clone(), bus);
             let generation = records::generation();
             let rules = match cache.get(&scope) {
                 Some((g, rules)) if *g == generation => rules.clone(),
                 _ => {
-                    let rules = load(&state, &scope.0, &scope.1);
+                    let rules = load(&state, &scope.0, &scope.1, &scope.2);
                     cache.insert(scope.clone(), (generation, rules.clone()));
                     rules
                 }

@@ -1,12 +1,13 @@
 //! Amazon EventBridge: rules with event patterns (`pattern`) or schedules (`schedule`) and
 //! their targets (`rules`, kept in `records`), `PutEvents` onto the event bus (`put_events`),
-//! connections and API destinations (`destinations`, delivered by `invoke`), and what happened
-//! lately (`activity`).
+//! connections and API destinations (`destinations`, delivered by `invoke`), event buses and
+//! tags (`buses`), and what happened lately (`activity`).
 //! `delivery` listens on the bus and hands each event to the targets of the rules it matches;
 //! `scheduler` fires rate rules from the engine's clock.
 //! Every other operation of the model answers `NotImplementedException`.
 
 pub mod activity;
+mod buses;
 pub mod delivery;
 mod destinations;
 mod invoke;
@@ -67,6 +68,13 @@ pub fn handlers() -> &'static HashMap<&'static str, Handler> {
                 "DeleteApiDestination",
                 json_op!(destinations::delete_destination),
             ),
+            ("CreateEventBus", json_op!(buses::create)),
+            ("DescribeEventBus", json_op!(buses::describe)),
+            ("DeleteEventBus", json_op!(buses::delete)),
+            ("ListEventBuses", json_op!(buses::list)),
+            ("TagResource", json_op!(buses::tag)),
+            ("UntagResource", json_op!(buses::untag)),
+            ("ListTagsForResource", json_op!(buses::list_tags)),
         ])
     })
 }

@@ -66,12 +66,13 @@ pub async fn put_events(
             answers.push(refused("MalformedDetail", "Detail is malformed."));
             continue;
         };
-        let bus = entry.event_bus_name.as_deref().unwrap_or("default");
-        if bus.rsplit('/').next() != Some("default") {
+        let named = entry.event_bus_name.as_deref().unwrap_or("default");
+        let bus = named.rsplit('/').next().unwrap_or(named).to_owned();
+        if !super::buses::exists(state, ctx, &bus)? {
             failed += 1;
             answers.push(refused(
                 "InvalidArgument",
-                &format!("Event bus {bus} does not exist."),
+                &format!("Event bus {named} does not exist."),
             ));
             continue;
         }
@@ -91,6 +92,10 @@ pub async fn put_events(
             detail,
             at,
         );
+        let mut event = event;
+        if bus != "default" {
+            event.bus = Some(bus);
+        }
         answers.push(json!({ "EventId": event.id }));
         state.bus.publish(event);
     }

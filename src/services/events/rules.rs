@@ -27,12 +27,12 @@ pub fn rule_arn(ctx: &Context, bus: &str, name: &str) -> String {
     }
 }
 
-/// The bus a request names (by name or ARN); only the default bus exists so far.
-fn bus_of(name: Option<&str>) -> Result<String, AwsError> {
+/// The bus a request names (by name or ARN), which must exist.
+fn bus_of(state: &AppState, ctx: &Context, name: Option<&str>) -> Result<String, AwsError> {
     let bus = name
         .map(|n| n.rsplit('/').next().unwrap_or(n).to_owned())
         .unwrap_or_else(|| DEFAULT_BUS.to_owned());
-    if bus != DEFAULT_BUS {
+    if !super::buses::exists(state, ctx, &bus)? {
         return Err(AwsError::new(
             codes::RESOURCE_NOT_FOUND,
             format!("Event bus {bus} does not exist."),
@@ -101,7 +101,7 @@ pub async fn put_rule(
     ctx: &Context,
     input: PutRuleInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     if input.event_pattern.is_none() && input.schedule_expression.is_none() {
         return Err(AwsError::validation(
             "Parameter(s) EventPattern or ScheduleExpression must be specified.",
@@ -170,7 +170,7 @@ pub async fn describe_rule(
     ctx: &Context,
     input: NameInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let rule = require(state, ctx, &bus, &input.name)?;
     Ok(describe(ctx, &rule))
 }
@@ -189,7 +189,7 @@ pub async fn list_rules(
     ctx: &Context,
     input: ListInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let rules: Vec<Value> = records::all(state.store.as_ref(), &ctx.account, &ctx.region, &bus)?
         .iter()
         .filter(|r| {
@@ -237,7 +237,7 @@ pub async fn delete_rule(
     ctx: &Context,
     input: DeleteInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let _ = input.force;
     state
         .mutate(|store| {
@@ -285,7 +285,7 @@ async fn set_state(
     input: NameInput,
     to: &str,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     change(state, ctx, &bus, &input.name, |r| {
         r.state = to.to_owned();
         Ok(())
@@ -310,7 +310,7 @@ pub async fn put_targets(
     ctx: &Context,
     input: PutTargetsInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let mut failed = Vec::new();
     change(state, ctx, &bus, &input.rule, |r| {
         for target in &input.targets {
@@ -349,7 +349,7 @@ pub async fn remove_targets(
     ctx: &Context,
     input: RemoveTargetsInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     change(state, ctx, &bus, &input.rule, |r| {
         r.targets
             .retain(|t| !input.ids.iter().any(|id| t["Id"] == id.as_str()));
@@ -373,7 +373,7 @@ pub async fn list_targets(
     ctx: &Context,
     input: ListTargetsInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let rule = require(state, ctx, &bus, &input.rule)?;
     page("Targets", &rule.targets, input.next_token, input.limit)
 }
@@ -392,7 +392,7 @@ pub async fn rules_by_target(
     ctx: &Context,
     input: ByTargetInput,
 ) -> Result<Value, AwsError> {
-    let bus = bus_of(input.event_bus_name.as_deref())?;
+    let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let names: Vec<Value> = records::all(state.store.as_ref(), &ctx.account, &ctx.region, &bus)?
         .into_iter()
         .filter(|r| {
