@@ -111,6 +111,7 @@ impl AppState {
                 )),
                 work_root: Self::builds_folder(config),
                 repositories: repositories.clone(),
+                bus: bus.clone(),
             },
         );
         Ok(Arc::new(AppState {

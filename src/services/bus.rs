@@ -61,7 +61,7 @@ impl Event {
 }
 
 /// A cheap-clone handle on the bus.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Bus(broadcast::Sender<Arc<Event>>);
 
 impl Default for Bus {

@@ -53,6 +53,25 @@ fn rules_start_pipelines_from_custom_s3_and_pipeline_events() {
         .expect("id")
         .to_owned();
     server.wait_for_execution("watched", &first, "Succeeded");
+    // Its CodeBuild action's build announced its end, as CodeBuild does.
+    let built = poll("the build's state change", || {
+        let got = server.get_json("/_local/events?source=aws.codebuild");
+        got["events"]
+            .as_array()?
+            .iter()
+            .find(|e| e["detail"]["build-status"] == "SUCCEEDED")
+            .cloned()
+    });
+    assert_eq!(built["detail-type"], "CodeBuild Build State Change");
+    assert_eq!(built["detail"]["project-name"], "my-build-project");
+    assert!(
+        built["detail"]["build-id"]
+            .as_str()
+            .is_some_and(|a| a
+                .starts_with("arn:aws:codebuild:us-east-1:000000000000:build/my-build-project:")),
+        "{built}"
+    );
+    assert_eq!(built["detail"]["current-phase"], "COMPLETED");
 
     // A custom event through a pattern.
     let pattern =

@@ -194,6 +194,7 @@ fn start_real(
         resolved_source_version: None,
         stop: Arc::new(AtomicBool::new(false)),
         work_root: allowed.work_root.clone(),
+        bus: Some(state.bus.clone()),
     };
     let prepared = runner::prepare(&store, request)
         .map_err(|o| AwsError::internal(o.message.unwrap_or_default()))?;
@@ -235,6 +236,7 @@ pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result
             Ok(build)
         })
         .await?;
+    super::events::publish(Some(&state.bus), &build, &ctx.account, &ctx.region);
     Ok(json!({ "build": build }))
 }
 
@@ -265,6 +267,7 @@ pub async fn retry(state: &AppState, ctx: &Context, input: IdInput) -> Result<Va
             Ok(build)
         })
         .await?;
+    super::events::publish(Some(&state.bus), &build, &ctx.account, &ctx.region);
     Ok(json!({ "build": build }))
 }
 

@@ -146,12 +146,17 @@ pub fn spawn(state: Arc<AppState>) {
             if ended.is_empty() {
                 continue;
             }
+            let mut recorded = Vec::new();
             let wrote = state
                 .mutate_unsynced(|store| {
                     let mut numbers = Numbers::default();
                     let mut writes = Vec::new();
                     for (event, at) in &ended {
-                        writes.extend(writes_for(&state, event, *at, &mut numbers));
+                        let w = writes_for(&state, event, *at, &mut numbers);
+                        if !w.is_empty() {
+                            recorded.push(event.clone());
+                        }
+                        writes.extend(w);
                     }
                     writes.extend(numbers.writes());
                     let wrote = !writes.is_empty();
@@ -168,6 +173,23 @@ pub fn spawn(state: Arc<AppState>) {
             if wrote {
                 if let Err(e) = state.flush().await {
                     tracing::warn!(error = %e, "cannot sync recorded builds");
+                }
+                // Each build recorded is a build that ended, as CodeBuild announces it.
+                for event in &recorded {
+                    let id = event.detail["execution-result"]["external-execution-id"]
+                        .as_str()
+                        .unwrap_or_default();
+                    let store = state.store.as_ref();
+                    if let Ok(Some(r)) =
+                        records::load_build(store, &event.account, &event.region, id)
+                    {
+                        super::events::publish(
+                            Some(&state.bus),
+                            &r.build,
+                            &event.account,
+                            &event.region,
+                        );
+                    }
                 }
             }
         }

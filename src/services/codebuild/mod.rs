@@ -1,10 +1,11 @@
 //! AWS CodeBuild: projects (`projects`), builds (`builds`: simulated, or run by `runner` with
 //! `--run-builds`), their records (`records`) and their BatchGetBuilds shape (`shape`), and the
 //! builds CodePipeline's simulated CodeBuild actions make, recorded from the event bus
-//! (`listener`, `pipeline_builds`). Every other operation of the
-//! model answers `NotImplementedException`.
+//! (`listener`, `pipeline_builds`). Every build's state changes go on the event bus
+//! (`events`). Every other operation of the model answers `NotImplementedException`.
 
 mod builds;
+pub mod events;
 pub mod listener;
 pub mod pipeline_builds;
 mod projects;

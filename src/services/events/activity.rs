@@ -5,20 +5,25 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
 use serde_json::Value;
+
+use crate::services::bus::Event;
 
 const KEPT: usize = 200;
 
 #[derive(Default)]
 struct Recent {
-    events: VecDeque<Value>,
+    /// Kept as published: turned into JSON only when asked for, off the bus's path.
+    events: VecDeque<Arc<Event>>,
     deliveries: VecDeque<Value>,
 }
 
 #[derive(Default)]
 pub struct Activity(Mutex<Recent>);
 
-fn keep(list: &mut VecDeque<Value>, item: Value) {
+fn keep<T>(list: &mut VecDeque<T>, item: T) {
     if list.len() == KEPT {
         list.pop_front();
     }
@@ -26,9 +31,9 @@ fn keep(list: &mut VecDeque<Value>, item: Value) {
 }
 
 impl Activity {
-    pub fn event(&self, envelope: Value) {
+    pub fn event(&self, event: Arc<Event>) {
         if let Ok(mut r) = self.0.lock() {
-            keep(&mut r.events, envelope);
+            keep(&mut r.events, event);
         }
     }
 
@@ -47,8 +52,8 @@ impl Activity {
             r.events
                 .iter()
                 .rev()
+                .filter_map(|e| serde_json::to_value(&**e).ok())
                 .filter(|e| wanted(e))
-                .cloned()
                 .collect(),
             r.deliveries.iter().rev().cloned().collect(),
         )

@@ -70,13 +70,13 @@ pub fn spawn(state: Arc<AppState>) {
                     rules
                 }
             };
-            let Ok(envelope) = serde_json::to_value(&*event) else {
-                continue;
-            };
-            state.activity.event(envelope.clone());
+            state.activity.event(event.clone());
             if rules.is_empty() {
                 continue;
             }
+            let Ok(envelope) = serde_json::to_value(&*event) else {
+                continue;
+            };
             for rule in matching(&rules, &envelope) {
                 for target in &rule.targets {
                     deliver(&state, &event, rule, target).await;

@@ -52,6 +52,8 @@ pub struct BuildRequest {
     pub stop: Arc<AtomicBool>,
     /// The folder builds get their own folder in.
     pub work_root: std::path::PathBuf,
+    /// Where the build's state changes are published.
+    pub bus: Option<crate::services::bus::Bus>,
 }
 
 /// How a build ended, for the action that ran it.
@@ -250,6 +252,7 @@ pub fn prepare(
     shape::queued(&mut build, start);
     let rec = recorder(artifacts, &req, &build);
     rec.save(&build, start, true, vec![number_write]);
+    super::events::publish(req.bus.as_ref(), &build, &req.account, &req.region);
     // Its folder names it from now on, so a restart ends it even if it never ran (`sweep`).
     let folder = req
         .work_root
@@ -357,6 +360,7 @@ pub async fn run_prepared(artifacts: &ArtifactStore, prepared: Prepared) -> Buil
     let mut build = live.build;
     shape::complete(&mut build, status, end, &exported);
     rec.save(&build, start, false, Vec::new());
+    super::events::publish(req.bus.as_ref(), &build, &req.account, &req.region);
     if let Ok(mut m) = running().lock() {
         m.remove(&id);
     }

@@ -30,6 +30,7 @@ fn request(spec: &str, work: &std::path::Path, limit: Duration) -> BuildRequest 
         resolved_source_version: None,
         stop: Arc::new(AtomicBool::new(false)),
         work_root: work.join("builds"),
+        bus: None,
     }
 }
 

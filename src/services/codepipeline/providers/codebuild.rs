@@ -108,6 +108,7 @@ async fn build(
         resolved_source_version: job.source_revision.clone(),
         stop: job.stop.clone(),
         work_root: allowed.work_root.clone(),
+        bus: Some(allowed.bus.clone()),
     };
     // The build's id shows on the action while it runs, as CodePipeline shows CodeBuild's.
     let outcome = match runner::prepare(artifacts, request) {

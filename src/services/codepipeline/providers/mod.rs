@@ -55,6 +55,8 @@ pub struct Allowed {
     pub work_root: std::path::PathBuf,
     /// CodeCommit's repositories, which a CodeCommit source reads.
     pub repositories: crate::services::codecommit::git::Repositories,
+    /// The event bus, where real builds publish their state changes as CodeBuild does.
+    pub bus: crate::services::bus::Bus,
 }
 
 /// Whether the action starting has a real provider here, in the pipeline's account and region.
