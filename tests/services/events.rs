@@ -352,6 +352,27 @@ fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
         3,
         "the disabled schedule fired"
     );
+
+    // A cron schedule: every day at noon UTC; a day later, it has fired.
+    server.create_pipeline(&two_stage("daily"));
+    wait_runs(&server, "daily", 1);
+    events(
+        &server,
+        &[
+            "put-rule",
+            "--name",
+            "noon",
+            "--schedule-expression",
+            "cron(0 12 * * ? *)",
+        ],
+    );
+    target(&server, "noon", "daily");
+    server.control("/_local/clock", json!({"advanceSeconds": 86_400}));
+    let list = wait_runs(&server, "daily", 2);
+    assert_eq!(
+        list[0]["trigger"]["triggerDetail"],
+        "arn:aws:events:us-east-1:000000000000:rule/noon"
+    );
 }
 
 /// A tiny HTTP endpoint that keeps every request it gets and answers `status`.

@@ -1,9 +1,9 @@
-//! Schedules: every enabled `rate(...)` rule fires on the engine's clock (an engine `Timer`, so
-//! `/_local/clock` advances schedules as it advances executions). A rule first fires one
-//! period after this process first sees it, then every period; when the clock jumps past
-//! several periods it fires once, not once per missed period. Firing delivers EventBridge's
-//! `Scheduled Event` (source `aws.events`, the rule's ARN as resource) to the rule's targets.
-//! `cron(...)` rules are kept but do not fire yet.
+//! Schedules: every enabled `rate(...)` or `cron(...)` rule fires on the engine's clock (an
+//! engine `Timer`, so `/_local/clock` advances schedules as it advances executions). A rate
+//! rule first fires one period after this process first sees it, a cron rule at its next
+//! time; when the clock jumps past several times, a rule fires once, not once per missed time.
+//! Firing delivers EventBridge's `Scheduled Event` (source `aws.events`, the rule's ARN as
+//! resource) to the rule's targets.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -24,7 +24,7 @@ struct Due {
     account: String,
     region: String,
     rule: RuleRecord,
-    period: f64,
+    schedule: Schedule,
     next: f64,
 }
 
@@ -66,8 +66,8 @@ impl Scheduler {
             let Ok(rule) = decode::<RuleRecord>(&bytes) else {
                 continue;
             };
-            let period = match rule.schedule_expression.as_deref().map(Schedule::parse) {
-                Some(Ok(Schedule::Rate(d))) if rule.enabled() => d.as_secs_f64(),
+            let schedule = match rule.schedule_expression.as_deref().map(Schedule::parse) {
+                Some(Ok(s)) if rule.enabled() => s,
                 _ => continue,
             };
             // Keys are `ev-rule/ACCOUNT/REGION/BUS/NAME`.
@@ -75,18 +75,21 @@ impl Scheduler {
             let (Some(account), Some(region)) = (parts.next(), parts.next()) else {
                 continue;
             };
-            let next = known
+            let kept = known
                 .rules
                 .get(&key)
-                .filter(|d| d.period == period)
-                .map_or(now + period, |d| d.next);
+                .filter(|d| d.schedule == schedule)
+                .map(|d| d.next);
+            let Some(next) = kept.or_else(|| schedule.next_after(now)) else {
+                continue;
+            };
             fresh.insert(
                 key.clone(),
                 Due {
                     account: account.to_owned(),
                     region: region.to_owned(),
                     rule,
-                    period,
+                    schedule,
                     next,
                 },
             );
@@ -100,7 +103,12 @@ impl Timer for Scheduler {
     fn next_due(&self, now: f64) -> Option<f64> {
         let mut known = self.known.lock().ok()?;
         self.refresh(&mut known, now);
-        known.rules.values().map(|d| d.next).min_by(f64::total_cmp)
+        known
+            .rules
+            .values()
+            .map(|d| d.next)
+            .filter(|n| n.is_finite())
+            .min_by(f64::total_cmp)
     }
 
     fn fire(&self, now: f64) {
@@ -111,7 +119,8 @@ impl Timer for Scheduler {
             return;
         };
         for due in known.rules.values_mut().filter(|d| d.next <= now) {
-            due.next = now + due.period;
+            // A schedule past its last time (a cron's years) is not due again.
+            due.next = due.schedule.next_after(now).unwrap_or(f64::INFINITY);
             let ctx = Context::new(&due.account, &due.region);
             let event = Event::new(
                 "aws.events",
