@@ -58,11 +58,22 @@ pub fn page_of<T: serde::Serialize>(
     token: Option<&str>,
     limit: usize,
 ) -> Result<Value, AwsError> {
+    page_named(member, "nextToken", items, token, limit)
+}
+
+/// The same, with the continuation token under `token_member` (EventBridge says `NextToken`).
+pub fn page_named<T: serde::Serialize>(
+    member: &str,
+    token_member: &str,
+    items: &[T],
+    token: Option<&str>,
+    limit: usize,
+) -> Result<Value, AwsError> {
     let start = offset(token, Some(items.len()))?;
     let end = start.saturating_add(limit).min(items.len());
     let mut reply = serde_json::json!({ member: &items[start..end] });
     if end < items.len() {
-        reply["nextToken"] = Value::String(offset_token(end));
+        reply[token_member] = Value::String(offset_token(end));
     }
     Ok(reply)
 }

@@ -10,7 +10,6 @@ use super::git::Commit;
 use super::repositories::{require, update};
 use crate::call::Context;
 use crate::error::AwsError;
-use crate::services::paging;
 use crate::state::AppState;
 
 const HEADS: &str = "refs/heads/";
@@ -90,12 +89,14 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
         .into_iter()
         .filter_map(|r| r.name.strip_prefix(HEADS).map(str::to_owned))
         .collect();
-    paging::page_of("branches", &names, input.next_token.as_deref(), 100).map_err(|_| {
-        AwsError::new(
-            codes::INVALID_CONTINUATION_TOKEN,
-            "The continuation token is not valid.",
-        )
-    })
+    let names: Vec<Value> = names.into_iter().map(Value::String).collect();
+    super::page(
+        "branches",
+        "nextToken",
+        &names,
+        input.next_token.as_deref(),
+        100,
+    )
 }
 
 #[derive(Deserialize)]

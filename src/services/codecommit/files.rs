@@ -15,7 +15,6 @@ use super::records::RepositoryRecord;
 use super::repositories::{require, update};
 use crate::call::Context;
 use crate::error::AwsError;
-use crate::services::paging;
 use crate::state::AppState;
 
 const HEADS: &str = "refs/heads/";
@@ -631,20 +630,11 @@ pub async fn get_differences(
             d
         })
         .collect();
-    let mut page = paging::page_of(
+    super::page(
         "differences",
+        "NextToken",
         &differences,
         input.next_token.as_deref(),
         input.max_results.unwrap_or(100).max(1),
     )
-    .map_err(|_| {
-        AwsError::new(
-            codes::INVALID_CONTINUATION_TOKEN,
-            "The continuation token is not valid.",
-        )
-    })?;
-    if let Some(token) = page.as_object_mut().and_then(|m| m.remove("nextToken")) {
-        page["NextToken"] = token;
-    }
-    Ok(page)
 }

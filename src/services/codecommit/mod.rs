@@ -53,6 +53,22 @@ pub fn not_found(name: &str) -> AwsError {
     )
 }
 
+/// A page of a CodeCommit list; a token of another list is CodeCommit's own error.
+pub fn page(
+    member: &str,
+    token_member: &str,
+    items: &[serde_json::Value],
+    token: Option<&str>,
+    limit: usize,
+) -> Result<serde_json::Value, AwsError> {
+    crate::services::paging::page_named(member, token_member, items, token, limit).map_err(|_| {
+        AwsError::new(
+            codes::INVALID_CONTINUATION_TOKEN,
+            "The continuation token is not valid.",
+        )
+    })
+}
+
 pub fn handlers() -> &'static HashMap<&'static str, Handler> {
     static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
     TABLE.get_or_init(|| {

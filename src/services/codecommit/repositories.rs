@@ -12,7 +12,6 @@ use super::records::{self, RepositoryRecord};
 use super::{codes, not_found};
 use crate::call::Context;
 use crate::error::AwsError;
-use crate::services::paging;
 use crate::state::AppState;
 use crate::store::Write;
 
@@ -189,12 +188,13 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
         .iter()
         .map(|r| json!({"repositoryName": r.name, "repositoryId": r.id}))
         .collect();
-    paging::page_of("repositories", &items, input.next_token.as_deref(), 1000).map_err(|_| {
-        AwsError::new(
-            codes::INVALID_CONTINUATION_TOKEN,
-            "The continuation token is not valid.",
-        )
-    })
+    super::page(
+        "repositories",
+        "nextToken",
+        &items,
+        input.next_token.as_deref(),
+        1000,
+    )
 }
 
 pub async fn delete(state: &AppState, ctx: &Context, input: NameInput) -> Result<Value, AwsError> {

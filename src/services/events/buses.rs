@@ -10,7 +10,6 @@ use super::records::{self, RuleRecord};
 use super::rules::DEFAULT_BUS;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
-use crate::services::paging;
 use crate::state::AppState;
 use crate::store::{decode, encode, Store, Write, FORMAT_VERSION};
 
@@ -185,16 +184,7 @@ pub async fn list(state: &AppState, ctx: &Context, input: ListInput) -> Result<V
             .as_deref()
             .is_none_or(|p| b["Name"].as_str().is_some_and(|n| n.starts_with(p)))
     });
-    let mut page = paging::page_of(
-        "EventBuses",
-        &buses,
-        input.next_token.as_deref(),
-        input.limit.unwrap_or(100).max(1),
-    )?;
-    if let Some(t) = page.as_object_mut().and_then(|m| m.remove("nextToken")) {
-        page["NextToken"] = t;
-    }
-    Ok(page)
+    super::rules::page("EventBuses", &buses, input.next_token, input.limit)
 }
 
 /// What a tag operation's ARN names: a rule (bus, name) or a bus.

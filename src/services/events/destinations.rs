@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use crate::call::Context;
 use crate::error::{codes, AwsError};
-use crate::services::paging;
 use crate::state::AppState;
 use crate::store::{decode, encode, Write, FORMAT_VERSION};
 
@@ -355,16 +354,7 @@ pub async fn list_destinations(
             items.push(v);
         }
     }
-    let mut page = paging::page_of(
-        "ApiDestinations",
-        &items,
-        input.next_token.as_deref(),
-        input.limit.unwrap_or(100).max(1),
-    )?;
-    if let Some(t) = page.as_object_mut().and_then(|m| m.remove("nextToken")) {
-        page["NextToken"] = t;
-    }
-    Ok(page)
+    super::rules::page("ApiDestinations", &items, input.next_token, input.limit)
 }
 
 pub async fn delete_destination(

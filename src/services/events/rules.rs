@@ -210,17 +210,15 @@ pub async fn list_rules(
     page("Rules", &rules, input.next_token, input.limit)
 }
 
-fn page(
+/// A page of an EventBridge list: `NextToken`, `Limit` (100 unless given).
+pub(super) fn page(
     member: &str,
     items: &[Value],
     token: Option<String>,
     limit: Option<usize>,
 ) -> Result<Value, AwsError> {
-    let mut out = paging::page_of(member, items, token.as_deref(), limit.unwrap_or(100).max(1))?;
-    if let Some(t) = out.as_object_mut().and_then(|m| m.remove("nextToken")) {
-        out["NextToken"] = t;
-    }
-    Ok(out)
+    let limit = limit.unwrap_or(100).max(1);
+    paging::page_named(member, "NextToken", items, token.as_deref(), limit)
 }
 
 #[derive(Deserialize)]

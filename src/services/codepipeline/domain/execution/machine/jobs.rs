@@ -133,6 +133,21 @@ impl Machine<'_> {
         Ok(())
     }
 
+    /// The execution's index and the action a real provider's task runs, while it runs.
+    fn running_task(
+        &mut self,
+        execution_id: &str,
+        action_execution_id: &str,
+    ) -> Option<(usize, &mut ActionRun)> {
+        let i = self.executions.iter().position(|e| e.id == execution_id)?;
+        let run = self.executions[i]
+            .stages
+            .iter_mut()
+            .flat_map(|s| s.actions.iter_mut())
+            .find(|a| a.action_execution_id.as_deref() == Some(action_execution_id))?;
+        (run.task && run.status == Some(ActionStatus::InProgress)).then_some((i, run))
+    }
+
     /// A real provider's task reports what is known while it runs (a build's id, as CodeBuild
     /// actions show theirs while in progress). Ignored once the action is no longer running.
     pub fn task_progress(
@@ -142,15 +157,7 @@ impl Machine<'_> {
         progress: ActionResult,
     ) {
         let now = self.now;
-        let Some(i) = self.executions.iter().position(|e| e.id == execution_id) else {
-            return;
-        };
-        let run = self.executions[i]
-            .stages
-            .iter_mut()
-            .flat_map(|s| s.actions.iter_mut())
-            .find(|a| a.action_execution_id.as_deref() == Some(action_execution_id));
-        let Some(run) = run.filter(|r| r.task && r.status == Some(ActionStatus::InProgress)) else {
+        let Some((i, run)) = self.running_task(execution_id, action_execution_id) else {
             return;
         };
         run.progress = Some(progress);
@@ -170,15 +177,7 @@ impl Machine<'_> {
         result: ActionResult,
     ) {
         let now = self.now;
-        let Some(i) = self.executions.iter().position(|e| e.id == execution_id) else {
-            return;
-        };
-        let run = self.executions[i]
-            .stages
-            .iter_mut()
-            .flat_map(|s| s.actions.iter_mut())
-            .find(|a| a.action_execution_id.as_deref() == Some(action_execution_id));
-        let Some(run) = run.filter(|r| r.task && r.status == Some(ActionStatus::InProgress)) else {
+        let Some((i, run)) = self.running_task(execution_id, action_execution_id) else {
             return;
         };
         run.due = Some(now);
