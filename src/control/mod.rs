@@ -3,11 +3,12 @@
 //! `simulation`; the console in `console`; unsigned reads of S3 objects for the console in
 //! `objects`; simulated connection events (`source_events`) and the git remotes that stand for
 //! connections' repositories (`git_connections`); the bus's recent events and EventBridge's
-//! deliveries (`/_local/events`).
+//! deliveries, listed or followed (`recent_events`).
 
 mod console;
 pub mod git_connections;
 mod objects;
+mod recent_events;
 mod simulation;
 mod source_events;
 mod webhook_trigger;
@@ -31,7 +32,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_local/reset", post(reset))
         .route("/_webhooks/trigger", post(webhook_trigger::trigger))
         .route("/_local/source-events", post(source_events::post))
-        .route("/_local/events", get(recent_events))
+        .route("/_local/events", get(recent_events::get))
         .merge(git_connections::routes())
         .route(
             "/_local/config",
@@ -94,23 +95,6 @@ async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             Json(json!({ "reset": false, "error": e.to_string() })),
         ),
     }
-}
-
-/// `GET /_local/events[?source=...&detail-type=...]`: the bus's recent events, newest first,
-/// and EventBridge's recent deliveries with how each went.
-async fn recent_events(
-    State(state): State<Arc<AppState>>,
-    axum::extract::Query(filter): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> impl IntoResponse {
-    let wanted = |e: &serde_json::Value| {
-        ["source", "detail-type"].iter().all(|k| {
-            filter
-                .get(*k)
-                .is_none_or(|want| e[*k].as_str() == Some(want.as_str()))
-        })
-    };
-    let (events, deliveries) = state.activity.snapshot(wanted);
-    Json(json!({ "events": events, "deliveries": deliveries }))
 }
 
 #[cfg(test)]

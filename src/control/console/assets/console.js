@@ -401,6 +401,72 @@ async function historyPage(name) {
   ];
 }
 
+// ---- activity: what the bus carried and what EventBridge rules delivered ---------------------
+
+const ACTIVITY = "#activity";
+
+/** One line on what an event says, in the words of the service that published it. */
+function eventSummary(e) {
+  const d = e.detail || {};
+  const state = (d.state || "").toLowerCase();
+  switch (e["detail-type"]) {
+    case "CodePipeline Pipeline Execution State Change": return `${d.pipeline}: execution ${short(d["execution-id"])} ${state}`;
+    case "CodePipeline Stage Execution State Change": return `${d.pipeline}: stage ${d.stage} ${state}`;
+    case "CodePipeline Action Execution State Change": return `${d.pipeline}: action ${d.stage}/${d.action} ${state}`;
+    case "Object Created": case "Object Deleted": return `s3://${(d.bucket || {}).name}/${(d.object || {}).key}`;
+    case "CodeBuild Build State Change": return `${d["project-name"]}: ${d["build-status"]}`;
+    case "CodeCommit Repository State Change": return `${d.repositoryName}: ${d.event} ${d.referenceName || ""}`;
+    default: return (e.resources || []).join(", ");
+  }
+}
+
+const DELIVERY_STATUS = { DELIVERED: ["Succeeded", "Delivered"], FAILED: ["Failed", "Failed"], NOT_DELIVERED: ["None", "Not delivered"] };
+
+async function activityPage() {
+  const response = await fetch("../events", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`The server answered ${response.status} for its recent events.`);
+  const { events, deliveries } = await response.json();
+  const here = events.filter((e) => e.account === scope.account && e.region === scope.region);
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const deliveryRows = deliveries.map((d) => {
+    const [status, label] = DELIVERY_STATUS[d.status] || ["None", d.status];
+    const e = byId.get(d.eventId);
+    return h("tr", { dataset: { rule: d.rule, status: d.status } },
+      h("td", {}, new Date(d.at).toLocaleTimeString()),
+      h("td", {}, d.rule),
+      h("td", {}, h("code", {}, d.target)),
+      h("td", {}, h("span", { class: "status", dataset: { status } }, label),
+        d.attempts > 1 ? h("div", { class: "muted" }, `after ${d.attempts} attempts`) : null),
+      h("td", {}, d.error || d.detail || (d.httpStatus ? `HTTP ${d.httpStatus}` : ""),
+        e ? h("div", { class: "muted" }, `${e["detail-type"]} from ${e.source}`) : null));
+  });
+  const eventRows = here.map((e) => h("tr", { dataset: { source: e.source } },
+    h("td", {}, e.time),
+    h("td", {}, e.source),
+    h("td", {}, e["detail-type"]),
+    h("td", {}, eventSummary(e))));
+  return [
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("#/", "Pipelines"), " / Activity"),
+    h("h1", {}, "Activity"),
+    h("p", { class: "muted" }, "What EventBridge rules delivered, and the events on the bus, newest first (the last 200 of each)."),
+    h("h2", {}, "Deliveries"),
+    deliveries.length
+      ? h("table", { id: "deliveries" },
+        h("thead", {}, h("tr", {}, ["Time", "Rule", "Target", "Outcome", "Detail"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, deliveryRows))
+      : h("p", {}, "No rule has matched an event yet."),
+    cliHint("The rules with the aws CLI", "list-rules", [], "events"),
+    h("h2", {}, "Events"),
+    here.length
+      ? h("table", { id: "events" },
+        h("thead", {}, h("tr", {}, ["Time", "Source", "Detail type", "What"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, eventRows))
+      : h("p", {}, `No events in account ${scope.account}, region ${scope.region} yet.`),
+    h("details", { class: "cli-hint" }, h("summary", {}, "Follow them in a terminal"),
+      h("pre", { class: "cli" }, `curl -N '${location.origin}/_local/events?follow'`)),
+  ];
+}
+
 function kv(pairs) {
   const items = pairs.filter(([, v]) => v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && !v.length));
   if (!items.length) return h("p", { class: "muted" }, "None");
@@ -583,6 +649,7 @@ function route() {
     if (parts[2] === "file") return [filePage, [parts[1], parts[3], path], ""];
     return [treePage, [parts[1], parts[3], path], ""];
   }
+  if (parts[0] === "activity") return [activityPage, [], ACTIVITY];
   if (parts[0] === "pipelines" && parts[1]) {
     const name = parts[1];
     if (parts[2] === "history") return [historyPage, [name], name];
@@ -645,7 +712,7 @@ function refreshSoon() {
 function relevant(account, region, pipeline) {
   if (account !== scope.account || region !== scope.region) return false;
   const [, , shown] = route();
-  return shown === null || shown === pipeline;
+  return shown === null || shown === ACTIVITY || shown === pipeline;
 }
 
 function follow() {
@@ -677,6 +744,10 @@ function follow() {
     if (relevant(account, region, rest.join("/"))) refreshSoon();
   });
   source.addEventListener("resync", refreshSoon);
+  // Other services' events and EventBridge's deliveries: only the activity page shows them.
+  const onActivity = () => { if (route()[2] === ACTIVITY) refreshSoon(); };
+  source.addEventListener("bus", onActivity);
+  source.addEventListener("delivery", onActivity);
 }
 
 function start() {
