@@ -447,6 +447,28 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Runs a Python `script` with boto3 against this server; `client(name)` makes a client of
+    /// service `name` for it. Returns what the script printed.
+    pub fn boto3(&self, script: &str) -> String {
+        let prelude = format!(
+            "import boto3, botocore, json\n\
+             def client(name):\n    return boto3.client(name, endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n",
+            self.url
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &format!("{prelude}{script}")])
+            .output()
+            .expect("python3 with boto3 (scripts/test-all installs it)");
+        assert!(
+            out.status.success(),
+            "boto3 script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();

@@ -1,27 +1,11 @@
 //! boto3 with its default settings (CRC checksums in aws-chunked trailers since botocore 1.36),
 //! and checksums that do not match: S3's `BadDigest`, and nothing stored.
 
-use std::process::Command;
-
 use super::{ok, s3};
 use crate::common::*;
 
 fn python(server: &Server, script: &str) -> String {
-    let prelude = format!(
-        "import boto3, botocore\n\
-         c = boto3.client('s3', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n",
-        server.url
-    );
-    let out = Command::new("python3")
-        .args(["-c", &format!("{prelude}{script}")])
-        .output()
-        .expect("python3 with boto3 (scripts/test-all installs it)");
-    assert!(
-        out.status.success(),
-        "boto3 script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    server.boto3(&format!("c = client('s3')\n{script}"))
 }
 
 #[test]

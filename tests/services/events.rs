@@ -20,7 +20,7 @@ fn runs(server: &Server, name: &str) -> Vec<Value> {
     server.execution_summaries(name)
 }
 
-fn wait_runs(server: &Server, name: &str, n: usize) -> Vec<Value> {
+pub(crate) fn wait_runs(server: &Server, name: &str, n: usize) -> Vec<Value> {
     poll(&format!("{n} runs of {name}"), || {
         let list = runs(server, name);
         (list.len() >= n).then_some(list)
@@ -376,13 +376,13 @@ fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
 }
 
 /// A tiny HTTP endpoint that keeps every request it gets and answers `status`.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl Receiver {
-    fn start(status: u16) -> Receiver {
+    pub(crate) fn start(status: u16) -> Receiver {
         use std::io::{BufRead, BufReader, Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
@@ -432,7 +432,7 @@ impl Receiver {
         Receiver { url, got }
     }
 
-    fn requests(&self) -> Vec<(String, String)> {
+    pub(crate) fn requests(&self) -> Vec<(String, String)> {
         self.got.lock().expect("lock").clone()
     }
 }

@@ -71,7 +71,7 @@ impl Numbers {
 fn writes_for(
     state: &AppState,
     event: &Event,
-    started: Option<f64>,
+    started: Option<&Started>,
     numbers: &mut Numbers,
 ) -> Vec<Write> {
     let d = &event.detail;
@@ -92,9 +92,9 @@ fn writes_for(
         pipeline: d["pipeline"].as_str().unwrap_or_default(),
         build_id,
         number: numbers.take(store, &event.account, &event.region, project),
-        source_version: s3_arn(&d["input-artifacts"]),
+        source_version: started.and_then(|s| s.source_version.clone()),
         artifacts_location: s3_arn(&d["output-artifacts"]),
-        started_at: started.unwrap_or(at).min(at),
+        started_at: started.map_or(at, |s| s.at).min(at),
         ended_at: at,
         succeeded: d["state"] == "SUCCEEDED",
         message: d["execution-result"]["external-execution-summary"].as_str(),
@@ -105,13 +105,20 @@ fn writes_for(
     })
 }
 
+/// What an action's STARTED event told that its end does not: when, and its input (AWS sends
+/// `input-artifacts` on STARTED only).
+struct Started {
+    at: f64,
+    source_version: Option<String>,
+}
+
 /// Listens for as long as the server runs. Writes of events that arrive together share one
 /// batch and one disk sync.
 pub fn spawn(state: Arc<AppState>) {
     let mut events = state.bus.subscribe();
     tokio::spawn(async move {
         // When each running CodeBuild action started, by action execution id.
-        let mut started: HashMap<String, f64> = HashMap::new();
+        let mut started: HashMap<String, Started> = HashMap::new();
         loop {
             let first = match events.recv().await {
                 Ok(e) => e,
@@ -137,7 +144,9 @@ pub fn spawn(state: Arc<AppState>) {
                     .unwrap_or_default()
                     .to_owned();
                 if event.detail["state"] == "STARTED" {
-                    started.insert(id, epoch(&event.time));
+                    let source_version = s3_arn(&event.detail["input-artifacts"]);
+                    let at = epoch(&event.time);
+                    started.insert(id, Started { at, source_version });
                 } else {
                     let at = started.remove(&id);
                     ended.push((event, at));
@@ -152,7 +161,7 @@ pub fn spawn(state: Arc<AppState>) {
                     let mut numbers = Numbers::default();
                     let mut writes = Vec::new();
                     for (event, at) in &ended {
-                        let w = writes_for(&state, event, *at, &mut numbers);
+                        let w = writes_for(&state, event, at.as_ref(), &mut numbers);
                         if !w.is_empty() {
                             recorded.push(event.clone());
                         }

@@ -1,5 +1,5 @@
-//! What the engine reports as executions move: an execution started or finished, a stage or an
-//! action started or finished. Events are found by comparing each changed execution with how
+//! What the engine reports as executions move: an execution or a stage started, resumed (a
+//! retry), stopping or finished; an action started or finished. Events are found by comparing each changed execution with how
 //! it looked before the machine ran, so the pure state machine does not have to announce
 //! anything. They are logged at info level and broadcast to whoever listens (the console).
 
@@ -32,7 +32,18 @@ pub enum EventKind {
     ExecutionFinished {
         status: ExecStatus,
     },
+    /// `RetryStageExecution` took a finished execution up again.
+    ExecutionResumed,
+    /// A stop was asked for (`STOPPING`, before `STOPPED`).
+    ExecutionStopping,
     StageStarted {
+        stage: String,
+    },
+    /// A failed or stopped stage retried.
+    StageResumed {
+        stage: String,
+    },
+    StageStopping {
         stage: String,
     },
     StageFinished {
@@ -55,7 +66,9 @@ pub enum EventKind {
 #[derive(Default)]
 struct Look {
     status: Option<ExecStatus>,
-    stages: HashMap<String, Option<StageStatus>>,
+    /// Retries so far: one more means RESUMED, even when the retried run ended in the same step.
+    retries: u32,
+    stages: HashMap<String, (Option<StageStatus>, Option<f64>)>,
     actions: HashMap<(String, String), (Option<ActionStatus>, Option<String>)>,
 }
 
@@ -86,10 +99,11 @@ impl Before {
 fn look(e: &Execution) -> Look {
     let mut l = Look {
         status: Some(e.status),
+        retries: e.retries,
         ..Look::default()
     };
     for s in &e.stages {
-        l.stages.insert(s.name.clone(), s.status);
+        l.stages.insert(s.name.clone(), (s.status, s.last_retry));
         for a in &s.actions {
             l.actions.insert(
                 (s.name.clone(), a.name.clone()),
@@ -105,21 +119,43 @@ pub fn between(key: &PipelineKey, before: &Before, e: &Execution) -> Vec<EngineE
     let empty = Look::default();
     let old = before.0.get(&e.id).unwrap_or(&empty);
     let mut kinds = Vec::new();
-    if old.status.is_none() {
-        kinds.push(EventKind::ExecutionStarted {
+    let stopping =
+        |st: Option<ExecStatus>| matches!(st, Some(ExecStatus::Stopping | ExecStatus::Stopped));
+    match old.status {
+        None => kinds.push(EventKind::ExecutionStarted {
             trigger: e.trigger.trigger_type.clone(),
-        });
+        }),
+        Some(_) if e.retries > old.retries => kinds.push(EventKind::ExecutionResumed),
+        _ => {}
+    }
+    // A stop with nothing left to wait for ends in the same step; it was still asked for.
+    if stopping(Some(e.status)) && !stopping(old.status) {
+        kinds.push(EventKind::ExecutionStopping);
     }
     for s in &e.stages {
-        let was = old.stages.get(&s.name).copied().flatten();
+        let (was, was_retried) = old.stages.get(&s.name).copied().unwrap_or_default();
         // A stage can start and finish within one step (zero-duration actions); it still started.
         let ran_through = s.status.is_some_and(|st| {
             !matches!(st, StageStatus::InProgress | StageStatus::Skipped) && was.is_none()
         });
-        if (s.status == Some(StageStatus::InProgress) && was != Some(StageStatus::InProgress))
+        let resumed = s.last_retry.is_some() && s.last_retry != was_retried;
+        if resumed {
+            kinds.push(EventKind::StageResumed {
+                stage: s.name.clone(),
+            });
+        } else if (s.status == Some(StageStatus::InProgress)
+            && was != Some(StageStatus::InProgress))
             || ran_through
         {
             kinds.push(EventKind::StageStarted {
+                stage: s.name.clone(),
+            });
+        }
+        let stage_stopping = |st: Option<StageStatus>| {
+            matches!(st, Some(StageStatus::Stopping | StageStatus::Stopped))
+        };
+        if stage_stopping(s.status) && !stage_stopping(was) {
+            kinds.push(EventKind::StageStopping {
                 stage: s.name.clone(),
             });
         }
@@ -151,17 +187,22 @@ pub fn between(key: &PipelineKey, before: &Before, e: &Execution) -> Vec<EngineE
                 }
             }
         }
-        let finished = s
-            .status
-            .filter(|st| !matches!(st, StageStatus::InProgress | StageStatus::Stopping));
-        if let Some(status) = finished.filter(|st| was != Some(*st)) {
+        // A skipped stage never ran: CodePipeline publishes nothing for it.
+        let finished = s.status.filter(|st| {
+            !matches!(
+                st,
+                StageStatus::InProgress | StageStatus::Stopping | StageStatus::Skipped
+            )
+        });
+        // A retry that fails again within its step ends as it began, but ended again.
+        if let Some(status) = finished.filter(|st| resumed || was != Some(*st)) {
             kinds.push(EventKind::StageFinished {
                 stage: s.name.clone(),
                 status,
             });
         }
     }
-    if e.status.is_finished() && old.status != Some(e.status) {
+    if e.status.is_finished() && (old.status != Some(e.status) || e.retries > old.retries) {
         kinds.push(EventKind::ExecutionFinished { status: e.status });
     }
     kinds
@@ -192,8 +233,20 @@ pub fn log(event: &EngineEvent) {
         EventKind::ExecutionFinished { status } => {
             tracing::info!(%account, %region, %pipeline, %execution, ?status, "execution finished")
         }
+        EventKind::ExecutionResumed => {
+            tracing::info!(%account, %region, %pipeline, %execution, "execution resumed")
+        }
+        EventKind::ExecutionStopping => {
+            tracing::info!(%account, %region, %pipeline, %execution, "execution stopping")
+        }
         EventKind::StageStarted { stage } => {
             tracing::info!(%account, %region, %pipeline, %execution, %stage, "stage started")
+        }
+        EventKind::StageResumed { stage } => {
+            tracing::info!(%account, %region, %pipeline, %execution, %stage, "stage resumed")
+        }
+        EventKind::StageStopping { stage } => {
+            tracing::info!(%account, %region, %pipeline, %execution, %stage, "stage stopping")
         }
         EventKind::StageFinished { stage, status } => {
             tracing::info!(%account, %region, %pipeline, %execution, %stage, ?status, "stage finished")

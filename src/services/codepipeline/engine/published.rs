@@ -30,6 +30,7 @@ fn execution_state(status: ExecStatus) -> &'static str {
 fn stage_state(status: StageStatus) -> &'static str {
     match status {
         StageStatus::Cancelled => "CANCELED",
+        // Skipped stages are not published (engine::events); they never ran.
         StageStatus::InProgress | StageStatus::Skipped => "STARTED",
         StageStatus::Failed => "FAILED",
         StageStatus::Stopped => "STOPPED",
@@ -54,11 +55,14 @@ fn artifacts(list: &[ArtifactLocation]) -> Value {
 }
 
 /// `input-artifacts`, `output-artifacts`, `execution-result` and `type` of an action event.
+/// `ended` is the state an ending event reports, `None` for STARTED: the run may have moved on
+/// within the same step (zero-second actions), so its status is not the event's.
 fn action_fields(
     detail: &mut Value,
     run: &ActionRun,
     decl: Option<&PipelineDeclaration>,
     stage: &str,
+    ended: Option<ActionStatus>,
 ) {
     if let Some(declared) = decl
         .and_then(|d| d.stages.iter().find(|s| s.name == stage))
@@ -70,18 +74,24 @@ fn action_fields(
             detail["region"] = json!(region);
         }
     }
-    if !run.input_artifacts.is_empty() {
+    // As AWS sends them: inputs when the action starts, outputs when it succeeds.
+    if ended.is_none() && !run.input_artifacts.is_empty() {
         detail["input-artifacts"] = artifacts(&run.input_artifacts);
     }
-    if run.status == Some(ActionStatus::Succeeded) && !run.output_artifacts.is_empty() {
+    if ended == Some(ActionStatus::Succeeded) && !run.output_artifacts.is_empty() {
         detail["output-artifacts"] = artifacts(&run.output_artifacts);
     }
-    if let Some(result) = &run.result {
+    if let Some(result) = run.result.as_ref().filter(|_| ended.is_some()) {
         let mut r = serde_json::Map::new();
         if let Some(url) = &result.external_execution_url {
             r.insert("external-execution-url".into(), json!(url));
         }
-        if let Some(summary) = &result.summary {
+        // A failure without a summary of its own is summed up by its error's message.
+        if let Some(summary) = result
+            .summary
+            .as_ref()
+            .or(result.error.as_ref().map(|e| &e.message))
+        {
             r.insert("external-execution-summary".into(), json!(summary));
         }
         if let Some(id) = &result.external_execution_id {
@@ -96,6 +106,15 @@ fn action_fields(
     }
 }
 
+/// A time inside `detail`: milliseconds and `Z`, as AWS writes them (the envelope's `time`
+/// stops at seconds).
+fn detail_time(at: f64) -> String {
+    chrono::DateTime::from_timestamp_millis((at * 1000.0) as i64)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 /// The EventBridge event of one engine event of execution `e`, at `now`.
 pub fn event_of(
     happened: &EngineEvent,
@@ -103,12 +122,25 @@ pub fn event_of(
     decl: Option<&PipelineDeclaration>,
     now: f64,
 ) -> Event {
+    // Numbers as AWS's events carry them: `"version": 2.0`.
     let mut detail = json!({
         "pipeline": happened.pipeline,
         "execution-id": happened.execution,
-        "version": e.pipeline_version,
-        "pipeline-execution-attempt": 1,
+        "start-time": detail_time(e.start_time),
+        "version": e.pipeline_version as f64,
+        "pipeline-execution-attempt": f64::from(e.retries + 1),
     });
+    let stage_fields = |detail: &mut Value, stage: &str| {
+        detail["stage"] = json!(stage);
+        let retried = e
+            .stages
+            .iter()
+            .find(|s| s.name == stage)
+            .and_then(|s| s.last_retry);
+        if let Some(at) = retried {
+            detail["stage-last-retry-attempt-time"] = json!(detail_time(at));
+        }
+    };
     let detail_type = match &happened.kind {
         EventKind::ExecutionStarted { .. } => {
             detail["state"] = json!("STARTED");
@@ -122,13 +154,34 @@ pub fn event_of(
             detail["state"] = json!(execution_state(*status));
             "CodePipeline Pipeline Execution State Change"
         }
+        EventKind::ExecutionResumed => {
+            detail["state"] = json!("RESUMED");
+            "CodePipeline Pipeline Execution State Change"
+        }
+        EventKind::ExecutionStopping => {
+            detail["state"] = json!("STOPPING");
+            if let Some(reason) = e.stop.as_ref().and_then(|s| s.reason.as_ref()) {
+                detail["stop-execution-comments"] = json!(reason);
+            }
+            "CodePipeline Pipeline Execution State Change"
+        }
         EventKind::StageStarted { stage } => {
-            detail["stage"] = json!(stage);
+            stage_fields(&mut detail, stage);
             detail["state"] = json!("STARTED");
             "CodePipeline Stage Execution State Change"
         }
+        EventKind::StageResumed { stage } => {
+            stage_fields(&mut detail, stage);
+            detail["state"] = json!("RESUMED");
+            "CodePipeline Stage Execution State Change"
+        }
+        EventKind::StageStopping { stage } => {
+            stage_fields(&mut detail, stage);
+            detail["state"] = json!("STOPPING");
+            "CodePipeline Stage Execution State Change"
+        }
         EventKind::StageFinished { stage, status } => {
-            detail["stage"] = json!(stage);
+            stage_fields(&mut detail, stage);
             detail["state"] = json!(stage_state(*status));
             "CodePipeline Stage Execution State Change"
         }
@@ -137,11 +190,11 @@ pub fn event_of(
             detail["stage"] = json!(stage);
             detail["action"] = json!(action);
             detail["region"] = json!(happened.region);
-            let state = match &happened.kind {
-                EventKind::ActionFinished { status, .. } => action_state(*status),
-                _ => "STARTED",
+            let ended = match &happened.kind {
+                EventKind::ActionFinished { status, .. } => Some(*status),
+                _ => None,
             };
-            detail["state"] = json!(state);
+            detail["state"] = json!(ended.map_or("STARTED", action_state));
             if let Some(run) = e
                 .stages
                 .iter()
@@ -151,7 +204,11 @@ pub fn event_of(
                 if let Some(id) = &run.action_execution_id {
                     detail["action-execution-id"] = json!(id);
                 }
-                action_fields(&mut detail, run, decl, stage);
+                // The action's own start, as the User Guide's action examples show.
+                if let Some(at) = run.start_time {
+                    detail["start-time"] = json!(detail_time(at));
+                }
+                action_fields(&mut detail, run, decl, stage, ended);
             }
             "CodePipeline Action Execution State Change"
         }

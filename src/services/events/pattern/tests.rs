@@ -34,8 +34,10 @@ fn exact_values_and_arrays() {
         json!({"resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"]}),
         ec2("x")
     ));
-    // Numbers compare as numbers; every field must match.
-    assert!(check(json!({"detail": {"c-count": [5.0]}}), ec2("x")));
+    // Exact numbers compare as written (the guide: 300 and 300.0 are not equal); every field
+    // must match.
+    assert!(check(json!({"detail": {"c-count": [5]}}), ec2("x")));
+    assert!(!check(json!({"detail": {"c-count": [5.0]}}), ec2("x")));
     assert!(!check(
         json!({"source": ["aws.ec2"], "detail": {"state": ["running"]}}),
         ec2("terminated")

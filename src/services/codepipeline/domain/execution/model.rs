@@ -202,6 +202,10 @@ pub struct StageRun {
     /// How often an `onFailure` RETRY result retried this stage.
     #[serde(default)]
     pub auto_retries: u32,
+    /// When `RetryStageExecution` last retried this stage (its events'
+    /// `stage-last-retry-attempt-time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_retry: Option<f64>,
 }
 
 impl StageRun {
@@ -220,6 +224,7 @@ impl StageRun {
             history: Vec::new(),
             conditions: Vec::new(),
             auto_retries: 0,
+            last_retry: None,
         }
     }
 }
@@ -342,6 +347,14 @@ pub struct Execution {
     /// `Cancelled` without entering another stage.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cancelled_by_update: bool,
+    /// How often `RetryStageExecution` has retried this execution: its events'
+    /// `pipeline-execution-attempt` is one more.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn standard() -> String {

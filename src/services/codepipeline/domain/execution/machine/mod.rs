@@ -180,6 +180,7 @@ impl<'a> Machine<'a> {
             rollback_target: None,
             only_stage: None,
             cancelled_by_update: false,
+            retries: 0,
         };
         self.executions.push(execution);
         self.changed.insert(id.clone());

@@ -274,6 +274,8 @@ impl Machine<'_> {
             }
         }
         exec.stages[s].status = Some(StageStatus::InProgress);
+        exec.stages[s].last_retry = Some(self.now);
+        exec.retries += 1;
         exec.status = ExecStatus::InProgress;
         exec.status_summary = None;
         exec.stop = None;

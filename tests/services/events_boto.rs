@@ -1,0 +1,125 @@
+//! The failure notifier of issue 19 written with boto3, as a Python team would: a connection, an
+//! API destination, a rule for `state: FAILED` and its target, all through boto3's `events`
+//! client; a fault fails the pipeline, and the small receiver gets exactly one POST carrying the
+//! whole event in CodePipeline's documented shape.
+
+use serde_json::{json, Value};
+
+use super::events::{wait_runs, Receiver};
+use crate::common::*;
+
+#[test]
+fn boto3_failure_notifier_gets_one_post_with_the_documented_event() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    let receiver = Receiver::start(200);
+    let mut payments = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
+    payments["name"] = json!("payments");
+    server.create_pipeline(&payments);
+    let first = wait_runs(&server, "payments", 1)[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution("payments", &first, "Succeeded");
+
+    let script = format!(
+        r#"
+ev = client('events')
+conn = ev.create_connection(Name='chat', AuthorizationType='API_KEY',
+    AuthParameters={{'ApiKeyAuthParameters': {{'ApiKeyName': 'x-api-key', 'ApiKeyValue': 's3cret'}}}})
+dest = ev.create_api_destination(Name='chat', ConnectionArn=conn['ConnectionArn'],
+    InvocationEndpoint='{url}', HttpMethod='POST')
+ev.put_rule(Name='pipeline-failed', EventPattern=json.dumps({{
+    'source': ['aws.codepipeline'],
+    'detail-type': ['CodePipeline Pipeline Execution State Change'],
+    'detail': {{'state': ['FAILED']}}}}))
+put = ev.put_targets(Rule='pipeline-failed', Targets=[{{'Id': 'chat', 'Arn': dest['ApiDestinationArn'],
+    'RoleArn': 'arn:aws:iam::000000000000:role/events'}}])
+assert put['FailedEntryCount'] == 0, put
+listed = ev.list_targets_by_rule(Rule='pipeline-failed')['Targets']
+assert [t['Arn'] for t in listed] == [dest['ApiDestinationArn']], listed
+print(json.dumps(ev.describe_rule(Name='pipeline-failed'), default=str))
+"#,
+        url = receiver.url
+    );
+    let rule: Value = serde_json::from_str(&server.boto3(&script)).expect("rule JSON");
+    assert_eq!(rule["State"], "ENABLED", "{rule}");
+    assert_eq!(
+        rule["Arn"],
+        "arn:aws:events:us-east-1:000000000000:rule/pipeline-failed"
+    );
+
+    server.control(
+        "/_local/faults",
+        json!({"pipeline": "payments", "action": "Build", "count": 1, "type": "fail", "message": "red"}),
+    );
+    let id = server.boto3(
+        "print(client('codepipeline').start_pipeline_execution(name='payments')['pipelineExecutionId'])",
+    );
+    server.wait_for_execution("payments", &id, "Failed");
+    poll("the delivery record", || {
+        let got = server.get_json("/_local/events");
+        let done = got["deliveries"]
+            .as_array()?
+            .iter()
+            .any(|d| d["status"] == "DELIVERED");
+        done.then_some(())
+    });
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "exactly one POST: {requests:?}");
+    let (head, body) = &requests[0];
+    assert!(
+        head.to_ascii_lowercase().contains("x-api-key: s3cret"),
+        "{head}"
+    );
+    let event: Value = serde_json::from_str(body).expect("the event as JSON");
+    assert_eq!(event["version"], "0");
+    assert_eq!(event["source"], "aws.codepipeline");
+    assert_eq!(
+        event["detail-type"],
+        "CodePipeline Pipeline Execution State Change"
+    );
+    assert_eq!(event["account"], "000000000000");
+    assert_eq!(event["region"], "us-east-1");
+    assert_eq!(
+        event["resources"],
+        json!(["arn:aws:codepipeline:us-east-1:000000000000:payments"])
+    );
+    let detail = &event["detail"];
+    assert_eq!(detail["pipeline"], "payments", "{event}");
+    assert_eq!(detail["execution-id"], id.as_str());
+    assert_eq!(detail["state"], "FAILED");
+    assert_eq!(detail["version"], 1.0);
+    assert_eq!(detail["pipeline-execution-attempt"], 1.0);
+    let started = detail["start-time"].as_str().expect("start-time");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(started).is_ok() && started.ends_with('Z'),
+        "{started}"
+    );
+    for time in [&event["time"], &detail["start-time"]] {
+        assert!(time.as_str().is_some_and(|t| t.ends_with('Z')), "{event}");
+    }
+}
+
+/// Every pattern example of the EventBridge User Guide (`fixtures/events/guide-patterns.json`:
+/// pattern, event, the guide's answer and where it says so) through boto3's
+/// `test_event_pattern`, one client for all of them.
+#[test]
+fn test_event_pattern_answers_as_the_user_guide_says() {
+    let server = Server::in_process(&[]);
+    let script = format!(
+        r#"
+ev = client('events')
+cases = json.load(open({path:?}))
+wrong = []
+for case in cases:
+    got = ev.test_event_pattern(EventPattern=json.dumps(case['pattern']), Event=json.dumps(case['event']))['Result']
+    if got != case['matches']:
+        wrong.append({{'name': case['name'], 'expected': case['matches'], 'got': got}})
+print(json.dumps({{'cases': len(cases), 'wrong': wrong}}))
+"#,
+        path = fixture("events/guide-patterns.json")
+    );
+    let outcome: Value = serde_json::from_str(&server.boto3(&script)).expect("outcome");
+    assert!(outcome["cases"].as_u64() >= Some(40), "{outcome}");
+    assert_eq!(outcome["wrong"], json!([]), "answers unlike the guide's");
+}
