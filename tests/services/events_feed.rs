@@ -87,6 +87,27 @@ fn following_events_gives_the_kept_ones_then_each_new_one() {
         ],
     );
     assert!(out.ok, "{}", out.stderr);
+    // ListTargetsByRule keeps the target as put; a member of ours, which clients skip, says
+    // nothing here delivers to it.
+    let (status, listed, _) = server.call_raw(
+        Some("AWSEvents.ListTargetsByRule"),
+        br#"{"Rule": "to-nowhere"}"#,
+        None,
+    );
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(
+        listed["Targets"][0]["Arn"],
+        "arn:aws:sqs:us-east-1:000000000000:jobs"
+    );
+    assert!(
+        listed["Targets"][0]["CodePipelineLocalNote"]
+            .as_str()
+            .is_some_and(|n| n.contains("pipelines and API destinations only")),
+        "{listed}"
+    );
+    let cli = server.aws_of("events", &["list-targets-by-rule", "--rule", "to-nowhere"]);
+    assert!(cli.ok, "the CLI reads the reply: {}", cli.stderr);
+    assert_eq!(cli.json["Targets"][0]["Id"], "q");
     put("After");
     let seen = read_until(&mut lines, "the new event's delivery", |v| {
         v["delivery"]["rule"] == "to-nowhere"

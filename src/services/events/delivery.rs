@@ -86,6 +86,16 @@ pub fn spawn(state: Arc<AppState>) {
     });
 }
 
+/// What codepipeline-local says of a target it does not deliver to.
+pub const NOT_DELIVERED: &str =
+    "codepipeline-local delivers to pipelines and API destinations only";
+
+/// Whether events reach a target of this ARN here: a pipeline or an API destination.
+pub fn delivered_here(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    arn.contains(":api-destination/") || (parts.len() == 6 && parts[2] == "codepipeline")
+}
+
 /// Hands `event` to one target of `rule`: a pipeline starts; an API destination gets the event
 /// in a task of its own (it may be retried); other kinds get nothing yet.
 pub async fn deliver(state: &Arc<AppState>, event: &Event, rule: &RuleRecord, target: &Value) {
@@ -115,10 +125,7 @@ pub async fn deliver(state: &Arc<AppState>, event: &Event, rule: &RuleRecord, ta
     }
     if !is_pipeline {
         tracing::info!(rule = %rule.name, target = arn, "a rule matched; codepipeline-local delivers to pipelines and API destinations only, so this target got nothing");
-        record(
-            "NOT_DELIVERED",
-            "codepipeline-local delivers to pipelines and API destinations only".to_owned(),
-        );
+        record("NOT_DELIVERED", NOT_DELIVERED.to_owned());
         return;
     }
     let target_ctx = Context::new(parts[4], parts[3]);

@@ -319,6 +319,10 @@ pub async fn put_targets(
                     continue;
                 }
             }
+            let arn = target["Arn"].as_str().unwrap_or_default();
+            if !super::delivery::delivered_here(arn) {
+                tracing::info!(rule = %input.rule, target = arn, "target kept; {}", super::delivery::NOT_DELIVERED);
+            }
             r.targets.retain(|t| t["Id"] != target["Id"]);
             r.targets.push(target.clone());
         }
@@ -366,6 +370,9 @@ pub struct ListTargetsInput {
     limit: Option<usize>,
 }
 
+/// The member of ours in `ListTargetsByRule`'s targets (the reply checker allows it).
+pub const LOCAL_NOTE: &str = crate::wire::json::conformance::LOCAL_NOTE;
+
 pub async fn list_targets(
     state: &AppState,
     ctx: &Context,
@@ -373,7 +380,23 @@ pub async fn list_targets(
 ) -> Result<Value, AwsError> {
     let bus = bus_of(state, ctx, input.event_bus_name.as_deref())?;
     let rule = require(state, ctx, &bus, &input.rule)?;
-    page("Targets", &rule.targets, input.next_token, input.limit)
+    // A target nothing here delivers to says so in one member of ours, which the SDKs and the
+    // CLI skip as they skip any member their model lacks; raw replies and `--debug` show it.
+    let targets: Vec<Value> = rule
+        .targets
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            let arn = t["Arn"].as_str().unwrap_or_default();
+            if !super::delivery::delivered_here(arn) {
+                if let Some(o) = t.as_object_mut() {
+                    o.insert(LOCAL_NOTE.to_owned(), json!(super::delivery::NOT_DELIVERED));
+                }
+            }
+            t
+        })
+        .collect();
+    page("Targets", &targets, input.next_token, input.limit)
 }
 
 #[derive(Deserialize)]

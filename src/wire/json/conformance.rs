@@ -6,6 +6,10 @@ use serde_json::Value;
 
 use super::model::{Model, ShapeKind};
 
+/// The one member of ours a reply may carry beyond the model: a note where codepipeline-local
+/// does less than AWS (EventBridge targets nothing here delivers to). Clients skip it.
+pub const LOCAL_NOTE: &str = "CodePipelineLocalNote";
+
 /// The problems found in `reply` for `operation`; empty when it conforms.
 pub fn check_reply(model: &Model, operation: &str, reply: &Value) -> Vec<String> {
     let mut problems = Vec::new();
@@ -75,7 +79,7 @@ fn walk(model: &Model, shape_name: &str, value: &Value, path: &str, problems: &m
             let Some(fields) = value.as_object() else {
                 return wrong("object");
             };
-            for (key, v) in fields {
+            for (key, v) in fields.iter().filter(|(k, _)| *k != LOCAL_NOTE) {
                 match members.iter().find(|m| &m.name == key) {
                     Some(m) => walk(model, &m.shape, v, &format!("{path}.{key}"), problems),
                     None => problems.push(format!("{path}: member '{key}' is not in {shape_name}")),
@@ -127,5 +131,8 @@ mod tests {
     fn unknown_members_and_enums_are_reported() {
         let reply = json!({"pipelines": [{"name": "p", "pipelineType": "V3", "extra": 1}]});
         assert_eq!(check_reply(Model::get(), "ListPipelines", &reply).len(), 2);
+        // Our one note is allowed, and only under its own name.
+        let reply = json!({"pipelines": [{"name": "p", LOCAL_NOTE: "ours"}]});
+        assert!(check_reply(Model::get(), "ListPipelines", &reply).is_empty());
     }
 }
