@@ -123,3 +123,62 @@ print(json.dumps({{'cases': len(cases), 'wrong': wrong}}))
     assert!(outcome["cases"].as_u64() >= Some(40), "{outcome}");
     assert_eq!(outcome["wrong"], json!([]), "answers unlike the guide's");
 }
+
+/// The other rules of the issue through boto3: a schedule that starts its pipeline once the
+/// engine clock is advanced, a custom `put_events` event that starts one through a pattern, and
+/// a disabled rule that starts nothing.
+#[test]
+fn boto3_schedules_custom_events_and_disabled_rules() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    for name in ["nightly", "on-release", "switched-off"] {
+        server.create_pipeline(&two_stage(name));
+        wait_runs(&server, name, 1);
+    }
+    let arn = |name: &str| format!("arn:aws:codepipeline:us-east-1:000000000000:{name}");
+    let script = format!(
+        r#"
+ev = client('events')
+role = 'arn:aws:iam::000000000000:role/events'
+ev.put_rule(Name='hourly', ScheduleExpression='rate(1 hour)')
+ev.put_targets(Rule='hourly', Targets=[{{'Id': 'p', 'Arn': '{nightly}', 'RoleArn': role}}])
+pattern = json.dumps({{'source': ['com.example.releases'], 'detail': {{'channel': ['stable']}}}})
+ev.put_rule(Name='release', EventPattern=pattern)
+ev.put_targets(Rule='release', Targets=[{{'Id': 'p', 'Arn': '{release}', 'RoleArn': role}}])
+ev.put_rule(Name='off', EventPattern=pattern, State='DISABLED')
+ev.put_targets(Rule='off', Targets=[{{'Id': 'p', 'Arn': '{off}', 'RoleArn': role}}])
+sent = ev.put_events(Entries=[
+    {{'Source': 'com.example.releases', 'DetailType': 'Release', 'Detail': json.dumps({{'channel': 'stable'}})}},
+    {{'Source': 'com.example.releases', 'DetailType': 'Release', 'Detail': json.dumps({{'channel': 'beta'}})}},
+])
+assert sent['FailedEntryCount'] == 0, sent
+# Handled after the two above: once it is on the list, they have been matched and delivered.
+ev.put_events(Entries=[{{'Source': 'com.example.witness', 'DetailType': 'Witness', 'Detail': '{{}}'}}])
+print(json.dumps([r['State'] for r in ev.list_rules()['Rules']]))
+"#,
+        nightly = arn("nightly"),
+        release = arn("on-release"),
+        off = arn("switched-off"),
+    );
+    let states: Value = serde_json::from_str(&server.boto3(&script)).expect("states");
+    assert_eq!(
+        states,
+        json!(["ENABLED", "DISABLED", "ENABLED"]),
+        "hourly, off, release"
+    );
+    poll("the witness event handled", || {
+        let got = server.get_json("/_local/events?detail-type=Witness");
+        (!got["events"].as_array()?.is_empty()).then_some(())
+    });
+    let started = wait_runs(&server, "on-release", 2);
+    assert_eq!(
+        started[0]["trigger"]["triggerDetail"],
+        "arn:aws:events:us-east-1:000000000000:rule/release"
+    );
+    server.control("/_local/clock", json!({"advanceSeconds": 3_700}));
+    let nightly = wait_runs(&server, "nightly", 2);
+    assert_eq!(nightly[0]["trigger"]["triggerType"], "CloudWatchEvent");
+    // The beta event matched nothing; the disabled rule fired nothing (both were handled before
+    // the witness).
+    assert_eq!(server.execution_summaries("on-release").len(), 2);
+    assert_eq!(server.execution_summaries("switched-off").len(), 1);
+}
