@@ -86,6 +86,10 @@ pub struct Config {
     /// At most this many builds run at once; the rest wait QUEUED (default: the cores).
     #[arg(long, env = "CODEPIPELINE_LOCAL_BUILD_CONCURRENCY")]
     pub build_concurrency: Option<usize>,
+    /// Keep the newest N finished executions of each pipeline and delete older ones (default:
+    /// all, as AWS keeps a year of them).
+    #[arg(long, env = "CODEPIPELINE_LOCAL_EXECUTION_HISTORY", value_parser = clap::value_parser!(u64).range(1..))]
+    pub execution_history: Option<u64>,
 }
 
 impl Config {
@@ -107,6 +111,7 @@ impl Config {
             control_token: None,
             run_builds: false,
             build_concurrency: None,
+            execution_history: None,
         }
     }
 }

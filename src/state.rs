@@ -113,6 +113,9 @@ impl AppState {
                 repositories: repositories.clone(),
                 bus: bus.clone(),
             },
+            config
+                .execution_history
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         );
         Ok(Arc::new(AppState {
             store,

@@ -1,7 +1,7 @@
 //! Executions as they run, one test binary: runs, approvals, stop, retry, modes, transitions
 //! and variables with the aws CLI and the AWS SDK for Rust; job workers (the example worker
-//! included); webhooks, source revisions and V2 triggers; stage conditions; and durability
-//! across SIGKILL and restarts.
+//! included); webhooks, source revisions and V2 triggers; stage conditions; durability
+//! across SIGKILL and restarts; and `--execution-history`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -11,6 +11,7 @@ mod job_worker;
 mod cli;
 mod conditions;
 mod durability;
+mod history;
 mod jobs;
 mod sdk;
 mod sdk_sources;

@@ -79,6 +79,15 @@ impl Keys {
         format!("execution-order/{account}/{region}/{pipeline}/")
     }
 
+    /// The finished executions, oldest start first: what `--execution-history` deletes from.
+    pub fn finished(account: &str, region: &str, pipeline: &str, seq: u64) -> String {
+        format!("execution-done/{account}/{region}/{pipeline}/{seq:020}")
+    }
+
+    pub fn finished_of(account: &str, region: &str, pipeline: &str) -> String {
+        format!("execution-done/{account}/{region}/{pipeline}/")
+    }
+
     /// Present while an execution is unfinished, so a restart knows what to resume.
     pub fn active(account: &str, region: &str, pipeline: &str, id: &str) -> String {
         format!("active/{account}/{region}/{pipeline}/{id}")

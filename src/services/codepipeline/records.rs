@@ -284,6 +284,7 @@ pub fn execution_deletes(
         Keys::executions(account, region, pipeline),
         Keys::execution_orders(account, region, pipeline),
         Keys::actives_of(account, region, pipeline),
+        Keys::finished_of(account, region, pipeline),
     ] {
         writes.extend(
             store

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod events;
+mod history;
 mod published;
 mod tasks;
 
@@ -56,6 +57,8 @@ struct Run {
     /// How each of `active` looked after the last step, to find the next step's events.
     seen: events::Before,
     declarations: BTreeMap<i64, PipelineDeclaration>,
+    /// The finished executions kept, when `--execution-history` caps them.
+    history: Option<history::History>,
 }
 
 impl Run {
@@ -123,6 +126,8 @@ pub struct Engine {
     me: Weak<Engine>,
     /// Other services' timers (EventBridge schedules), driven by this loop and its clock.
     timers: SyncMutex<Vec<Arc<dyn Timer>>>,
+    /// `--execution-history`: how many finished executions each pipeline keeps (all if unset).
+    history_cap: Option<usize>,
 }
 
 /// Something due at times of the engine clock, so `/_local/clock` moves it as it moves
@@ -142,6 +147,7 @@ impl Engine {
         bus: crate::services::bus::Bus,
         artifacts: ArtifactStore,
         allowed: providers::Allowed,
+        history_cap: Option<usize>,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Engine {
             store,
@@ -158,6 +164,7 @@ impl Engine {
             allowed,
             me: me.clone(),
             timers: SyncMutex::new(Vec::new()),
+            history_cap,
         })
     }
 
@@ -384,11 +391,16 @@ impl Engine {
         if !runs.contains_key(key) {
             self.settled();
             let active = repo::load_active(store, account, region, &key.name)?;
+            let history = match self.history_cap {
+                Some(_) => Some(history::History::load(store, account, region, &key.name)?),
+                None => None,
+            };
             let run = Run {
                 runtime: repo::load_runtime(store, account, region, &key.name)?,
                 seen: events::Before::of(&active),
                 active,
                 declarations: BTreeMap::new(),
+                history,
             };
             runs.insert(key.clone(), run);
         }
@@ -513,6 +525,17 @@ impl Engine {
                 )?);
                 let decl = run.declarations.get(&e.pipeline_version);
                 let evs = events::between(key, &run.seen, e);
+                // A retried execution finishing again was counted when it first finished.
+                let first_finish = e.retries == 0
+                    && evs
+                        .iter()
+                        .any(|ev| matches!(ev.kind, events::EventKind::ExecutionFinished { .. }));
+                if first_finish {
+                    writes.push(match run.history.as_mut() {
+                        Some(h) => h.finished(account, region, e),
+                        None => history::finished_write(account, region, e),
+                    });
+                }
                 writes.extend(tasks::stub_artifacts(&self.artifacts, key, e, &evs, now));
                 if let Ok(running) = self.running_tasks.lock() {
                     tasks::stop_ended(e, &running);
@@ -522,6 +545,11 @@ impl Engine {
                     (ev, published)
                 }));
                 run.seen.remember(e);
+            }
+            if let (Some(cap), Some(h)) = (self.history_cap, run.history.as_mut()) {
+                let active = &run.active;
+                let busy = |id: &str| active.iter().any(|e| e.id == id && !e.status.is_finished());
+                writes.extend(h.trim(cap, account, region, &key.name, busy));
             }
         }
         // Every running real action has its task: new ones, and after a restart the ones the
