@@ -200,36 +200,54 @@ pub fn load_active(
     Ok(out)
 }
 
-/// The writes that store an execution and keep its order and active-index entries right.
+/// What the store already holds of an execution: whether it was finished, and which action
+/// execution ids lead to it. `None` for an execution never written.
+pub struct Written<'a> {
+    pub finished: bool,
+    pub action_execution_ids: Vec<&'a str>,
+}
+
+/// The writes that store an execution and keep its order, active and action-execution index
+/// entries right, writing an index key only when it changes: every step writes the record, and
+/// rewriting unchanged keys beside it only fed the store's log.
 pub fn execution_writes(
     account: &str,
     region: &str,
     e: &Execution,
+    before: Option<&Written>,
 ) -> Result<Vec<Write>, AwsError> {
     let p = &e.pipeline_name;
-    let active = Keys::active(account, region, p, &e.id);
-    let mut writes = vec![
-        Write::put(Keys::execution(account, region, p, &e.id), encode(e)?),
-        Write::put(
+    let mut writes = vec![Write::put(
+        Keys::execution(account, region, p, &e.id),
+        encode(e)?,
+    )];
+    if before.is_none() {
+        writes.push(Write::put(
             Keys::execution_order(account, region, p, e.seq),
             e.id.clone().into_bytes(),
-        ),
-        if e.status.is_finished() {
-            Write::delete(active)
-        } else {
-            Write::put(active, Vec::new())
-        },
-    ];
-    let index = encode(&ActionExecutionIndex {
-        pipeline: p.clone(),
-        execution_id: e.id.clone(),
-    })?;
-    for run in e
+        ));
+    }
+    let was_finished = before.map(|b| b.finished);
+    let active = Keys::active(account, region, p, &e.id);
+    match (e.status.is_finished(), was_finished) {
+        (true, Some(true)) | (false, Some(false)) => {}
+        (true, _) => writes.push(Write::delete(active)),
+        (false, _) => writes.push(Write::put(active, Vec::new())),
+    }
+    // Earlier attempts' ids were indexed when they were current.
+    let new_ids: Vec<&String> = e
         .stages
         .iter()
-        .flat_map(|s| s.actions.iter().chain(&s.history))
-    {
-        if let Some(id) = &run.action_execution_id {
+        .flat_map(|s| &s.actions)
+        .filter_map(|run| run.action_execution_id.as_ref())
+        .filter(|id| before.is_none_or(|b| !b.action_execution_ids.contains(&id.as_str())))
+        .collect();
+    if !new_ids.is_empty() {
+        let index = encode(&ActionExecutionIndex {
+            pipeline: p.clone(),
+            execution_id: e.id.clone(),
+        })?;
+        for id in new_ids {
             writes.push(Write::put(
                 Keys::action_execution(account, region, id),
                 index.clone(),

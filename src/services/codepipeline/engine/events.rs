@@ -87,6 +87,20 @@ impl Before {
         self.0.insert(e.id.clone(), look(e));
     }
 
+    /// What the store holds of execution `id`, as of the last step that wrote it.
+    pub fn written(&self, id: &str) -> Option<crate::services::codepipeline::records::Written<'_>> {
+        self.0
+            .get(id)
+            .map(|l| crate::services::codepipeline::records::Written {
+                finished: l.status.is_some_and(ExecStatus::is_finished),
+                action_execution_ids: l
+                    .actions
+                    .values()
+                    .filter_map(|(_, id)| id.as_deref())
+                    .collect(),
+            })
+    }
+
     /// Keeps only the executions still held.
     pub fn keep_only(&mut self, held: &[Execution]) {
         if self.0.len() != held.len() {

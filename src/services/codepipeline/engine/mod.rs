@@ -516,7 +516,13 @@ impl Engine {
                 &run.runtime,
             )?);
             for e in run.active.iter().filter(|e| changed.contains(&e.id)) {
-                writes.extend(repo::execution_writes(account, region, e)?);
+                let written = run.seen.written(&e.id);
+                writes.extend(repo::execution_writes(
+                    account,
+                    region,
+                    e,
+                    written.as_ref(),
+                )?);
                 writes.extend(repo::job_writes(
                     account,
                     region,

@@ -59,14 +59,19 @@ pub struct ArtifactLocation {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_execution_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_execution_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub output_variables: BTreeMap<String, String>,
     /// For source actions: the revision the output artifact holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<Revision>,
     /// `Some` fails the action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetails>,
     /// Deploy actions: where they deployed (`ListDeployActionExecutionTargets`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -90,6 +95,7 @@ pub struct DeployTarget {
     pub status: String,
     pub start_time: f64,
     pub end_time: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<DeployTargetEvent>,
 }
 
@@ -97,8 +103,11 @@ pub struct DeployTarget {
 #[serde(rename_all = "camelCase")]
 pub struct Revision {
     pub revision_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision_summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_identifier: Option<String>,
     pub created: f64,
 }
@@ -108,32 +117,42 @@ pub struct Revision {
 pub struct ActionRun {
     pub name: String,
     pub run_order: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ActionStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_execution_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
     /// When the running action finishes by itself (`None`: it waits for someone, or hangs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<f64>,
     /// The outcome applied at `due`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<ActionResult>,
     /// Manual approval: the token to answer with, and when the request expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ActionResult>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resolved_configuration: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input_artifacts: Vec<ArtifactLocation>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_artifacts: Vec<ArtifactLocation>,
     /// Custom and third-party actions: the job a worker does for this run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<Job>,
     /// What a worker reported so far (`executionDetails` of a result with a continuation token).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<ActionResult>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_complete: Option<i64>,
     /// A real provider's task runs this action (the engine starts it again after a restart).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -156,12 +175,42 @@ pub struct Job {
     pub id: String,
     pub nonce: String,
     pub status: JobStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation_token: Option<String>,
     /// Third-party jobs only: the client id workers see and must prove with `clientToken`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
 }
 
 impl ActionRun {
+    /// What `GetPipelineState` and approvals need of the latest run, without what only the
+    /// execution's own record needs (configuration, artifacts, variables, revisions, the job):
+    /// the pipeline's runtime record, which every step rewrites, stays small.
+    pub fn latest_copy(&self) -> Self {
+        let slim = |r: &ActionResult| ActionResult {
+            summary: r.summary.clone(),
+            external_execution_id: r.external_execution_id.clone(),
+            external_execution_url: r.external_execution_url.clone(),
+            error: r.error.clone(),
+            ..ActionResult::default()
+        };
+        ActionRun {
+            name: self.name.clone(),
+            run_order: self.run_order,
+            status: self.status,
+            action_execution_id: self.action_execution_id.clone(),
+            start_time: self.start_time,
+            last_update: self.last_update,
+            updated_by: self.updated_by.clone(),
+            token: self.token.clone(),
+            expires: self.expires,
+            result: self.result.as_ref().map(slim),
+            progress: self.progress.as_ref().map(slim),
+            percent_complete: self.percent_complete,
+            ..ActionRun::new(&self.name, self.run_order)
+        }
+    }
+
     pub fn new(name: &str, run_order: i64) -> Self {
         ActionRun {
             name: name.to_owned(),
@@ -191,13 +240,15 @@ impl ActionRun {
 #[serde(rename_all = "camelCase")]
 pub struct StageRun {
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StageStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionRun>,
     /// Earlier attempts of actions that a retry ran again.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<ActionRun>,
     /// Stage conditions checked so far in this stage run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<ConditionRun>,
     /// How often an `onFailure` RETRY result retried this stage.
     #[serde(default)]
@@ -256,9 +307,11 @@ pub struct RuleRun {
     pub status: ActionStatus,
     pub start_time: f64,
     pub last_update: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetails>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resolved_configuration: BTreeMap<String, String>,
 }
 
@@ -268,8 +321,10 @@ pub struct RuleRun {
 pub struct ConditionRun {
     pub kind: ConditionKind,
     pub status: ConditionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     pub last_change: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleRun>,
 }
 
@@ -292,6 +347,7 @@ pub struct Trigger {
 #[serde(rename_all = "camelCase")]
 pub struct StopRequest {
     pub abandon: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -313,35 +369,39 @@ pub struct Execution {
     pub pipeline_name: String,
     pub pipeline_version: i64,
     pub status: ExecStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_summary: Option<String>,
     pub trigger: Trigger,
     pub execution_mode: String,
     /// Pipeline variables (`#{variables.x}`) as resolved at start.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_overrides: Vec<SourceRevisionOverride>,
     pub start_time: f64,
     pub last_update: f64,
     pub position: Position,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<StopRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageRun>,
     /// Output variables by action namespace.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
     /// Artifacts produced so far, by name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifacts: BTreeMap<String, ArtifactLocation>,
     /// Source revisions by source action name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub revisions: BTreeMap<String, Revision>,
     /// `STANDARD`, or `ROLLBACK` for an execution `RollbackStage` started.
     #[serde(default = "standard")]
     pub execution_type: String,
     /// Rollbacks: the execution whose artifacts the stage runs again.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_target: Option<String>,
     /// Rollbacks run one stage only: its index.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_stage: Option<usize>,
     /// The pipeline was updated while this ran: its running actions finish, then it ends
     /// `Cancelled` without entering another stage.
@@ -373,8 +433,11 @@ impl Execution {
 #[serde(rename_all = "camelCase")]
 pub struct TransitionState {
     pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_changed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_changed_at: Option<f64>,
 }
 
@@ -385,6 +448,7 @@ pub struct LatestAction {
     pub pipeline_execution_id: String,
     pub run: ActionRun,
     /// Source actions: the revision of the latest successful run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_revision: Option<Revision>,
 }
 
@@ -396,20 +460,20 @@ pub struct PipelineRuntime {
     /// The `seq` of the last execution started.
     pub last_seq: u64,
     /// Inbound transition state by stage name; absent means enabled.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub transitions: BTreeMap<String, TransitionState>,
     /// The execution that last entered each stage, and its stage status.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stage_latest: BTreeMap<String, (String, StageStatus)>,
     /// Latest run of each action, keyed `STAGE/ACTION`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub action_latest: BTreeMap<String, LatestAction>,
     /// The execution whose artifacts each stage last succeeded with (a rollback's target for
     /// a rollback), so a rollback to what a stage already runs is refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub deployed: BTreeMap<String, String>,
     /// `clientRequestToken` → execution id, for idempotent starts.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub client_tokens: BTreeMap<String, String>,
 }
 

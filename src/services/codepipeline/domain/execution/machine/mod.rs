@@ -460,7 +460,7 @@ impl<'a> Machine<'a> {
                 let key = format!("{}/{}", stage.name, run.name);
                 if let Some(latest) = self.runtime.action_latest.get_mut(&key) {
                     if latest.pipeline_execution_id == execution_id {
-                        latest.run = run.clone();
+                        latest.run = run.latest_copy();
                     }
                 }
             }
@@ -469,16 +469,16 @@ impl<'a> Machine<'a> {
 
     fn record_latest_action(&mut self, i: usize, s: usize, k: usize) {
         let exec = &self.executions[i];
-        let run = exec.stages[s].actions[k].clone();
-        let key = format!("{}/{}", exec.stages[s].name, run.name);
+        let full = &exec.stages[s].actions[k];
+        let key = format!("{}/{}", exec.stages[s].name, full.name);
         let previous_revision = self
             .runtime
             .action_latest
             .get(&key)
             .and_then(|l| l.current_revision.clone());
         let revision = match (
-            &run.status,
-            run.result.as_ref().and_then(|r| r.revision.clone()),
+            &full.status,
+            full.result.as_ref().and_then(|r| r.revision.clone()),
         ) {
             (Some(ActionStatus::Succeeded), Some(r)) => Some(r),
             _ => previous_revision,
@@ -487,7 +487,7 @@ impl<'a> Machine<'a> {
             key,
             LatestAction {
                 pipeline_execution_id: exec.id.clone(),
-                run,
+                run: full.latest_copy(),
                 current_revision: revision,
             },
         );
