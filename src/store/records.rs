@@ -1,5 +1,10 @@
 //! JSON encoding of records. Each record type carries `formatVersion`; a record written by a
-//! newer format is refused rather than misread.
+//! newer format is refused rather than misread. A large record is stored deflated behind one
+//! marker byte (JSON never starts with it): executions and pipelines' runtimes are rewritten at
+//! every step, and every byte written stays in the store's log until it is cleaned, so a third
+//! of the bytes is a third of the log. Records written before either way read back alike.
+
+use std::io::{Read, Write as _};
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -7,11 +12,47 @@ use super::{StoreError, StoreResult};
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The first byte of a deflated record.
+const DEFLATED: u8 = 0x01;
+/// Records shorter than this are stored as JSON: deflate gains little on them.
+const DEFLATE_FROM: usize = 384;
+/// A deflated record never inflates beyond this (a damaged or hostile value cannot balloon).
+const INFLATED_MAX: u64 = 64 * 1024 * 1024;
+
 pub fn encode<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
-    serde_json::to_vec(record).map_err(|e| StoreError(format!("encode: {e}")))
+    let json = serde_json::to_vec(record).map_err(|e| StoreError(format!("encode: {e}")))?;
+    if json.len() < DEFLATE_FROM {
+        return Ok(json);
+    }
+    let mut out = Vec::with_capacity(json.len() / 2);
+    out.push(DEFLATED);
+    let mut deflater = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+    deflater
+        .write_all(&json)
+        .map_err(|e| StoreError(format!("encode: {e}")))?;
+    let packed = deflater
+        .finish()
+        .map_err(|e| StoreError(format!("encode: {e}")))?;
+    Ok(if packed.len() < json.len() {
+        packed
+    } else {
+        json
+    })
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
+    if let Some((&DEFLATED, packed)) = bytes.split_first() {
+        let mut json = Vec::with_capacity(packed.len() * 4);
+        flate2::read::DeflateDecoder::new(packed)
+            .take(INFLATED_MAX)
+            .read_to_end(&mut json)
+            .map_err(|e| StoreError(format!("decode: {e}")))?;
+        return decode_json(&json);
+    }
+    decode_json(bytes)
+}
+
+fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
     // Reading only the format version skips every other value without building it, which costs
     // a fraction of decoding the record through a `serde_json::Value` first.
     #[derive(serde::Deserialize)]
@@ -27,4 +68,30 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
         )));
     }
     serde_json::from_slice(bytes).map_err(|e| StoreError(format!("decode: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn large_records_are_deflated_and_read_back_as_written() {
+        let small = json!({"formatVersion": 1, "name": "p"});
+        assert_eq!(encode(&small).unwrap(), serde_json::to_vec(&small).unwrap());
+        let large = json!({"formatVersion": 1, "runs": vec!["the same words again"; 100]});
+        let bytes = encode(&large).unwrap();
+        assert_eq!(bytes[0], DEFLATED);
+        assert!(bytes.len() * 4 < serde_json::to_vec(&large).unwrap().len());
+        assert_eq!(decode::<Value>(&bytes).unwrap(), large);
+        // Records written before deflate read back too.
+        let plain = serde_json::to_vec(&large).unwrap();
+        assert_eq!(decode::<Value>(&plain).unwrap(), large);
+    }
+
+    #[test]
+    fn damaged_deflated_records_are_errors() {
+        assert!(decode::<Value>(&[DEFLATED, 0xff, 0x00, 0x13]).is_err());
+        assert!(decode::<Value>(&[DEFLATED]).is_err());
+    }
 }
