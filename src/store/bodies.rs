@@ -169,20 +169,30 @@ impl Bodies {
         Ok(())
     }
 
-    /// Removes body files that `named` does not hold: partial uploads, and bodies whose record
-    /// a crash kept from being written or whose removal it interrupted.
-    pub fn sweep(&self, named: &std::collections::HashSet<String>) -> StoreResult<()> {
+    /// The body files there are now.
+    pub fn names(&self) -> StoreResult<Vec<String>> {
+        let Bodies::Files(dir) = self else {
+            return Ok(Vec::new());
+        };
+        Ok(std::fs::read_dir(dir)
+            .map_err(io("cannot list bodies"))?
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect())
+    }
+
+    /// Removes the files of `present` that `named` does not hold: partial uploads, and bodies
+    /// whose record a crash kept from being written or whose removal it interrupted.
+    pub fn sweep(
+        &self,
+        present: &[String],
+        named: &std::collections::HashSet<String>,
+    ) -> StoreResult<()> {
         let Bodies::Files(dir) = self else {
             return Ok(());
         };
-        for entry in std::fs::read_dir(dir)
-            .map_err(io("cannot list bodies"))?
-            .flatten()
-        {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !named.contains(&name) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+        for name in present.iter().filter(|n| !named.contains(*n)) {
+            let _ = std::fs::remove_file(dir.join(name));
         }
         Ok(())
     }

@@ -203,18 +203,32 @@ fn past(prefix: &str) -> String {
 impl Objects {
     /// Bodies under `dir` (created when missing); names left by a crash between a body and its
     /// record are removed.
+    /// Bodies on disk under `dir`. Body files a crash left without a record are removed in
+    /// the background: the files are listed now, before anything can write one, and only those
+    /// are checked against every object record, so start-up never waits for a scan of every
+    /// object ever stored and a body written after start-up is never mistaken for an orphan.
     pub fn on_disk(store: Arc<dyn Store>, dir: PathBuf) -> StoreResult<Self> {
         std::fs::create_dir_all(&dir).map_err(io("cannot create the objects folder"))?;
-        let objects = Self::with(store, Bodies::Files(dir));
-        let mut named = HashSet::new();
-        for prefix in ["object/", "object-version/"] {
-            for (_, bytes) in objects.store.scan(prefix, None, usize::MAX)? {
-                if let Ok(info) = decode::<ObjectInfo>(&bytes) {
-                    named.insert(info.body);
+        let objects = Self::with(store.clone(), Bodies::Files(dir.clone()));
+        let present = Bodies::Files(dir.clone()).names()?;
+        if !present.is_empty() {
+            std::thread::spawn(move || {
+                let sweep = || -> StoreResult<()> {
+                    let mut named = HashSet::new();
+                    for prefix in ["object/", "object-version/"] {
+                        for (_, bytes) in store.scan(prefix, None, usize::MAX)? {
+                            if let Ok(info) = decode::<ObjectInfo>(&bytes) {
+                                named.insert(info.body);
+                            }
+                        }
+                    }
+                    Bodies::Files(dir).sweep(&present, &named)
+                };
+                if let Err(e) = sweep() {
+                    tracing::warn!(error = %e, "cannot sweep orphaned object bodies");
                 }
-            }
+            });
         }
-        objects.bodies.sweep(&named)?;
         Ok(objects)
     }
 

@@ -14,8 +14,10 @@ fn err(e: sled::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
-/// The page cache sled may keep in memory.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// The page cache sled may keep in memory. Reads are mostly of recent records and replies are
+/// cached above the store, so a small cache costs little; a large one stays resident after a
+/// burst of writes (after 10,000 executions: 85 MB above idle with 64 MiB, 55 MB with 24 MiB).
+const CACHE_BYTES: u64 = 24 * 1024 * 1024;
 
 impl SledStore {
     pub fn open(dir: &Path) -> StoreResult<Self> {

@@ -65,7 +65,7 @@ fn bodies_round_trip_on_disk_and_leave_no_files_behind() {
     assert_eq!(files_in(&dir.path().join("objects")), 0);
 
     // Small bodies live in their records; a large one is a file. A body without a record (a
-    // crash before the record) is swept at the next open.
+    // crash before the record) is swept after the next open.
     put(
         &objects,
         "kept",
@@ -77,7 +77,19 @@ fn bodies_round_trip_on_disk_and_leave_no_files_behind() {
     std::fs::write(dir.path().join("objects").join("orphan.partial"), b"half").unwrap();
     std::fs::write(dir.path().join("objects").join("orphan"), b"lost").unwrap();
     let reopened = Objects::on_disk(store, dir.path().join("objects")).unwrap();
-    assert_eq!(files_in(&dir.path().join("objects")), 1);
+    // The sweep runs beside start-up; a body written meanwhile is never taken for an orphan.
+    put(
+        &reopened,
+        "fresh",
+        &vec![2u8; bodies::INLINE_MAX + 1],
+        Versioning::Off,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while files_in(&dir.path().join("objects")) != 2 {
+        assert!(std::time::Instant::now() < deadline, "the orphans stayed");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(read_all(&reopened, "b", "fresh").unwrap()[0], 2);
     assert_eq!(read_all(&reopened, "b", "small").unwrap(), b"inline");
     assert_eq!(
         read_all(&reopened, "b", "kept").unwrap().len(),
