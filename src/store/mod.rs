@@ -12,7 +12,7 @@ mod sled_store;
 pub use bodies::INLINE_MAX;
 pub use group_flush::GroupFlush;
 pub use objects::{ObjectInfo, ObjectMeta, Objects, Placed, Upload, Versioning};
-pub use records::{decode, encode, FORMAT_VERSION};
+pub use records::{decode, encode, encode_packed, FORMAT_VERSION};
 pub use reply_cache::{Changed, Invalidating, ReplyCache};
 pub use sled_store::SledStore;
 

@@ -11,7 +11,7 @@ use crate::services::codepipeline::domain::execution::model::{
 };
 use crate::services::codepipeline::domain::pipeline::{ActionTypeId, PipelineDeclaration};
 use crate::services::codepipeline::domain::tags::Tag;
-use crate::store::{decode, encode, Store, Write, FORMAT_VERSION};
+use crate::store::{decode, encode, encode_packed, Store, Write, FORMAT_VERSION};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -219,7 +219,7 @@ pub fn execution_writes(
     let p = &e.pipeline_name;
     let mut writes = vec![Write::put(
         Keys::execution(account, region, p, &e.id),
-        encode(e)?,
+        encode_packed(e)?,
     )];
     if before.is_none() {
         writes.push(Write::put(
@@ -265,7 +265,7 @@ pub fn runtime_write(
 ) -> Result<Write, AwsError> {
     Ok(Write::put(
         Keys::runtime(account, region, pipeline),
-        encode(r)?,
+        encode_packed(r)?,
     ))
 }
 
