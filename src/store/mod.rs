@@ -3,6 +3,7 @@
 //! Values are JSON records that carry a format version (`formatVersion`).
 
 mod bodies;
+mod compaction;
 mod group_flush;
 pub mod objects;
 mod records;
