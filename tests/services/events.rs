@@ -27,6 +27,39 @@ pub(crate) fn wait_runs(server: &Server, name: &str, n: usize) -> Vec<Value> {
     })
 }
 
+/// Creates the S3 → CodeBuild → S3 fixture pipeline as `name` and waits for its first run to
+/// succeed; returns that run's id.
+pub(crate) fn built_pipeline(server: &Server, name: &str) -> String {
+    let mut declaration = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
+    declaration["name"] = json!(name);
+    server.create_pipeline(&declaration);
+    let first = wait_runs(server, name, 1)[0]["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution(name, &first, "Succeeded");
+    first
+}
+
+/// Makes the next `times` runs of `pipeline`'s Build action fail with "red".
+pub(crate) fn fail_build(server: &Server, pipeline: &str, times: u32) {
+    server.control(
+        "/_local/faults",
+        json!({"pipeline": pipeline, "action": "Build", "count": times, "type": "fail", "message": "red"}),
+    );
+}
+
+/// A run of `pipeline` started with the aws CLI, once it ended `status`; its id.
+pub(crate) fn run_until(server: &Server, pipeline: &str, status: &str) -> String {
+    let id = server.aws_ok(&["start-pipeline-execution", "--name", pipeline])
+        ["pipelineExecutionId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    server.wait_for_execution(pipeline, &id, status);
+    id
+}
+
 fn target(server: &Server, rule: &str, pipeline: &str) {
     let targets = json!([{"Id": "pipeline", "Arn": pipeline_arn(pipeline),
                           "RoleArn": "arn:aws:iam::000000000000:role/events"}])
@@ -45,14 +78,7 @@ fn rules_start_pipelines_from_custom_s3_and_pipeline_events() {
         server.create_pipeline(&two_stage(name));
         wait_runs(&server, name, 1);
     }
-    let mut watched = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
-    watched["name"] = json!("watched");
-    server.create_pipeline(&watched);
-    let first = wait_runs(&server, "watched", 1)[0]["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("watched", &first, "Succeeded");
+    built_pipeline(&server, "watched");
     // Its CodeBuild action's build announced its end, as CodeBuild does.
     let built = poll("the build's state change", || {
         let got = server.get_json("/_local/events?source=aws.codebuild");
@@ -127,16 +153,8 @@ fn rules_start_pipelines_from_custom_s3_and_pipeline_events() {
         ],
     );
     target(&server, "failures", "on-failure");
-    server.control(
-        "/_local/faults",
-        json!({"pipeline": "watched", "action": "Build", "count": 1, "type": "fail", "message": "red"}),
-    );
-    let id = server.aws_ok(&["start-pipeline-execution", "--name", "watched"])
-        ["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("watched", &id, "Failed");
+    fail_build(&server, "watched", 1);
+    run_until(&server, "watched", "Failed");
     let list = wait_runs(&server, "on-failure", 2);
     assert_eq!(list[0]["trigger"]["triggerType"], "CloudWatchEvent");
 
@@ -477,14 +495,7 @@ fn a_failure_rule_posts_to_an_api_destination_once() {
     let server = Server::in_process(&["--action-duration", "0s"]);
     let receiver = Receiver::start(200);
     let arn = destination(&server, "chat", &receiver.url);
-    let mut watched = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
-    watched["name"] = json!("watched");
-    server.create_pipeline(&watched);
-    let first = wait_runs(&server, "watched", 1)[0]["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("watched", &first, "Succeeded");
+    built_pipeline(&server, "watched");
     let pattern = json!({"source": ["aws.codepipeline"],
         "detail-type": ["CodePipeline Pipeline Execution State Change"],
         "detail": {"state": ["FAILED"]}})
@@ -504,16 +515,8 @@ fn a_failure_rule_posts_to_an_api_destination_once() {
     assert_eq!(put["FailedEntryCount"], 0, "{put}");
     assert!(receiver.requests().is_empty(), "a success posts nothing");
 
-    server.control(
-        "/_local/faults",
-        json!({"pipeline": "watched", "action": "Build", "count": 1, "type": "fail", "message": "red"}),
-    );
-    let id = server.aws_ok(&["start-pipeline-execution", "--name", "watched"])
-        ["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("watched", &id, "Failed");
+    fail_build(&server, "watched", 1);
+    run_until(&server, "watched", "Failed");
     let requests = poll("the POST", || {
         let r = receiver.requests();
         (!r.is_empty()).then_some(r)

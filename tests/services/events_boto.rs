@@ -5,21 +5,14 @@
 
 use serde_json::{json, Value};
 
-use super::events::{wait_runs, Receiver};
+use super::events::{built_pipeline, fail_build, wait_runs, Receiver};
 use crate::common::*;
 
 #[test]
 fn boto3_failure_notifier_gets_one_post_with_the_documented_event() {
     let server = Server::in_process(&["--action-duration", "0s"]);
     let receiver = Receiver::start(200);
-    let mut payments = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
-    payments["name"] = json!("payments");
-    server.create_pipeline(&payments);
-    let first = wait_runs(&server, "payments", 1)[0]["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("payments", &first, "Succeeded");
+    built_pipeline(&server, "payments");
 
     let script = format!(
         r#"
@@ -48,10 +41,7 @@ print(json.dumps(ev.describe_rule(Name='pipeline-failed'), default=str))
         "arn:aws:events:us-east-1:000000000000:rule/pipeline-failed"
     );
 
-    server.control(
-        "/_local/faults",
-        json!({"pipeline": "payments", "action": "Build", "count": 1, "type": "fail", "message": "red"}),
-    );
+    fail_build(&server, "payments", 1);
     let id = server.boto3(
         "print(client('codepipeline').start_pipeline_execution(name='payments')['pipelineExecutionId'])",
     );

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::events::wait_runs;
+use super::events::{built_pipeline, fail_build, run_until, wait_runs};
 use crate::common::*;
 
 /// The CodePipeline events of execution `id` so far, oldest first.
@@ -70,14 +70,7 @@ fn is_detail_time(v: &Value) -> bool {
 #[test]
 fn codepipeline_events_carry_the_documented_fields_through_retry_and_stop() {
     let server = Server::in_process(&["--action-duration", "0s"]);
-    let mut watched = fixture_json("pipelines/s3-build-deploy.json")["pipeline"].clone();
-    watched["name"] = json!("watched");
-    server.create_pipeline(&watched);
-    let first = wait_runs(&server, "watched", 1)[0]["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("watched", &first, "Succeeded");
+    let first = built_pipeline(&server, "watched");
     let events = poll("the run's last event", || {
         let list = events_of(&server, &first);
         has(&states(&list), "Pipeline", "", "SUCCEEDED").then_some(list)
@@ -134,16 +127,8 @@ fn codepipeline_events_carry_the_documented_fields_through_retry_and_stop() {
     );
 
     // A failure, then RetryStageExecution: RESUMED, attempt 2, the retry's time on the stage.
-    server.control(
-        "/_local/faults",
-        json!({"pipeline": "watched", "action": "Build", "count": 2, "type": "fail", "message": "red"}),
-    );
-    let id = server.aws_ok(&["start-pipeline-execution", "--name", "watched"])
-        ["pipelineExecutionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    server.wait_for_execution("watched", &id, "Failed");
+    fail_build(&server, "watched", 2);
+    let id = run_until(&server, "watched", "Failed");
     let failed = poll("the FAILED action event", || {
         let list = events_of(&server, &id);
         has(&states(&list), "Pipeline", "", "FAILED").then_some(list)
