@@ -13,6 +13,12 @@ pub mod logs;
 pub mod paging;
 pub mod s3;
 
+/// The wall clock in epoch seconds, to the millisecond, as the services' records and replies
+/// carry times.
+pub fn epoch_now() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
+}
+
 use std::collections::HashMap;
 
 use crate::call::Handler;

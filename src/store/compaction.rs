@@ -31,20 +31,16 @@ const AT_LEAST: u64 = 64 * 1024 * 1024;
 /// Records copied per batch.
 const COPY_BATCH: usize = 4096;
 
-/// Bytes of the files under `path` on disk.
+/// Bytes `path` takes on disk: a file's blocks, or a folder's files' blocks.
 fn disk_bytes(path: &Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => disk_bytes(&e.path()),
-            Ok(m) => m.blocks() * 512,
-            Err(_) => 0,
-        })
-        .sum()
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path).map_or(0, |entries| {
+            entries.flatten().map(|e| disk_bytes(&e.path())).sum()
+        }),
+        Ok(m) => m.blocks() * 512,
+        Err(_) => 0,
+    }
 }
 
 /// The tree's own bytes (a tree in the root shares it with objects and repositories).
@@ -54,17 +50,7 @@ fn tree_bytes(root: &Path, current: u64) -> u64 {
     }
     ["db", "blobs"]
         .iter()
-        .map(|name| {
-            let path = root.join(name);
-            if path.is_dir() {
-                disk_bytes(&path)
-            } else {
-                std::fs::metadata(&path).map_or(0, |m| {
-                    use std::os::unix::fs::MetadataExt;
-                    m.blocks() * 512
-                })
-            }
-        })
+        .map(|name| disk_bytes(&root.join(name)))
         .sum()
 }
 

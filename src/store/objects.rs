@@ -210,7 +210,7 @@ impl Objects {
     pub fn on_disk(store: Arc<dyn Store>, dir: PathBuf) -> StoreResult<Self> {
         std::fs::create_dir_all(&dir).map_err(io("cannot create the objects folder"))?;
         let objects = Self::with(store.clone(), Bodies::Files(dir.clone()));
-        let present = Bodies::Files(dir.clone()).names()?;
+        let present = objects.bodies.names()?;
         if !present.is_empty() {
             std::thread::spawn(move || {
                 let sweep = || -> StoreResult<()> {

@@ -315,22 +315,28 @@ fn test_event_pattern_and_what_patterns_refuse() {
     assert!(ok["RuleArn"].is_string());
 }
 
-#[test]
-fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
-    let server = Server::in_process(&["--action-duration", "0s"]);
-    server.create_pipeline(&two_stage("nightly"));
-    wait_runs(&server, "nightly", 1);
+/// A two-stage pipeline `pipeline` past its first run, and a schedule rule `rule` whose
+/// target it is.
+fn scheduled(server: &Server, pipeline: &str, rule: &str, expression: &str) {
+    server.create_pipeline(&two_stage(pipeline));
+    wait_runs(server, pipeline, 1);
     events(
-        &server,
+        server,
         &[
             "put-rule",
             "--name",
-            "every-hour",
+            rule,
             "--schedule-expression",
-            "rate(1 hour)",
+            expression,
         ],
     );
-    target(&server, "every-hour", "nightly");
+    target(server, rule, pipeline);
+}
+
+#[test]
+fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
+    let server = Server::in_process(&["--action-duration", "0s"]);
+    scheduled(&server, "nightly", "every-hour", "rate(1 hour)");
     server.control("/_local/clock", json!({"advanceSeconds": 600}));
     assert_eq!(runs(&server, "nightly").len(), 1, "not due yet");
     server.control("/_local/clock", json!({"advanceSeconds": 3600}));
@@ -350,19 +356,7 @@ fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
     events(&server, &["disable-rule", "--name", "every-hour"]);
     server.control("/_local/clock", json!({"advanceSeconds": 86_400}));
     // Fired schedules go out before the next rule write is seen; an enabled one proves the turn.
-    server.create_pipeline(&two_stage("witness"));
-    wait_runs(&server, "witness", 1);
-    events(
-        &server,
-        &[
-            "put-rule",
-            "--name",
-            "witness",
-            "--schedule-expression",
-            "rate(1 minute)",
-        ],
-    );
-    target(&server, "witness", "witness");
+    scheduled(&server, "witness", "witness", "rate(1 minute)");
     server.control("/_local/clock", json!({"advanceSeconds": 120}));
     wait_runs(&server, "witness", 2);
     assert_eq!(
@@ -372,19 +366,7 @@ fn a_schedule_starts_its_pipeline_when_the_engine_clock_reaches_it() {
     );
 
     // A cron schedule: every day at noon UTC; a day later, it has fired.
-    server.create_pipeline(&two_stage("daily"));
-    wait_runs(&server, "daily", 1);
-    events(
-        &server,
-        &[
-            "put-rule",
-            "--name",
-            "noon",
-            "--schedule-expression",
-            "cron(0 12 * * ? *)",
-        ],
-    );
-    target(&server, "noon", "daily");
+    scheduled(&server, "daily", "noon", "cron(0 12 * * ? *)");
     server.control("/_local/clock", json!({"advanceSeconds": 86_400}));
     let list = wait_runs(&server, "daily", 2);
     assert_eq!(

@@ -11,6 +11,7 @@ use super::runner;
 use super::shape::{self, NewBuild};
 use crate::call::Context;
 use crate::error::{codes, AwsError};
+use crate::services::epoch_now as now;
 use crate::services::logs::records as logs;
 use crate::services::paging;
 use crate::state::AppState;
@@ -18,10 +19,6 @@ use crate::store::{Store, Write};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
 
 fn invalid_id() -> AwsError {
     AwsError::new(codes::INVALID_INPUT, "Invalid build ID provided")

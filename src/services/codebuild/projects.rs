@@ -8,13 +8,10 @@ use serde_json::{json, Map, Value};
 use super::records;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
+use crate::services::epoch_now as now;
 use crate::services::paging;
 use crate::state::AppState;
 use crate::store::decode;
-
-fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
 
 pub fn project_arn(ctx: &Context, name: &str) -> String {
     format!(

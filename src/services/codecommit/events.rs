@@ -60,7 +60,7 @@ pub fn between(before: &[Reference], after: &[Reference]) -> Vec<Change> {
 }
 
 pub fn publish(state: &AppState, ctx: &Context, repo: &RepositoryRecord, changes: &[Change]) {
-    let at = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let at = crate::services::epoch_now();
     for change in changes {
         let (kind, short) = match (
             change.name.strip_prefix("refs/heads/"),

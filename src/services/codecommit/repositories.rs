@@ -12,12 +12,9 @@ use super::records::{self, RepositoryRecord};
 use super::{codes, not_found};
 use crate::call::Context;
 use crate::error::AwsError;
+use crate::services::epoch_now as now;
 use crate::state::AppState;
 use crate::store::Write;
-
-fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
 
 pub fn arn(ctx: &Context, name: &str) -> String {
     format!("arn:aws:codecommit:{}:{}:{name}", ctx.region, ctx.account)

@@ -10,6 +10,7 @@ use super::records::{self, RuleRecord};
 use super::rules::DEFAULT_BUS;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
+use crate::services::epoch_now as now;
 use crate::state::AppState;
 use crate::store::{decode, encode, Store, Write, FORMAT_VERSION};
 
@@ -59,10 +60,6 @@ pub fn exists(state: &AppState, ctx: &Context, name: &str) -> Result<bool, AwsEr
     Ok(name == DEFAULT_BUS || load(state.store.as_ref(), ctx, name)?.is_some())
 }
 
-fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateInput {
@@ -90,21 +87,13 @@ pub async fn create(
         created: now(),
         tags: input.tags,
     };
-    state
-        .mutate(|store| {
-            if load(store, ctx, &input.name)?.is_some() {
-                return Err(AwsError::new(
-                    codes::RESOURCE_ALREADY_EXISTS,
-                    format!("Event bus {} already exists.", input.name),
-                ));
-            }
-            store.apply(vec![Write::put(
-                key(&ctx.account, &ctx.region, &input.name),
-                encode(&record)?,
-            )])?;
-            Ok(())
-        })
-        .await?;
+    records::create(
+        state,
+        key(&ctx.account, &ctx.region, &input.name),
+        encode(&record)?,
+        format!("Event bus {} already exists.", input.name),
+    )
+    .await?;
     let mut reply = json!({ "EventBusArn": bus_arn(ctx, &input.name) });
     if let Some(d) = input.description {
         reply["Description"] = json!(d);

@@ -10,12 +10,9 @@ use serde_json::{json, Value};
 
 use crate::call::Context;
 use crate::error::{codes, AwsError};
+use crate::services::epoch_now as now;
 use crate::state::AppState;
 use crate::store::{decode, encode, Write, FORMAT_VERSION};
-
-fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -152,19 +149,13 @@ pub async fn create_connection(
         auth_parameters: input.auth_parameters,
         created: now(),
     };
-    let key = connection_key(&ctx.account, &ctx.region, &input.name);
-    state
-        .mutate(|store| {
-            if store.get(&key)?.is_some() {
-                return Err(AwsError::new(
-                    codes::RESOURCE_ALREADY_EXISTS,
-                    format!("Connection {} already exists.", input.name),
-                ));
-            }
-            store.apply(vec![Write::put(key.clone(), encode(&record)?)])?;
-            Ok(())
-        })
-        .await?;
+    super::records::create(
+        state,
+        connection_key(&ctx.account, &ctx.region, &input.name),
+        encode(&record)?,
+        format!("Connection {} already exists.", input.name),
+    )
+    .await?;
     Ok(json!({
         "ConnectionArn": connection_arn(ctx, &record),
         "ConnectionState": "AUTHORIZED",
@@ -267,19 +258,13 @@ pub async fn create_destination(
         rate_limit: input.invocation_rate_limit_per_second,
         created: now(),
     };
-    let key = destination_key(&ctx.account, &ctx.region, &input.name);
-    state
-        .mutate(|store| {
-            if store.get(&key)?.is_some() {
-                return Err(AwsError::new(
-                    codes::RESOURCE_ALREADY_EXISTS,
-                    format!("An api-destination '{}' already exists.", input.name),
-                ));
-            }
-            store.apply(vec![Write::put(key.clone(), encode(&record)?)])?;
-            Ok(())
-        })
-        .await?;
+    super::records::create(
+        state,
+        destination_key(&ctx.account, &ctx.region, &input.name),
+        encode(&record)?,
+        format!("An api-destination '{}' already exists.", input.name),
+    )
+    .await?;
     Ok(json!({
         "ApiDestinationArn": destination_arn(ctx, &record),
         "ApiDestinationState": "ACTIVE",

@@ -37,7 +37,7 @@ pub async fn put_events(
     ctx: &Context,
     input: PutEventsInput,
 ) -> Result<Value, AwsError> {
-    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let now = crate::services::epoch_now();
     let mut answers = Vec::new();
     let mut failed = 0;
     for entry in input.entries {

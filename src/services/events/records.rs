@@ -1,13 +1,35 @@
 //! EventBridge's records: a rule with its targets at `ev-rule/ACCOUNT/REGION/BUS/NAME`. Every
 //! applied write bumps `generation` (`touched`), so the delivery listener knows when to read
-//! the rules again.
+//! the rules again. `create` writes the records that must not exist yet (buses, connections,
+//! API destinations).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::{codes, AwsError};
+use crate::state::AppState;
 use crate::store::{decode, encode, Store, StoreResult, Write, FORMAT_VERSION};
+
+/// Stores `value` at `key`, or answers `ResourceAlreadyExistsException` with `taken` when a
+/// record is there already.
+pub async fn create(
+    state: &AppState,
+    key: String,
+    value: Vec<u8>,
+    taken: String,
+) -> Result<(), AwsError> {
+    state
+        .mutate(|store| {
+            if store.get(&key)?.is_some() {
+                return Err(AwsError::new(codes::RESOURCE_ALREADY_EXISTS, taken));
+            }
+            store.apply(vec![Write::put(key, value)])?;
+            Ok(())
+        })
+        .await
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use super::records;
 use super::shape::{self, NewBuild};
 use crate::services::artifacts::{ArtifactStore, Placement};
+use crate::services::epoch_now as now;
 use crate::services::logs::records as logs;
 use crate::store::{ObjectMeta, Write};
 use shell::{PhaseEnd, Session};
@@ -65,10 +66,6 @@ pub struct BuildOutcome {
     pub message: Option<String>,
     pub exported: Vec<(String, String)>,
     pub last_lines: Vec<String>,
-}
-
-fn now() -> f64 {
-    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
 
 fn container(line: &str) -> String {

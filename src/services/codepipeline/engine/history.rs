@@ -65,16 +65,12 @@ impl Kept {
     }
 }
 
-fn finished_key(account: &str, region: &str, e: &Execution) -> Write {
+/// The index key of an execution that finished (all a step writes for it when no cap is kept).
+pub fn finished_write(account: &str, region: &str, e: &Execution) -> Write {
     Write::put(
         Keys::finished(account, region, &e.pipeline_name, e.seq),
         e.id.clone().into_bytes(),
     )
-}
-
-/// The index key of an execution that finished, when no cap is kept in memory.
-pub fn finished_write(account: &str, region: &str, e: &Execution) -> Write {
-    finished_key(account, region, e)
 }
 
 /// The finished executions a capped pipeline keeps, oldest start first.
@@ -108,7 +104,7 @@ impl History {
         let kept = Kept::of(e);
         let at = self.0.partition_point(|k| k.seq < kept.seq);
         self.0.insert(at, kept);
-        finished_key(account, region, e)
+        finished_write(account, region, e)
     }
 
     /// The deletes that bring the list down to `cap`, sparing executions `busy` names (a
