@@ -9,6 +9,9 @@ use codepipeline_local::wire::serve::serve;
 use codepipeline_local::{app, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Log lines go through a bounded queue to a writer thread, and are dropped when it is full: a
 /// parent that pipes stderr and never reads it must not be able to stall request handling.
 /// The returned guard writes out what is queued when it is dropped, at exit.

@@ -175,13 +175,12 @@ pub(super) fn compact(shared: &Shared) -> StoreResult<bool> {
     Ok(true)
 }
 
-/// The copy read every record of the old tree through the heap; glibc keeps what was freed
-/// unless asked, which left the process hundreds of MB above idle after a compaction.
+/// The copy read every record of the old tree through the heap; the allocator keeps freed pages
+/// a while for reuse, which left the process hundreds of MB above idle after a compaction.
 fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap memory to the system; it takes no pointers.
+    // SAFETY: mi_collect takes no pointers; it only returns mimalloc's free pages to the system.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
 }
 
