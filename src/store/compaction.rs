@@ -1,35 +1,39 @@
-//! Compaction of the sled tree when the server is idle. sled keeps every overwritten version in
-//! its log until its own cleaner catches up, which under steady writes it does not: the log grew
-//! by ~20 KB per execution whose live records are ~5 KB, and a restart replays the whole log
-//! written since the last open. So once nothing has been written for a while and the tree's
-//! folder has grown well past its last compacted size, the live records are copied in key order
-//! into a fresh tree beside it, which is then reopened (sled writes its snapshot at open, so a
-//! later restart replays only what came after) and switched to by renaming the pointer file.
+//! Moving records out of sled into tables, in one background thread. sled keeps every
+//! overwritten version in its log until its cleaner catches up, which under steady writes it
+//! does not, and it stores even write-once records in about twice their size; a restart
+//! replays the log written since its last snapshot. So sled only ever holds what is new:
 //!
-//! The copy never blocks anyone: reads go on from the old tree, and any write while copying
-//! makes the compaction give up (and try again at the next idle spell), so nothing written is
-//! ever left behind in the old tree. The switch happens under the tree's write lock, after a
-//! last check that no batch landed since the copy began.
+//! 1. **Freeze**: once the active tree's folder passes [`FREEZE_AT`] (under load), or the store
+//!    has been idle for [`IDLE`] with anything written since the last freeze, a fresh tree
+//!    becomes the active one and the old one is frozen. Writes go on at once.
+//! 2. **Write out**: the frozen tree's records are written in key order as a table and the
+//!    frozen tree is deleted. A delete there stays a tombstone unless no table lies beneath.
+//! 3. **Merge**: tables are merged so their sizes halve from oldest to newest (a table at
+//!    least half the size of the one before it is merged into it), which bounds their number
+//!    to a logarithm of the store's size and rewrites each record a few times in all. When
+//!    idle, all tables become one, and tombstones go.
+//!
+//! Each step writes its new files, syncs them, and then names them in the manifest under the
+//! layers' write lock, so a crash at any point leaves the store as before or as after it.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::sled_store::{err, open_tree, point_to, remove_others, tree_path, Shared};
-use super::{StoreError, StoreResult};
+use super::layers::{sled_err, Layers, Merge, Tree};
+use super::manifest::{self, table_path, tree_path};
+use super::sled_store::{open_tree, poisoned, Shared};
+use super::table::{Table, TableWriter};
+use super::StoreResult;
 
-/// How long nothing must be written before a compaction starts.
+/// How long nothing must be written before the store is compacted completely.
 const IDLE: Duration = Duration::from_secs(15);
-/// How often the watcher looks.
-const LOOK_EVERY: Duration = Duration::from_secs(5);
-/// Compact when the tree is this many times its size after the last compaction, and at
-/// least this much bigger; the first time in a process, once it is that big (small stores are
-/// left alone).
-const GROWTH: u64 = 2;
-const AT_LEAST: u64 = 64 * 1024 * 1024;
-/// Records copied per batch.
-const COPY_BATCH: usize = 4096;
+/// How often the thread looks.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// The active tree's size on disk that freezes it under load. Small enough that a restart
+/// replays little and sled's cache covers much of it; large enough that tables are few.
+pub(super) const FREEZE_AT: u64 = 48 * 1024 * 1024;
 
 /// Bytes `path` takes on disk: a file's blocks, or a folder's files' blocks.
 fn disk_bytes(path: &Path) -> u64 {
@@ -43,71 +47,30 @@ fn disk_bytes(path: &Path) -> u64 {
     }
 }
 
-/// The tree's own bytes (a tree in the root shares it with objects and repositories).
-fn tree_bytes(root: &Path, current: u64) -> u64 {
-    if current != 0 {
-        return disk_bytes(&tree_path(root, current));
-    }
-    ["db", "blobs"]
-        .iter()
-        .map(|name| disk_bytes(&root.join(name)))
-        .sum()
-}
-
-/// Watches the store for as long as it lives, compacting it when idle and grown.
+/// Watches the store for as long as it lives.
 pub(super) fn watch(shared: Weak<Shared>) {
     let spawned = std::thread::Builder::new()
         .name("store-compaction".to_owned())
         .spawn(move || {
-            let mut last_writes = u64::MAX;
+            let mut seen_writes = u64::MAX;
             let mut quiet_since = Instant::now();
-            let mut compacted_size = None::<u64>;
+            let mut tidy = false;
             loop {
                 std::thread::sleep(LOOK_EVERY);
                 let Some(shared) = shared.upgrade() else {
                     return;
                 };
-                let Some(layout) = &shared.layout else {
-                    return;
-                };
                 let writes = shared.writes.load(Ordering::SeqCst);
-                if writes != last_writes {
-                    last_writes = writes;
+                if writes != seen_writes {
+                    seen_writes = writes;
                     quiet_since = Instant::now();
-                    continue;
+                    tidy = false;
                 }
-                if quiet_since.elapsed() < IDLE {
-                    continue;
-                }
-                let current = layout.current.lock().map_or(0, |c| *c);
-                let size = tree_bytes(&layout.root, current);
-                let due = match compacted_size {
-                    None => AT_LEAST,
-                    Some(base) => base.saturating_mul(GROWTH).max(base + AT_LEAST),
-                };
-                if size < due {
-                    continue;
-                }
-                match compact(&shared) {
-                    Ok(true) => {
-                        let current = layout.current.lock().map_or(0, |c| *c);
-                        let after = tree_bytes(&layout.root, current);
-                        tracing::info!(
-                            before_mb = size / (1024 * 1024),
-                            after_mb = after / (1024 * 1024),
-                            "compacted the store"
-                        );
-                        compacted_size = Some(after);
-                    }
-                    Ok(false) => {
-                        tracing::debug!("store compaction gave up: something was written");
-                        quiet_since = Instant::now();
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot compact the store");
-                        // Not again until the store has grown as much once more.
-                        compacted_size = Some(size);
-                    }
+                let idle = quiet_since.elapsed() >= IDLE;
+                if let Err(e) = step(&shared, idle, &mut tidy) {
+                    tracing::warn!(error = %e, "cannot compact the store");
+                    // Not again until something is written.
+                    tidy = true;
                 }
             }
         });
@@ -116,67 +79,176 @@ pub(super) fn watch(shared: Weak<Shared>) {
     }
 }
 
-/// Copies the live records into a fresh tree and switches to it. `Ok(false)`: a write came
-/// while copying, so nothing changed.
-pub(super) fn compact(shared: &Shared) -> StoreResult<bool> {
+/// One look: finishes a frozen tree, freezes a grown one, and merges tables as due. `tidy`
+/// is set once an idle store is as compact as it gets, so idle looks cost nothing more.
+fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
-        return Ok(false);
+        return Ok(());
     };
-    let poisoned = || StoreError("store lock poisoned".to_owned());
-    let mut current = layout.current.lock().map_err(|_| poisoned())?;
-    let began = shared.writes.load(Ordering::SeqCst);
-    let old = shared.db.read().map_err(|_| poisoned())?.clone();
-    let next = *current + 1;
-    let path = tree_path(&layout.root, next);
-    let _ = std::fs::remove_dir_all(&path);
-    let give_up = |path: &Path| {
-        let _ = std::fs::remove_dir_all(path);
-        Ok(false)
-    };
-    {
-        let fresh = open_tree(&path)?;
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
-        for item in old.iter() {
-            let (k, v) = item.map_err(err)?;
-            batch.insert(k, v);
-            in_batch += 1;
-            if in_batch == COPY_BATCH {
-                fresh.apply_batch(std::mem::take(&mut batch)).map_err(err)?;
-                in_batch = 0;
-                if shared.writes.load(Ordering::SeqCst) != began {
-                    drop(fresh);
-                    return give_up(&path);
-                }
-            }
+    let layers = shared.layers()?;
+    if layers.frozen.is_some() {
+        write_out_frozen(shared)?;
+    } else {
+        let grown = disk_bytes(&tree_path(&layout.root, layers.active.n)) >= FREEZE_AT;
+        if grown || (idle && !*tidy && !layers.active.db.is_empty()) {
+            freeze(shared)?;
+            write_out_frozen(shared)?;
         }
-        fresh.apply_batch(batch).map_err(err)?;
-        fresh.flush().map_err(err)?;
     }
-    // Opened again, sled writes its snapshot, so a restart replays only later writes.
-    let fresh = open_tree(&path)?;
-    let mut db = shared.db.write().map_err(|_| poisoned())?;
-    if shared.writes.load(Ordering::SeqCst) != began {
-        drop(db);
-        drop(fresh);
-        return give_up(&path);
+    loop {
+        let layers = shared.layers()?;
+        let Some(from) = due_merge(&layers, idle) else {
+            break;
+        };
+        merge_tables(shared, from)?;
     }
-    point_to(&layout.root, next)?;
-    let replaced = std::mem::replace(&mut *db, fresh);
-    drop(db);
-    drop(replaced);
-    drop(old);
-    *current = next;
-    drop(current);
-    // The old tree's files go once nobody can reach it (a crash here leaves them for the next
-    // open to remove).
-    remove_others(&layout.root, next);
-    release_freed_memory();
-    Ok(true)
+    if idle && !*tidy {
+        *tidy = true;
+        release_freed_memory();
+        let layers = shared.layers()?;
+        tracing::info!(
+            tables = layers.tables.len(),
+            records = layers.tables.iter().map(|(_, t)| t.entries()).sum::<u64>(),
+            "compacted the store while idle"
+        );
+    }
+    Ok(())
 }
 
-/// The copy read every record of the old tree through the heap; the allocator keeps freed pages
-/// a while for reuse, which left the process hundreds of MB above idle after a compaction.
+/// Where a merge of the newest tables should start, if one is due: all of them when idle;
+/// under load, while the newest is at least half the size of the one before it.
+fn due_merge(layers: &Layers, idle: bool) -> Option<usize> {
+    let n = layers.tables.len();
+    if n < 2 {
+        return None;
+    }
+    if idle {
+        return Some(0);
+    }
+    let size = |i: usize| layers.tables[i].1.bytes();
+    (size(n - 1) * 2 >= size(n - 2)).then_some(n - 2)
+}
+
+/// Makes a fresh tree the active one and the active one frozen.
+pub(super) fn freeze(shared: &Shared) -> StoreResult<()> {
+    let Some(layout) = &shared.layout else {
+        return Ok(());
+    };
+    let mut manifest = layout.manifest.lock().map_err(|_| poisoned())?;
+    let mut next = manifest.clone();
+    let n = next.take_next();
+    let fresh = Tree {
+        db: open_tree(&tree_path(&layout.root, n))?,
+        n,
+        tagged: true,
+    };
+    let mut layers = shared.layers.write().map_err(|_| poisoned())?;
+    if layers.frozen.is_some() {
+        return Ok(());
+    }
+    next.frozen = Some(layers.active.n);
+    next.frozen_plain = false;
+    next.active = n;
+    manifest::save(&layout.root, &next)?;
+    let frozen = layers.active.clone();
+    *layers = Arc::new(Layers {
+        active: fresh,
+        frozen: Some(frozen.clone()),
+        tables: layers.tables.clone(),
+    });
+    drop(layers);
+    *manifest = next;
+    drop(manifest);
+    frozen.db.flush().map_err(sled_err)?;
+    Ok(())
+}
+
+/// Writes the frozen tree as the newest table and lets the tree go.
+pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
+    let Some(layout) = &shared.layout else {
+        return Ok(());
+    };
+    let mut manifest = layout.manifest.lock().map_err(|_| poisoned())?;
+    let layers = shared.layers()?;
+    let Some(frozen) = &layers.frozen else {
+        return Ok(());
+    };
+    frozen.db.flush().map_err(sled_err)?;
+    let mut next = manifest.clone();
+    let n = next.take_next();
+    let keep_tombstones = !layers.tables.is_empty();
+    let records = Merge::new(vec![Box::new(frozen.iter_from(b""))], keep_tombstones);
+    let table = write_table(&layout.root, n, records)?;
+    next.frozen = None;
+    next.frozen_plain = false;
+    next.tables.push(n);
+    let mut live = shared.layers.write().map_err(|_| poisoned())?;
+    manifest::save(&layout.root, &next)?;
+    let mut tables = live.tables.clone();
+    tables.push((n, table));
+    *live = Arc::new(Layers {
+        active: live.active.clone(),
+        frozen: None,
+        tables,
+    });
+    drop(live);
+    *manifest = next;
+    manifest::remove_unnamed(&layout.root, &manifest);
+    Ok(())
+}
+
+/// Merges the tables from index `from` to the newest into one.
+pub(super) fn merge_tables(shared: &Shared, from: usize) -> StoreResult<()> {
+    let Some(layout) = &shared.layout else {
+        return Ok(());
+    };
+    let mut manifest = layout.manifest.lock().map_err(|_| poisoned())?;
+    let layers = shared.layers()?;
+    if from >= layers.tables.len() {
+        return Ok(());
+    }
+    let merged = &layers.tables[from..];
+    let streams = merged
+        .iter()
+        .rev()
+        .map(|(_, t)| Box::new(t.iter_from(b"")) as _)
+        .collect();
+    // Tombstones only hide older tables: with the oldest merged in, they have nothing to hide.
+    let records = Merge::new(streams, from > 0);
+    let mut next = manifest.clone();
+    let n = next.take_next();
+    let table = write_table(&layout.root, n, records)?;
+    let mut live = shared.layers.write().map_err(|_| poisoned())?;
+    let mut tables = live.tables[..from].to_vec();
+    tables.push((n, table));
+    tables.extend(live.tables[layers.tables.len()..].iter().cloned());
+    next.tables = tables.iter().map(|(n, _)| *n).collect();
+    manifest::save(&layout.root, &next)?;
+    *live = Arc::new(Layers {
+        active: live.active.clone(),
+        frozen: live.frozen.clone(),
+        tables,
+    });
+    drop(live);
+    *manifest = next;
+    manifest::remove_unnamed(&layout.root, &manifest);
+    Ok(())
+}
+
+fn write_table(root: &Path, n: u64, records: Merge) -> StoreResult<Arc<Table>> {
+    let path = table_path(root, n);
+    let mut writer = TableWriter::create(&path)?;
+    for item in records {
+        let (key, entry) = item?;
+        writer.add(&key, &entry)?;
+    }
+    writer.finish()?;
+    manifest::sync_folder(root)?;
+    Ok(Arc::new(Table::open(&path)?))
+}
+
+/// Compaction reads and writes every record through the heap; the allocator keeps freed pages
+/// a while for reuse, which left the process hundreds of MB above idle after it.
 fn release_freed_memory() {
     // SAFETY: mi_collect takes no pointers; it only returns mimalloc's free pages to the system.
     unsafe {
@@ -185,93 +257,4 @@ fn release_freed_memory() {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::sled_store::SledStore;
-    use super::super::{Store, Write};
-    use super::*;
-
-    fn filled(dir: &Path) -> SledStore {
-        let s = SledStore::open(dir).unwrap();
-        for round in 0..5 {
-            let writes = (0..500)
-                .map(|i| Write::put(format!("k/{i:04}"), vec![round as u8; 2000]))
-                .collect();
-            s.apply(writes).unwrap();
-        }
-        s.apply(vec![Write::delete("k/0007")]).unwrap();
-        s.flush().unwrap();
-        s
-    }
-
-    #[test]
-    fn compaction_keeps_every_record_and_switches_trees() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = filled(dir.path());
-        assert!(compact(&s.shared).unwrap());
-        assert!(dir.path().join("store-2").is_dir());
-        assert!(!dir.path().join("store-1").exists(), "the old tree is gone");
-        assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
-        assert_eq!(s.get("k/0001").unwrap(), Some(vec![4u8; 2000]));
-        assert_eq!(s.get("k/0007").unwrap(), None);
-        // Writes go on in the new tree, and a restart finds everything there.
-        s.apply(vec![Write::put("after", b"yes".to_vec())]).unwrap();
-        s.flush().unwrap();
-        drop(s);
-        let s = SledStore::open(dir.path()).unwrap();
-        assert_eq!(s.get("after").unwrap(), Some(b"yes".to_vec()));
-        assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
-    }
-
-    #[test]
-    fn a_write_while_copying_makes_it_give_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = filled(dir.path());
-        std::thread::scope(|scope| {
-            let handle = scope.spawn(|| {
-                for i in 0..200 {
-                    s.apply(vec![Write::put(format!("w/{i}"), vec![1; 100])])
-                        .unwrap();
-                }
-            });
-            // Whether it switched (the copy won the race) or gave up, no write is lost.
-            compact(&s.shared).unwrap();
-            handle.join().unwrap();
-        });
-        assert_eq!(s.count("w/", usize::MAX).unwrap(), 200);
-        drop(s);
-        let s = SledStore::open(dir.path()).unwrap();
-        assert_eq!(s.count("w/", usize::MAX).unwrap(), 200);
-        assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
-    }
-
-    #[test]
-    fn a_data_folder_from_before_moves_into_its_first_copy() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let legacy = open_tree(dir.path()).unwrap();
-            legacy.insert("old", b"kept".as_slice()).unwrap();
-            legacy.flush().unwrap();
-        }
-        std::fs::create_dir_all(dir.path().join("objects")).unwrap();
-        let s = SledStore::open(dir.path()).unwrap();
-        assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
-        assert!(compact(&s.shared).unwrap());
-        assert!(!dir.path().join("db").exists() && !dir.path().join("conf").exists());
-        assert!(dir.path().join("objects").is_dir(), "other folders stay");
-        drop(s);
-        let s = SledStore::open(dir.path()).unwrap();
-        assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
-    }
-
-    #[test]
-    fn an_interrupted_compaction_leaves_the_store_as_it_was() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(filled(dir.path()));
-        // A copy that never got switched to, as a crash would leave it.
-        std::fs::create_dir_all(dir.path().join("store-2")).unwrap();
-        std::fs::write(dir.path().join("store-2").join("db"), b"half").unwrap();
-        let s = SledStore::open(dir.path()).unwrap();
-        assert!(!dir.path().join("store-2").exists());
-        assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
-    }
-}
+mod tests;

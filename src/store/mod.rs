@@ -5,10 +5,13 @@
 mod bodies;
 mod compaction;
 mod group_flush;
+mod layers;
+mod manifest;
 pub mod objects;
 mod records;
 mod reply_cache;
 mod sled_store;
+mod table;
 
 pub use bodies::INLINE_MAX;
 pub use group_flush::GroupFlush;

@@ -1,0 +1,232 @@
+//! The store's layers and how a read sees through them. New writes go to the *active* sled
+//! tree; a full tree is *frozen* (read-only) while it is written out as a table, and tables
+//! hold everything older (see `compaction.rs`). A read looks at the active tree first, then the
+//! frozen one, then tables from newest to oldest; the first layer that knows a key decides, and
+//! a tombstone there means deleted. A scan merges the layers' sorted streams the same way.
+//!
+//! In a tree, a value carries one trailing byte: 1 for a value, 0 for a tombstone (a delete
+//! must hide what deeper layers hold). Trees from before layers carry no byte and no
+//! tombstones; they are read as they are, and only ever as the frozen layer.
+
+use std::sync::Arc;
+
+use super::table::{Entry, Table};
+use super::{StoreError, StoreResult};
+
+pub(super) fn sled_err(e: sled::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// A sled tree and how its values are written.
+#[derive(Clone)]
+pub(super) struct Tree {
+    pub db: sled::Db,
+    /// The `N` of `store-<N>`; 0 for a tree in the data folder's root (from before).
+    pub n: u64,
+    /// Whether values carry the trailing put/tombstone byte.
+    pub tagged: bool,
+}
+
+impl Tree {
+    fn entry(&self, value: &[u8]) -> Entry {
+        if !self.tagged {
+            return Entry::Put(value.to_vec());
+        }
+        match value.split_last() {
+            Some((1, v)) => Entry::Put(v.to_vec()),
+            _ => Entry::Tombstone,
+        }
+    }
+
+    pub fn get(&self, key: &[u8]) -> StoreResult<Option<Entry>> {
+        Ok(self.db.get(key).map_err(sled_err)?.map(|v| self.entry(&v)))
+    }
+
+    pub fn iter_from(&self, from: &[u8]) -> impl Iterator<Item = StoreResult<(Vec<u8>, Entry)>> {
+        let tree = self.clone();
+        self.db.range(from.to_vec()..).map(move |item| {
+            let (k, v) = item.map_err(sled_err)?;
+            Ok((k.to_vec(), tree.entry(&v)))
+        })
+    }
+}
+
+/// A value as the active tree stores it.
+pub(super) fn tagged_put(mut value: Vec<u8>) -> Vec<u8> {
+    value.push(1);
+    value
+}
+
+pub(super) const TOMBSTONE: &[u8] = &[0];
+
+/// One consistent view of the store: readers take an `Arc` of it for one operation, so a
+/// compaction replacing layers never changes what a read in flight sees.
+pub(super) struct Layers {
+    pub active: Tree,
+    pub frozen: Option<Tree>,
+    /// Oldest first, with the `N` of `table-<N>.tbl`.
+    pub tables: Vec<(u64, Arc<Table>)>,
+}
+
+type Stream = Box<dyn Iterator<Item = StoreResult<(Vec<u8>, Entry)>>>;
+
+impl Layers {
+    /// Whether anything lies beneath the active tree (else its deletes need no tombstones).
+    pub fn has_depth(&self) -> bool {
+        self.frozen.is_some() || !self.tables.is_empty()
+    }
+
+    pub fn get(&self, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        let mut found = self.active.get(key)?;
+        if found.is_none() {
+            if let Some(frozen) = &self.frozen {
+                found = frozen.get(key)?;
+            }
+        }
+        for (_, table) in self.tables.iter().rev() {
+            if found.is_some() {
+                break;
+            }
+            found = table.get(key)?;
+        }
+        Ok(match found {
+            Some(Entry::Put(v)) => Some(v),
+            _ => None,
+        })
+    }
+
+    /// Every live record with key `>= from`, in key order.
+    pub fn records_from(&self, from: &[u8]) -> Merge {
+        let mut streams: Vec<Stream> = vec![Box::new(self.active.iter_from(from))];
+        if let Some(frozen) = &self.frozen {
+            streams.push(Box::new(frozen.iter_from(from)));
+        }
+        for (_, table) in self.tables.iter().rev() {
+            streams.push(Box::new(table.iter_from(from)));
+        }
+        Merge::new(streams, false)
+    }
+}
+
+/// Merges sorted streams given in priority order: for a key in several, the first stream's
+/// entry wins. Tombstones are dropped unless `keep_tombstones` (a table that is not the
+/// deepest must keep them, to go on hiding what lies deeper).
+pub(super) struct Merge {
+    streams: Vec<Stream>,
+    heads: Vec<Option<(Vec<u8>, Entry)>>,
+    keep_tombstones: bool,
+    failed: bool,
+}
+
+impl Merge {
+    pub fn new(streams: Vec<Stream>, keep_tombstones: bool) -> Self {
+        let heads = streams.iter().map(|_| None).collect();
+        let mut merge = Merge {
+            streams,
+            heads,
+            keep_tombstones,
+            failed: false,
+        };
+        for i in 0..merge.streams.len() {
+            if let Err(e) = merge.advance(i) {
+                merge.failed = true;
+                tracing::warn!(error = %e, "store read failed");
+            }
+        }
+        merge
+    }
+
+    fn advance(&mut self, i: usize) -> StoreResult<()> {
+        self.heads[i] = self.streams[i].next().transpose()?;
+        Ok(())
+    }
+}
+
+impl Iterator for Merge {
+    type Item = StoreResult<(Vec<u8>, Entry)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            self.failed = false;
+            self.heads.iter_mut().for_each(|h| *h = None);
+            return Some(Err(StoreError(
+                "a store layer could not be read".to_owned(),
+            )));
+        }
+        loop {
+            let smallest = self.heads.iter().flatten().map(|(k, _)| k).min()?.clone();
+            let mut winner = None;
+            for i in 0..self.heads.len() {
+                if self.heads[i].as_ref().is_some_and(|(k, _)| *k == smallest) {
+                    let head = self.heads[i].take();
+                    if winner.is_none() {
+                        winner = head;
+                    }
+                    if let Err(e) = self.advance(i) {
+                        self.heads.iter_mut().for_each(|h| *h = None);
+                        return Some(Err(e));
+                    }
+                }
+            }
+            match winner {
+                Some((_, Entry::Tombstone)) if !self.keep_tombstones => continue,
+                Some(found) => return Some(Ok(found)),
+                None => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(items: &[(&str, Option<&str>)]) -> Stream {
+        let items: Vec<_> = items
+            .iter()
+            .map(|(k, v)| {
+                let entry = v.map_or(Entry::Tombstone, |v| Entry::Put(v.as_bytes().to_vec()));
+                Ok((k.as_bytes().to_vec(), entry))
+            })
+            .collect();
+        Box::new(items.into_iter())
+    }
+
+    fn keys(m: Merge) -> Vec<(String, Option<String>)> {
+        m.map(|r| {
+            let (k, e) = r.unwrap();
+            let v = match e {
+                Entry::Put(v) => Some(String::from_utf8(v).unwrap()),
+                Entry::Tombstone => None,
+            };
+            (String::from_utf8(k).unwrap(), v)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn the_first_layer_that_knows_a_key_decides() {
+        let top = stream(&[("a", Some("new")), ("c", None), ("e", Some("e"))]);
+        let deep = stream(&[("a", Some("old")), ("b", Some("b")), ("c", Some("gone"))]);
+        let merged = keys(Merge::new(vec![top, deep], false));
+        let want = [("a", "new"), ("b", "b"), ("e", "e")];
+        assert_eq!(
+            merged,
+            want.map(|(k, v)| (k.to_owned(), Some(v.to_owned())))
+        );
+        let top = stream(&[("c", None)]);
+        let deep = stream(&[("c", Some("gone"))]);
+        assert_eq!(
+            keys(Merge::new(vec![top, deep], true)),
+            [("c".to_owned(), None)]
+        );
+    }
+
+    #[test]
+    fn a_failing_layer_ends_the_read_with_an_error() {
+        let bad: Stream = Box::new(vec![Err(StoreError("disk".to_owned()))].into_iter());
+        let mut m = Merge::new(vec![stream(&[("a", Some("x"))]), bad], false);
+        assert!(m.next().unwrap().is_err());
+        assert!(m.next().is_none());
+    }
+}
