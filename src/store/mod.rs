@@ -4,6 +4,7 @@
 
 mod bodies;
 mod compaction;
+mod deflate;
 mod group_flush;
 mod layers;
 mod manifest;

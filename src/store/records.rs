@@ -5,10 +5,9 @@
 //! it is cleaned, so a third of the bytes is a third of the log. Records read in long lists
 //! (pipelines, objects) stay plain JSON, which lists decode twice as fast. `decode` reads both.
 
-use std::io::{Read, Write as _};
-
 use serde::{de::DeserializeOwned, Serialize};
 
+use super::deflate::{deflate_into, inflate, Framing};
 use super::{StoreError, StoreResult};
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -18,7 +17,7 @@ const DEFLATED: u8 = 0x01;
 /// Records shorter than this are stored as JSON: deflate gains little on them.
 const DEFLATE_FROM: usize = 384;
 /// A deflated record never inflates beyond this (a damaged or hostile value cannot balloon).
-const INFLATED_MAX: u64 = 64 * 1024 * 1024;
+const INFLATED_MAX: usize = 64 * 1024 * 1024;
 
 pub fn encode<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
     serde_json::to_vec(record).map_err(|e| StoreError(format!("encode: {e}")))
@@ -32,13 +31,8 @@ pub fn encode_packed<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(json.len() / 2);
     out.push(DEFLATED);
-    let mut deflater = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-    deflater
-        .write_all(&json)
-        .map_err(|e| StoreError(format!("encode: {e}")))?;
-    let packed = deflater
-        .finish()
-        .map_err(|e| StoreError(format!("encode: {e}")))?;
+    deflate_into(&json, Framing::Raw, &mut out).map_err(|e| StoreError(format!("encode: {e}")))?;
+    let packed = out;
     Ok(if packed.len() < json.len() {
         packed
     } else {
@@ -48,10 +42,7 @@ pub fn encode_packed<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
     if let Some((&DEFLATED, packed)) = bytes.split_first() {
-        let mut json = Vec::with_capacity(packed.len() * 4);
-        flate2::read::DeflateDecoder::new(packed)
-            .take(INFLATED_MAX)
-            .read_to_end(&mut json)
+        let json = inflate(packed, Framing::Raw, INFLATED_MAX)
             .map_err(|e| StoreError(format!("decode: {e}")))?;
         return decode_json(&json);
     }

@@ -6,24 +6,39 @@
 //! shrinks; and unlike sled's log nothing in a table is ever overwritten, so it holds no dead
 //! versions. A table is written once, synced, and only then named in the manifest.
 //!
+//! A Bloom filter of the keys follows the index: most reads of a key a table lacks (a new id
+//! checked before it is written, a key that lives in a newer layer) then cost no block read.
+//!
 //! Entry layout in a block: key length (u32 LE), key, kind (1 put, 0 tombstone), value length
 //! (u32 LE), value. Index: per block, first-key length (u32), first key, offset (u64), length
-//! (u32). Footer: index offset (u64), index length (u32), entry count (u64), magic.
+//! (u32). Footer: index offset (u64), index length (u32), filter length (u32), entry count
+//! (u64), magic.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write as _};
+use std::io::{BufWriter, Write as _};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use flate2::read::ZlibDecoder;
-use flate2::write::ZlibEncoder;
-use flate2::Compression;
+use siphasher::sip::SipHasher13;
 
+use super::deflate::{deflate_into, Framing};
 use super::{StoreError, StoreResult};
 
-const MAGIC: &[u8; 8] = b"CPLTBL01";
-const FOOTER: usize = 8 + 4 + 8 + 8;
+const MAGIC: &[u8; 8] = b"CPLTBL02";
+const FOOTER: usize = 8 + 4 + 4 + 8 + 8;
+/// The filter's false-positive rate: about 10 bits a key.
+const FALSE_POSITIVES: f64 = 0.01;
+
+type Filter = bloomfilter::Bloom<u64>;
+
+/// A key's hash for the filter: SipHash with fixed keys, so it is the same in every process.
+fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = SipHasher13::new();
+    h.write(key);
+    h.finish()
+}
 /// Raw bytes per block before deflating: large enough that records of a kind compress
 /// together, small enough that a point read inflates little.
 const BLOCK: usize = 32 * 1024;
@@ -55,6 +70,7 @@ pub struct TableWriter {
     block: Vec<u8>,
     block_first: Option<Vec<u8>>,
     index: Vec<u8>,
+    hashes: Vec<u64>,
     entries: u64,
 }
 
@@ -68,6 +84,7 @@ impl TableWriter {
             block: Vec::with_capacity(BLOCK + 4096),
             block_first: None,
             index: Vec::new(),
+            hashes: Vec::new(),
             entries: 0,
         })
     }
@@ -76,6 +93,7 @@ impl TableWriter {
         if self.block_first.is_none() {
             self.block_first = Some(key.to_vec());
         }
+        self.hashes.push(key_hash(key));
         put_bytes(&mut self.block, key);
         match entry {
             Entry::Put(value) => {
@@ -111,9 +129,16 @@ impl TableWriter {
         self.finish_block()?;
         let index = deflate(&self.index).map_err(io(&self.path))?;
         self.out.write_all(&index).map_err(io(&self.path))?;
+        let mut filter =
+            Filter::new_for_fp_rate_with_seed(self.hashes.len().max(1), FALSE_POSITIVES, &[7; 32])
+                .map_err(|e| StoreError(format!("table {}: {e}", self.path.display())))?;
+        self.hashes.iter().for_each(|h| filter.set(h));
+        let filter = filter.into_bytes();
+        self.out.write_all(&filter).map_err(io(&self.path))?;
         let mut footer = Vec::with_capacity(FOOTER);
         footer.extend_from_slice(&self.offset.to_le_bytes());
         footer.extend_from_slice(&(index.len() as u32).to_le_bytes());
+        footer.extend_from_slice(&(filter.len() as u32).to_le_bytes());
         footer.extend_from_slice(&self.entries.to_le_bytes());
         footer.extend_from_slice(MAGIC);
         self.out.write_all(&footer).map_err(io(&self.path))?;
@@ -132,17 +157,13 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn deflate(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = ZlibEncoder::new(Vec::with_capacity(raw.len() / 3), Compression::fast());
-    encoder.write_all(raw)?;
-    encoder.finish()
+    let mut packed = Vec::with_capacity(raw.len() / 3);
+    deflate_into(raw, Framing::Zlib, &mut packed)?;
+    Ok(packed)
 }
 
 fn inflate(packed: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut raw = Vec::with_capacity(packed.len() * 4);
-    ZlibDecoder::new(packed)
-        .take(LARGEST as u64)
-        .read_to_end(&mut raw)?;
-    Ok(raw)
+    super::deflate::inflate(packed, Framing::Zlib, LARGEST)
 }
 
 /// Reads a little-endian length-prefixed slice at `*at`, moving `at` past it.
@@ -218,6 +239,7 @@ pub struct Table {
     path: PathBuf,
     file: File,
     blocks: Vec<BlockRef>,
+    filter: Filter,
     entries: u64,
     bytes: u64,
     cache: Mutex<Vec<(usize, Arc<Block>)>>,
@@ -233,7 +255,7 @@ impl Table {
         let mut footer = [0u8; FOOTER];
         file.read_exact_at(&mut footer, size - FOOTER as u64)
             .map_err(io(path))?;
-        if &footer[20..28] != MAGIC {
+        if &footer[24..32] != MAGIC {
             return Err(damaged(path, "no table footer"));
         }
         let word = |r: std::ops::Range<usize>| -> u64 {
@@ -242,10 +264,18 @@ impl Table {
                 .rev()
                 .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
         };
-        let (index_at, index_len, entries) = (word(0..8), word(8..12) as usize, word(12..20));
-        if index_len > LARGEST || index_at + index_len as u64 + FOOTER as u64 != size {
+        let (index_at, index_len, filter_len) = (word(0..8), word(8..12), word(12..16));
+        let entries = word(16..24);
+        if index_len.max(filter_len) > LARGEST as u64
+            || index_at.checked_add(index_len + filter_len + FOOTER as u64) != Some(size)
+        {
             return Err(damaged(path, "index out of place"));
         }
+        let index_len = index_len as usize;
+        let mut filter = vec![0u8; filter_len as usize];
+        file.read_exact_at(&mut filter, index_at + index_len as u64)
+            .map_err(io(path))?;
+        let filter = Filter::from_bytes(filter).map_err(|e| damaged(path, e))?;
         let mut packed = vec![0u8; index_len];
         file.read_exact_at(&mut packed, index_at)
             .map_err(io(path))?;
@@ -260,7 +290,10 @@ impl Table {
             at += 12;
             let offset = u64::from_le_bytes(fixed[..8].try_into().unwrap_or_default());
             let len = u32::from_le_bytes(fixed[8..].try_into().unwrap_or_default());
-            if offset + u64::from(len) > index_at || len as usize > LARGEST {
+            if offset
+                .checked_add(u64::from(len))
+                .is_none_or(|end| end > index_at)
+            {
                 return Err(damaged(path, "block out of place"));
             }
             blocks.push(BlockRef {
@@ -273,6 +306,7 @@ impl Table {
             path: path.to_path_buf(),
             file,
             blocks,
+            filter,
             entries,
             bytes: size,
             cache: Mutex::new(Vec::new()),
@@ -318,6 +352,9 @@ impl Table {
     }
 
     pub fn get(&self, key: &[u8]) -> StoreResult<Option<Entry>> {
+        if !self.filter.check(&key_hash(key)) {
+            return Ok(None);
+        }
         let Some(i) = self.block_for(key) else {
             return Ok(None);
         };
