@@ -177,7 +177,10 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     let mut next = manifest.clone();
     let n = next.take_next();
     let keep_tombstones = !layers.tables.is_empty();
-    let records = Merge::new(vec![Box::new(frozen.iter_from(b""))], keep_tombstones);
+    let records = Merge::new(
+        vec![Box::new(frozen.iter_from(b"", false))],
+        keep_tombstones,
+    );
     let table = write_table(&layout.root, n, records)?;
     next.frozen = None;
     next.frozen_plain = false;

@@ -28,25 +28,36 @@ pub(super) struct Tree {
 }
 
 impl Tree {
-    fn entry(&self, value: &[u8]) -> Entry {
+    /// The entry a stored value stands for; with `keys_only`, a put's value is left behind
+    /// (counting needs to know only what is live, and values can be kilobytes).
+    fn entry(&self, value: &[u8], keys_only: bool) -> Entry {
+        let put = |v: &[u8]| Entry::Put(if keys_only { Vec::new() } else { v.to_vec() });
         if !self.tagged {
-            return Entry::Put(value.to_vec());
+            return put(value);
         }
         match value.split_last() {
-            Some((1, v)) => Entry::Put(v.to_vec()),
+            Some((1, v)) => put(v),
             _ => Entry::Tombstone,
         }
     }
 
     pub fn get(&self, key: &[u8]) -> StoreResult<Option<Entry>> {
-        Ok(self.db.get(key).map_err(sled_err)?.map(|v| self.entry(&v)))
+        Ok(self
+            .db
+            .get(key)
+            .map_err(sled_err)?
+            .map(|v| self.entry(&v, false)))
     }
 
-    pub fn iter_from(&self, from: &[u8]) -> impl Iterator<Item = StoreResult<(Vec<u8>, Entry)>> {
+    pub fn iter_from(
+        &self,
+        from: &[u8],
+        keys_only: bool,
+    ) -> impl Iterator<Item = StoreResult<(Vec<u8>, Entry)>> {
         let tree = self.clone();
         self.db.range(from.to_vec()..).map(move |item| {
             let (k, v) = item.map_err(sled_err)?;
-            Ok((k.to_vec(), tree.entry(&v)))
+            Ok((k.to_vec(), tree.entry(&v, keys_only)))
         })
     }
 }
@@ -76,6 +87,24 @@ impl Layers {
         self.frozen.is_some() || !self.tables.is_empty()
     }
 
+    /// Whether a layer beneath the active tree holds a live value of `key`, which a delete must
+    /// then hide with a tombstone. Most deleted keys were written since the last freeze (an
+    /// execution's active mark, say): those are simply removed, so scans do not wade through
+    /// their tombstones. Tables answer most misses from their Bloom filters.
+    pub fn deeper_holds(&self, key: &[u8]) -> StoreResult<bool> {
+        if let Some(frozen) = &self.frozen {
+            if let Some(entry) = frozen.get(key)? {
+                return Ok(matches!(entry, Entry::Put(_)));
+            }
+        }
+        for (_, table) in self.tables.iter().rev() {
+            if let Some(entry) = table.get(key)? {
+                return Ok(matches!(entry, Entry::Put(_)));
+            }
+        }
+        Ok(false)
+    }
+
     pub fn get(&self, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         let mut found = self.active.get(key)?;
         if found.is_none() {
@@ -95,14 +124,25 @@ impl Layers {
         })
     }
 
-    /// Every live record with key `>= from`, in key order.
-    pub fn records_from(&self, from: &[u8]) -> Merge {
-        let mut streams: Vec<Stream> = vec![Box::new(self.active.iter_from(from))];
+    /// Every live record with key `>= from` that starts with `within`, in key order. Each layer's
+    /// stream ends at the prefix's end: else a merge would walk every tombstone beyond it (the
+    /// deleted `active/` marks that follow `action-type/`, say) before it knew it was done.
+    /// With `keys_only`, the sled layers' values are left empty.
+    pub fn records_within(&self, from: &[u8], within: &[u8], keys_only: bool) -> Merge {
+        let bounded = |stream: Stream| -> Stream {
+            let within = within.to_vec();
+            Box::new(stream.take_while(move |item| {
+                item.as_ref()
+                    .map_or(true, |(key, _)| key.starts_with(&within))
+            }))
+        };
+        let mut streams: Vec<Stream> =
+            vec![bounded(Box::new(self.active.iter_from(from, keys_only)))];
         if let Some(frozen) = &self.frozen {
-            streams.push(Box::new(frozen.iter_from(from)));
+            streams.push(bounded(Box::new(frozen.iter_from(from, keys_only))));
         }
         for (_, table) in self.tables.iter().rev() {
-            streams.push(Box::new(table.iter_from(from)));
+            streams.push(bounded(Box::new(table.iter_from(from))));
         }
         Merge::new(streams, false)
     }

@@ -137,7 +137,11 @@ impl Store for SledStore {
 
     fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
         let mut n = 0;
-        for item in self.shared.layers()?.records_from(prefix.as_bytes()) {
+        for item in self
+            .shared
+            .layers()?
+            .records_within(prefix.as_bytes(), prefix.as_bytes(), true)
+        {
             let (key, _) = item?;
             if !key.starts_with(prefix.as_bytes()) || n >= limit {
                 break;
@@ -162,7 +166,11 @@ impl Store for SledStore {
             None => prefix.as_bytes().to_vec(),
         };
         let mut out = Vec::new();
-        for item in self.shared.layers()?.records_from(&from) {
+        for item in self
+            .shared
+            .layers()?
+            .records_within(&from, prefix.as_bytes(), false)
+        {
             let (key, entry) = item?;
             if !key.starts_with(prefix.as_bytes()) || out.len() >= limit {
                 break;
@@ -183,7 +191,9 @@ impl Store for SledStore {
         for w in writes {
             match w.value {
                 Some(v) => batch.insert(w.key.as_bytes(), tagged_put(v)),
-                None if deep => batch.insert(w.key.as_bytes(), TOMBSTONE),
+                None if deep && layers.deeper_holds(w.key.as_bytes())? => {
+                    batch.insert(w.key.as_bytes(), TOMBSTONE)
+                }
                 None => batch.remove(w.key.as_bytes()),
             }
         }

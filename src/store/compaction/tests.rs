@@ -252,3 +252,30 @@ fn an_idle_look_leaves_one_table_and_an_empty_tree() {
     assert_eq!(s.shared.layers().unwrap().tables[0].0, table);
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
 }
+
+#[test]
+fn deletes_leave_tombstones_only_over_what_lies_deeper() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SledStore::open(dir.path()).unwrap();
+    put_round(&s, 1);
+    compact_now(&s);
+    // Written and deleted since the freeze: simply gone. Deleted over the table: a tombstone.
+    s.apply(vec![Write::put("m/new", b"x".to_vec())]).unwrap();
+    s.apply(vec![Write::delete("m/new"), Write::delete("k/0003")])
+        .unwrap();
+    let active = s.shared.layers().unwrap().active.db.clone();
+    assert_eq!(active.get("m/new").unwrap(), None);
+    assert_eq!(active.get("k/0003").unwrap().as_deref(), Some(&[0u8][..]));
+    assert_eq!(s.get("k/0003").unwrap(), None);
+    assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
+    // A prefix scan ends at its prefix, whatever tombstones follow it.
+    s.apply(
+        (0..50)
+            .map(|i| Write::delete(format!("k/{i:04}")))
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(s.count("j/", usize::MAX).unwrap(), 0);
+    assert!(s.scan("j/", None, 10).unwrap().is_empty());
+    assert_eq!(s.scan("k/", None, 1).unwrap()[0].0, "k/0050");
+}
