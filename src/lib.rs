@@ -6,6 +6,7 @@ pub mod config;
 pub mod control;
 pub mod durations;
 pub mod error;
+pub mod memory;
 pub mod services;
 pub mod state;
 pub mod store;

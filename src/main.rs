@@ -48,8 +48,24 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(codepipeline_local::memory::on_worker_park)
+        .build();
+    match runtime {
+        Ok(runtime) => {
+            codepipeline_local::memory::watch_runtime(runtime.handle().clone());
+            runtime.block_on(run())
+        }
+        Err(e) => {
+            eprintln!("codepipeline-local: cannot start the runtime: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let config = Config::parse();
     let _log_guard = init_logging(config.log_format);
     let state = match AppState::open(&config) {

@@ -104,7 +104,7 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     }
     if idle && !*tidy {
         *tidy = true;
-        release_freed_memory();
+        crate::memory::release_freed();
         let layers = shared.layers()?;
         tracing::info!(
             tables = layers.tables.len(),
@@ -248,15 +248,6 @@ fn write_table(root: &Path, n: u64, records: Merge) -> StoreResult<Arc<Table>> {
     writer.finish()?;
     manifest::sync_folder(root)?;
     Ok(Arc::new(Table::open(&path)?))
-}
-
-/// Compaction reads and writes every record through the heap; the allocator keeps freed pages
-/// a while for reuse, which left the process hundreds of MB above idle after it.
-fn release_freed_memory() {
-    // SAFETY: mi_collect takes no pointers; it only returns mimalloc's free pages to the system.
-    unsafe {
-        libmimalloc_sys::mi_collect(true);
-    }
 }
 
 #[cfg(test)]
