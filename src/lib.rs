@@ -1,6 +1,7 @@
 //! codepipeline-local: an offline emulator of AWS CodePipeline. `app` builds the router so tests
 //! can run the server in-process; `main.rs` adds flags, logging and signals.
 
+pub mod allocator;
 pub mod call;
 pub mod config;
 pub mod control;

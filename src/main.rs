@@ -10,7 +10,8 @@ use codepipeline_local::{app, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: codepipeline_local::allocator::Allocator =
+    codepipeline_local::allocator::Allocator;
 
 /// Log lines go through a bounded queue to a writer thread, and are dropped when it is full: a
 /// parent that pipes stderr and never reads it must not be able to stall request handling.
