@@ -8,6 +8,7 @@
 //! arenas (256 MB resident after a write burst, where mimalloc alone kept 100).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 use std::sync::Once;
 
 use mimalloc::MiMalloc;
@@ -22,10 +23,10 @@ fn is_large(layout: &Layout) -> bool {
     layout.size() >= LARGE
 }
 
-static MAPPED_FROM_LARGE: Once = Once::new();
-
 /// Makes glibc map every large block on its own, once, before the first one.
 fn map_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    static MAPPED_FROM_LARGE: Once = Once::new();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     MAPPED_FROM_LARGE.call_once(|| {
         extern "C" {
