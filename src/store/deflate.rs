@@ -31,11 +31,9 @@ pub fn deflate_into(raw: &[u8], framing: Framing, out: &mut Vec<u8>) -> io::Resu
     COMPRESSORS.with_borrow_mut(|kept| {
         let compressor = kept[usize::from(framing.zlib())]
             .get_or_insert_with(|| Compress::new(Compression::fast(), framing.zlib()));
+        // Reset before each use, so one that an error left mid-stream starts clean.
         compressor.reset();
-        let result = run_deflate(compressor, raw, out);
-        // A compressor left mid-stream by an error is reset before its next use anyway.
-        compressor.reset();
-        result
+        run_deflate(compressor, raw, out)
     })
 }
 
@@ -58,9 +56,7 @@ pub fn inflate(packed: &[u8], framing: Framing, limit: usize) -> io::Result<Vec<
         let decompressor = kept[usize::from(framing.zlib())]
             .get_or_insert_with(|| Decompress::new(framing.zlib()));
         decompressor.reset(framing.zlib());
-        let result = run_inflate(decompressor, packed, limit);
-        decompressor.reset(framing.zlib());
-        result
+        run_inflate(decompressor, packed, limit)
     })
 }
 

@@ -82,11 +82,6 @@ pub(super) struct Layers {
 type Stream = Box<dyn Iterator<Item = StoreResult<(Vec<u8>, Entry)>>>;
 
 impl Layers {
-    /// Whether anything lies beneath the active tree (else its deletes need no tombstones).
-    pub fn has_depth(&self) -> bool {
-        self.frozen.is_some() || !self.tables.is_empty()
-    }
-
     /// Whether a layer beneath the active tree holds a live value of `key`, which a delete must
     /// then hide with a tombstone. Most deleted keys were written since the last freeze (an
     /// execution's active mark, say): those are simply removed, so scans do not wade through

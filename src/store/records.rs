@@ -32,12 +32,7 @@ pub fn encode_packed<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
     let mut out = Vec::with_capacity(json.len() / 2);
     out.push(DEFLATED);
     deflate_into(&json, Framing::Raw, &mut out).map_err(|e| StoreError(format!("encode: {e}")))?;
-    let packed = out;
-    Ok(if packed.len() < json.len() {
-        packed
-    } else {
-        json
-    })
+    Ok(if out.len() < json.len() { out } else { json })
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {

@@ -186,12 +186,11 @@ impl Store for SledStore {
         // Applied under the read lock, so a freeze (under the write lock) never leaves a batch
         // half in the tree it freezes.
         let layers = self.shared.layers.read().map_err(|_| poisoned())?;
-        let deep = layers.has_depth();
         let mut batch = sled::Batch::default();
         for w in writes {
             match w.value {
                 Some(v) => batch.insert(w.key.as_bytes(), tagged_put(v)),
-                None if deep && layers.deeper_holds(w.key.as_bytes())? => {
+                None if layers.deeper_holds(w.key.as_bytes())? => {
                     batch.insert(w.key.as_bytes(), TOMBSTONE)
                 }
                 None => batch.remove(w.key.as_bytes()),
