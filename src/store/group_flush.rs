@@ -1,20 +1,20 @@
-//! Group commit, as a store that wraps the real one. Every applied batch is counted; a caller
-//! that needs its writes on disk asks for a sync, and one disk sync serves every write applied
-//! before it began. Callers queue on one lock: whoever gets it either finds its writes already
-//! covered by the sync before (and returns at once) or syncs for everyone so far. A caller
-//! whose writes were covered by someone else's sync (an engine step after an API write) pays
-//! nothing.
+//! Group commit, as a store that wraps the real one. Every batch goes down through the ordered
+//! [`WriteQueue`], whose places count the batches; a caller that needs its writes on disk asks
+//! for a sync, and one disk sync serves every batch applied before it began. Callers queue on
+//! one lock: whoever gets it either finds its writes already covered by the sync before (and
+//! returns at once) or syncs for everyone so far. A caller whose writes were covered by someone
+//! else's sync (an engine step after an API write) pays nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::write_queue::{Slot, WriteQueue};
 use super::{Store, StoreError, StoreResult, Write};
 
 pub struct GroupFlush {
     store: Arc<dyn Store>,
-    /// Batches applied so far.
-    applied: AtomicU64,
-    /// Every batch up to this count is on disk.
+    queue: Arc<WriteQueue>,
+    /// Every place of the queue below this number is on disk.
     durable: AtomicU64,
     /// Held while one sync runs, so the others wait for it instead of syncing again.
     syncing: tokio::sync::Mutex<()>,
@@ -23,16 +23,35 @@ pub struct GroupFlush {
 impl GroupFlush {
     pub fn new(store: Arc<dyn Store>) -> Self {
         GroupFlush {
+            queue: WriteQueue::new(store.clone()),
             store,
-            applied: AtomicU64::new(0),
             durable: AtomicU64::new(0),
             syncing: tokio::sync::Mutex::new(()),
         }
     }
 
+    /// A place in the order of writes, for writes still being worked out (see [`WriteQueue`]).
+    pub fn reserve(&self) -> StoreResult<Slot> {
+        self.queue.reserve()
+    }
+
+    /// Blocks until every place taken so far is applied: for a reader that must see them all.
+    pub fn settle(&self) -> StoreResult<()> {
+        self.queue.settle()
+    }
+
     /// Returns once every batch applied before the call is on disk.
     pub async fn sync(&self) -> StoreResult<()> {
-        let needed = self.applied.load(Ordering::SeqCst);
+        self.sync_below(self.queue.applied()).await
+    }
+
+    /// Returns once the batch in place `number` (and every one before it) is on disk.
+    pub async fn sync_through(&self, number: u64) -> StoreResult<()> {
+        self.queue.applied_through(number).await?;
+        self.sync_below(number + 1).await
+    }
+
+    async fn sync_below(&self, needed: u64) -> StoreResult<()> {
         if self.durable.load(Ordering::SeqCst) >= needed {
             return Ok(());
         }
@@ -40,7 +59,7 @@ impl GroupFlush {
         if self.durable.load(Ordering::SeqCst) >= needed {
             return Ok(());
         }
-        let covered = self.applied.load(Ordering::SeqCst);
+        let covered = self.queue.applied();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.flush())
             .await
@@ -69,10 +88,8 @@ impl Store for GroupFlush {
     }
 
     fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
-        self.store.apply(writes)?;
-        // Counted after the batch is in, so a sync that reads this count covers it.
-        self.applied.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+        // In order after every batch whose place was taken before, and readable on return.
+        self.queue.apply_now(writes)
     }
 
     fn flush(&self) -> StoreResult<()> {

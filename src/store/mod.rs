@@ -13,6 +13,7 @@ mod records;
 mod reply_cache;
 mod sled_store;
 mod table;
+mod write_queue;
 
 pub use bodies::INLINE_MAX;
 pub use group_flush::GroupFlush;
@@ -20,6 +21,7 @@ pub use objects::{ObjectInfo, ObjectMeta, Objects, Placed, Upload, Versioning};
 pub use records::{decode, encode, encode_packed, FORMAT_VERSION};
 pub use reply_cache::{Changed, Invalidating, ReplyCache};
 pub use sled_store::SledStore;
+pub use write_queue::Slot;
 
 /// A storage failure: the store could not read or write. Callers answer `InternalFailure`.
 #[derive(Debug)]

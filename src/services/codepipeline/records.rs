@@ -202,9 +202,9 @@ pub fn load_active(
 
 /// What the store already holds of an execution: whether it was finished, and which action
 /// execution ids lead to it. `None` for an execution never written.
-pub struct Written<'a> {
+pub struct Written {
     pub finished: bool,
-    pub action_execution_ids: Vec<&'a str>,
+    pub action_execution_ids: Vec<String>,
 }
 
 /// The writes that store an execution and keep its order, active and action-execution index
@@ -240,7 +240,7 @@ pub fn execution_writes(
         .iter()
         .flat_map(|s| &s.actions)
         .filter_map(|run| run.action_execution_id.as_ref())
-        .filter(|id| before.is_none_or(|b| !b.action_execution_ids.contains(&id.as_str())))
+        .filter(|id| before.is_none_or(|b| !b.action_execution_ids.contains(id)))
         .collect();
     if !new_ids.is_empty() {
         let index = encode(&ActionExecutionIndex {

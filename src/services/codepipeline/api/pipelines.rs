@@ -193,9 +193,10 @@ pub async fn update(
         region,
         &record.declaration.name,
     );
+    // At this version, so the engine takes it as current without reading the record again.
     state
         .engine
-        .with_machine(&key, None, |m| {
+        .with_machine_at(&key, version, |m| {
             m.pipeline_updated(version);
             Ok(())
         })

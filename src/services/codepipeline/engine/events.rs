@@ -88,7 +88,7 @@ impl Before {
     }
 
     /// What the store holds of execution `id`, as of the last step that wrote it.
-    pub fn written(&self, id: &str) -> Option<crate::services::codepipeline::records::Written<'_>> {
+    pub fn written(&self, id: &str) -> Option<crate::services::codepipeline::records::Written> {
         self.0
             .get(id)
             .map(|l| crate::services::codepipeline::records::Written {
@@ -96,7 +96,7 @@ impl Before {
                 action_execution_ids: l
                     .actions
                     .values()
-                    .filter_map(|(_, id)| id.as_deref())
+                    .filter_map(|(_, id)| id.clone())
                     .collect(),
             })
     }

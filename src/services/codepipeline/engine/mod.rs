@@ -17,7 +17,9 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::error::{codes, AwsError};
 use crate::services::artifacts::ArtifactStore;
-use crate::services::codepipeline::domain::execution::machine::{ActionStart, Machine};
+use crate::services::codepipeline::domain::execution::machine::{
+    ActionStart, Declarations, Machine,
+};
 use crate::services::codepipeline::domain::execution::model::{
     Execution, PipelineRuntime, Trigger,
 };
@@ -56,9 +58,22 @@ struct Run {
     active: Vec<Execution>,
     /// How each of `active` looked after the last step, to find the next step's events.
     seen: events::Before,
-    declarations: BTreeMap<i64, PipelineDeclaration>,
+    declarations: Declarations,
+    /// The pipeline's current version, as read when the run was loaded and as callers that
+    /// read the pipeline since have passed (UpdatePipeline among them): steps do not read the
+    /// pipeline record again. `None` while the pipeline has no record.
+    current_version: Option<i64>,
     /// The finished executions kept, when `--execution-history` caps them.
     history: Option<history::History>,
+}
+
+/// An execution a step changed, as the step left it, with what was stored of it before: its
+/// writes and events are worked out from this after the step lets go of the pipeline.
+struct ChangedExecution {
+    execution: Execution,
+    declaration: Option<Arc<PipelineDeclaration>>,
+    written: Option<repo::Written>,
+    events: Vec<events::EngineEvent>,
 }
 
 impl Run {
@@ -76,7 +91,8 @@ impl Run {
 /// What steps did, to be made durable and announced once for all of them.
 #[derive(Default)]
 struct Done {
-    wrote: bool,
+    /// The last place in the write order the steps filled, if they wrote.
+    wrote: Option<u64>,
     changed: bool,
     /// Each event for the log, with the EventBridge event the bus carries.
     happened: Vec<(events::EngineEvent, crate::services::bus::Event)>,
@@ -86,7 +102,7 @@ struct Done {
 
 impl Done {
     fn absorb(&mut self, other: Done) {
-        self.wrote |= other.wrote;
+        self.wrote = self.wrote.max(other.wrote);
         self.changed |= other.changed;
         self.happened.extend(other.happened);
         self.tasks.extend(other.tasks);
@@ -103,11 +119,10 @@ pub struct Engine {
     store: Arc<dyn Store>,
     /// Shared with the API's writes, so engine steps and API calls share disk syncs.
     flusher: Arc<GroupFlush>,
+    /// A step takes its place in the write order before it lets go of `runs` and fills it
+    /// after, so the next step computes while this one encodes, yet writes land in step order;
+    /// a step that must read executions from the store first waits for them (`settled`).
     runs: Mutex<HashMap<PipelineKey, Run>>,
-    /// Held from before a step lets go of `runs` until its writes are applied: the next step
-    /// computes while this one writes, yet writes still land in step order, and a step that
-    /// must read executions from the store first waits for the writes before it (`settled`).
-    apply_turn: SyncMutex<()>,
     pub settings: SyncMutex<Settings>,
     pub clock: Clock,
     wake: Notify,
@@ -153,7 +168,6 @@ impl Engine {
             store,
             flusher,
             runs: Mutex::new(HashMap::new()),
-            apply_turn: SyncMutex::new(()),
             settings: SyncMutex::new(settings),
             booted: Clock::default().now(),
             clock: Clock::default(),
@@ -316,8 +330,8 @@ impl Engine {
     /// transition) included; the group flush makes a sync with nothing new to write free. Events
     /// are announced only once on disk, so nothing reports a state a restart could lose.
     async fn finish(&self, done: Done) -> Result<(), AwsError> {
-        if done.wrote {
-            self.flusher.sync().await?;
+        if let Some(place) = done.wrote {
+            self.flusher.sync_through(place).await?;
         }
         if done.changed {
             self.poke();
@@ -389,17 +403,20 @@ impl Engine {
         let (account, region) = (key.account.as_str(), key.region.as_str());
         let mut runs = self.runs.lock().await;
         if !runs.contains_key(key) {
-            self.settled();
+            self.settled()?;
             let active = repo::load_active(store, account, region, &key.name)?;
             let history = match self.history_cap {
                 Some(_) => Some(history::History::load(store, account, region, &key.name)?),
                 None => None,
             };
+            let current_version = repo::load_pipeline(store, account, region, &key.name)?
+                .map(|record| record.declaration.version.unwrap_or(1));
             let run = Run {
                 runtime: repo::load_runtime(store, account, region, &key.name)?,
                 seen: events::Before::of(&active),
                 active,
                 declarations: BTreeMap::new(),
+                current_version,
                 history,
             };
             runs.insert(key.clone(), run);
@@ -409,7 +426,7 @@ impl Engine {
             .ok_or_else(|| AwsError::internal("pipeline run vanished"))?;
         if let Some(id) = bring {
             if !run.active.iter().any(|e| e.id == id) {
-                self.settled();
+                self.settled()?;
                 let e = repo::load_execution(store, account, region, &key.name, id)?.ok_or_else(
                     || {
                         AwsError::new(
@@ -429,16 +446,16 @@ impl Engine {
         // Every version an execution runs, plus the current one for new executions.
         let mut versions: Vec<i64> = run.active.iter().map(|e| e.pipeline_version).collect();
         versions.extend(version);
-        let mut current_version = 1;
-        if let Some(record) = repo::load_pipeline(store, account, region, &key.name)? {
-            current_version = record.declaration.version.unwrap_or(1);
-            versions.push(current_version);
+        if let Some(v) = version {
+            run.current_version = Some(run.current_version.map_or(v, |c| c.max(v)));
         }
+        versions.extend(run.current_version);
+        let current_version = run.current_version.unwrap_or(1);
         for v in versions {
             if let std::collections::btree_map::Entry::Vacant(slot) = run.declarations.entry(v) {
                 if let Some(d) = repo::load_pipeline_version(store, account, region, &key.name, v)?
                 {
-                    slot.insert(d);
+                    slot.insert(Arc::new(d));
                 }
             }
         }
@@ -472,7 +489,7 @@ impl Engine {
             let mut changed = std::mem::take(&mut machine.changed);
             // ROLLBACK results: roll each stage back to what it last deployed.
             if !rollbacks.is_empty() {
-                self.settled();
+                self.settled()?;
             }
             for (stage, target_id) in rollbacks {
                 let Some(target) =
@@ -504,32 +521,13 @@ impl Engine {
             }
             (result, changed)
         };
-        let mut happened = Vec::new();
         let mut tasks = Vec::new();
         let wrote = !changed.is_empty() || result.is_ok();
-        let mut writes = Vec::new();
+        let mut changed_executions = Vec::new();
+        let mut history_writes = Vec::new();
+        let runtime = wrote.then(|| run.runtime.clone());
         if wrote {
-            writes.push(repo::runtime_write(
-                account,
-                region,
-                &key.name,
-                &run.runtime,
-            )?);
             for e in run.active.iter().filter(|e| changed.contains(&e.id)) {
-                let written = run.seen.written(&e.id);
-                writes.extend(repo::execution_writes(
-                    account,
-                    region,
-                    e,
-                    written.as_ref(),
-                )?);
-                writes.extend(repo::job_writes(
-                    account,
-                    region,
-                    e,
-                    run.declarations.get(&e.pipeline_version),
-                )?);
-                let decl = run.declarations.get(&e.pipeline_version);
                 let evs = events::between(key, &run.seen, e);
                 // A retried execution finishing again was counted when it first finished.
                 let first_finish = e.retries == 0
@@ -537,32 +535,33 @@ impl Engine {
                         .iter()
                         .any(|ev| matches!(ev.kind, events::EventKind::ExecutionFinished { .. }));
                 if first_finish {
-                    writes.push(match run.history.as_mut() {
+                    history_writes.push(match run.history.as_mut() {
                         Some(h) => h.finished(account, region, e),
                         None => history::finished_write(account, region, e),
                     });
                 }
-                writes.extend(tasks::stub_artifacts(&self.artifacts, key, e, &evs, now));
                 if let Ok(running) = self.running_tasks.lock() {
                     tasks::stop_ended(e, &running);
                 }
-                happened.extend(evs.into_iter().map(|ev| {
-                    let published = published::event_of(&ev, e, decl, now);
-                    (ev, published)
-                }));
+                changed_executions.push(ChangedExecution {
+                    execution: e.clone(),
+                    declaration: run.declarations.get(&e.pipeline_version).cloned(),
+                    written: run.seen.written(&e.id),
+                    events: evs,
+                });
                 run.seen.remember(e);
             }
             if let (Some(cap), Some(h)) = (self.history_cap, run.history.as_mut()) {
                 let active = &run.active;
                 let busy = |id: &str| active.iter().any(|e| e.id == id && !e.status.is_finished());
-                writes.extend(h.trim(cap, account, region, &key.name, busy));
+                history_writes.extend(h.trim(cap, account, region, &key.name, busy));
             }
         }
         // Every running real action has its task: new ones, and after a restart the ones the
         // store says were running.
         if let Ok(mut running) = self.running_tasks.lock() {
             for e in &run.active {
-                let decl = run.declarations.get(&e.pipeline_version);
+                let decl = run.declarations.get(&e.pipeline_version).map(|d| &**d);
                 tasks.extend(tasks::to_start(
                     key,
                     e,
@@ -581,25 +580,70 @@ impl Engine {
         if runs.len() > MAX_RESIDENT_RUNS {
             runs.retain(|_, r| !r.active.is_empty());
         }
-        let turn = self.apply_turn.lock();
+        let place = match wrote {
+            true => Some(self.flusher.reserve()?),
+            false => None,
+        };
         drop(runs);
-        if wrote {
-            store.apply(writes)?;
-        }
-        drop(turn);
         let done = Done {
-            wrote,
+            wrote: place.as_ref().map(|p| p.number()),
             changed: !changed.is_empty(),
-            happened,
+            happened: Vec::new(),
             tasks,
         };
-        Ok((result, done))
+        if let (Some(place), Some(runtime)) = (place, runtime) {
+            let mut writes = vec![repo::runtime_write(account, region, &key.name, &runtime)?];
+            for c in &changed_executions {
+                let e = &c.execution;
+                writes.extend(repo::execution_writes(
+                    account,
+                    region,
+                    e,
+                    c.written.as_ref(),
+                )?);
+                writes.extend(repo::job_writes(
+                    account,
+                    region,
+                    e,
+                    c.declaration.as_deref(),
+                )?);
+                writes.extend(tasks::stub_artifacts(
+                    &self.artifacts,
+                    key,
+                    e,
+                    &c.events,
+                    now,
+                ));
+            }
+            writes.extend(history_writes);
+            place.fill(writes);
+        }
+        let happened = changed_executions
+            .into_iter()
+            .flat_map(|c| {
+                let ChangedExecution {
+                    execution,
+                    declaration,
+                    events,
+                    ..
+                } = c;
+                events
+                    .into_iter()
+                    .map(|ev| {
+                        let published =
+                            published::event_of(&ev, &execution, declaration.as_deref(), now);
+                        (ev, published)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Ok((result, Done { happened, ..done }))
     }
 
     /// Returns once the writes of every step before are applied, for a step about to read
     /// runtimes or executions from the store rather than from memory.
-    fn settled(&self) {
-        drop(self.apply_turn.lock());
+    fn settled(&self) -> Result<(), AwsError> {
+        Ok(self.flusher.settle()?)
     }
 
     /// Applies whatever time has made due in one pipeline.

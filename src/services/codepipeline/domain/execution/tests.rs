@@ -82,7 +82,7 @@ fn ok_after(seconds: f64) -> Start {
 struct World {
     runtime: PipelineRuntime,
     executions: Vec<Execution>,
-    decls: BTreeMap<i64, PipelineDeclaration>,
+    decls: super::machine::Declarations,
     script: Script,
     counter: u64,
     now: f64,
@@ -121,7 +121,7 @@ impl World {
         World {
             runtime: PipelineRuntime::default(),
             executions: Vec::new(),
-            decls: BTreeMap::from([(1, decl)]),
+            decls: BTreeMap::from([(1, std::sync::Arc::new(decl))]),
             script: Script::default(),
             counter: 0,
             now: 0.0,
@@ -393,9 +393,9 @@ fn an_update_cancels_older_executions_once_their_running_actions_finish() {
         None,
         "QUEUED: the second waits"
     );
-    let mut next = w.decls[&1].clone();
+    let mut next = (*w.decls[&1]).clone();
     next.version = Some(2);
-    w.decls.insert(2, next);
+    w.decls.insert(2, std::sync::Arc::new(next));
     w.with(|m| m.pipeline_updated(2));
     assert_eq!(w.status(&waiting), ExecStatus::Cancelled);
     assert_eq!(w.status(&running), ExecStatus::InProgress);

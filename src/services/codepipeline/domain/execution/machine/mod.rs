@@ -95,13 +95,17 @@ pub trait ActionRunner {
     }
 }
 
+/// Declarations by version. Shared, so the engine can hand one to work it does after letting go
+/// of the pipeline (encoding, events) without copying it.
+pub type Declarations = BTreeMap<i64, std::sync::Arc<PipelineDeclaration>>;
+
 /// One pipeline's executions and runtime, borrowed for one event.
 pub struct Machine<'a> {
     pub runtime: &'a mut PipelineRuntime,
     /// Unfinished executions (plus any just finished by this call), oldest first.
     pub executions: &'a mut Vec<Execution>,
     /// Declarations by version, for every version an execution here runs.
-    pub declarations: &'a BTreeMap<i64, PipelineDeclaration>,
+    pub declarations: &'a Declarations,
     pub runner: &'a mut dyn ActionRunner,
     pub new_id: &'a mut dyn FnMut() -> String,
     pub now: f64,
@@ -123,7 +127,7 @@ impl<'a> Machine<'a> {
     pub fn new(
         runtime: &'a mut PipelineRuntime,
         executions: &'a mut Vec<Execution>,
-        declarations: &'a BTreeMap<i64, PipelineDeclaration>,
+        declarations: &'a Declarations,
         runner: &'a mut dyn ActionRunner,
         new_id: &'a mut dyn FnMut() -> String,
         now: f64,
@@ -246,7 +250,7 @@ impl<'a> Machine<'a> {
     }
 
     fn declaration(&self, version: i64) -> Option<&'a PipelineDeclaration> {
-        self.declarations.get(&version)
+        self.declarations.get(&version).map(|d| &**d)
     }
 
     /// Moves execution `i` along within its current stage. Returns whether anything changed.
