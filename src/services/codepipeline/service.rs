@@ -105,7 +105,7 @@ pub async fn start_execution(
             }
             let id = m.start(version, trigger, resolved, overrides)?;
             if let Some(t) = client_token {
-                m.runtime.client_tokens.insert(t, id.clone());
+                m.runtime.remember_client_token(t, id.clone());
             }
             Ok(id)
         })

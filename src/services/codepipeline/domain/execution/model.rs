@@ -472,12 +472,38 @@ pub struct PipelineRuntime {
     /// a rollback), so a rollback to what a stage already runs is refused.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub deployed: BTreeMap<String, String>,
-    /// `clientRequestToken` → execution id, for idempotent starts.
+    /// `clientRequestToken` → execution id, for idempotent starts: the newest
+    /// [`CLIENT_TOKENS_KEPT`] only, since SDKs send a new token with every call and this record
+    /// is rewritten by every step.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub client_tokens: BTreeMap<String, String>,
+    /// The tokens of `client_tokens`, oldest first.
+    #[serde(default, skip_serializing_if = "std::collections::VecDeque::is_empty")]
+    pub client_token_order: std::collections::VecDeque<String>,
 }
 
+/// How many start tokens a pipeline remembers. A token guards against a retried call, which
+/// comes within seconds, not after this many other starts.
+pub const CLIENT_TOKENS_KEPT: usize = 100;
+
 impl PipelineRuntime {
+    /// Remembers that `token` started execution `id`, forgetting the oldest tokens beyond
+    /// [`CLIENT_TOKENS_KEPT`].
+    pub fn remember_client_token(&mut self, token: String, id: String) {
+        if self.client_token_order.len() != self.client_tokens.len() {
+            // Written before the order was kept: their age is unknown, so they go first.
+            self.client_token_order = self.client_tokens.keys().cloned().collect();
+        }
+        if self.client_tokens.insert(token.clone(), id).is_none() {
+            self.client_token_order.push_back(token);
+        }
+        while self.client_token_order.len() > CLIENT_TOKENS_KEPT {
+            if let Some(oldest) = self.client_token_order.pop_front() {
+                self.client_tokens.remove(&oldest);
+            }
+        }
+    }
+
     pub fn transition_enabled(&self, stage: &str) -> bool {
         self.transitions.get(stage).is_none_or(|t| t.enabled)
     }

@@ -824,3 +824,20 @@ fn a_real_providers_task_ends_the_action_with_its_result_once() {
     w.with(|m| m.task_progress(&e, &id, building.clone()));
     assert_eq!(w.action(&e, "Build", "Build").result, Some(failed.clone()));
 }
+
+#[test]
+fn start_tokens_are_kept_for_the_newest_starts_only() {
+    let mut runtime = PipelineRuntime::default();
+    // As a record written before the order was kept would read.
+    runtime.client_tokens.insert("legacy".into(), "old".into());
+    for i in 0..CLIENT_TOKENS_KEPT + 50 {
+        runtime.remember_client_token(format!("t{i}"), format!("e{i}"));
+    }
+    runtime.remember_client_token("t149".into(), "e149".into());
+    assert_eq!(runtime.client_tokens.len(), CLIENT_TOKENS_KEPT);
+    assert_eq!(runtime.client_token_order.len(), CLIENT_TOKENS_KEPT);
+    assert!(!runtime.client_tokens.contains_key("legacy"));
+    assert!(!runtime.client_tokens.contains_key("t49"));
+    assert_eq!(runtime.client_tokens["t50"], "e50");
+    assert_eq!(runtime.client_tokens["t149"], "e149");
+}
