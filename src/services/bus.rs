@@ -41,10 +41,10 @@ impl Event {
         detail: Value,
         at: f64,
     ) -> Self {
+        // Not `format`: it parses its pattern on every call, and every step publishes events.
         let time = chrono::DateTime::from_timestamp(at as i64, 0)
             .unwrap_or_default()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         Event {
             version: "0",
             id: uuid::Uuid::new_v4().to_string(),

@@ -111,8 +111,7 @@ fn action_fields(
 fn detail_time(at: f64) -> String {
     chrono::DateTime::from_timestamp_millis((at * 1000.0) as i64)
         .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The EventBridge event of one engine event of execution `e`, at `now`.
