@@ -5,20 +5,22 @@
 //! one-line log saying it was simulated. Builds that really ran (`--run-builds`) recorded
 //! themselves already and are left alone. Recording off the engine's path keeps a pipeline's
 //! step as cheap as before; the events that arrive together are written in one batch (sled
-//! serialises batches, so each one delays the engine's); the bus is best effort, so a
-//! listener that falls behind says so.
+//! serialises batches, so each one delays the engine's); every one of
+//! those events reaches it, however far behind the engine it falls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::pipeline_builds::{self, ActionBuild};
 use super::records;
 use crate::services::bus::Event;
 use crate::state::AppState;
 use crate::store::{Store, Write};
+
+/// The most events recorded in one batch.
+const BATCH_MAX: usize = 4096;
 
 fn epoch(time: &str) -> f64 {
     chrono::DateTime::parse_from_rfc3339(time)
@@ -115,30 +117,26 @@ struct Started {
 /// Listens for as long as the server runs. Writes of events that arrive together share one
 /// batch and one disk sync.
 pub fn spawn(state: Arc<AppState>) {
-    let mut events = state.bus.subscribe();
+    let mut events = state.bus.subscribe_to(is_codebuild_action);
     tokio::spawn(async move {
         // When each running CodeBuild action started, by action execution id.
         let mut started: HashMap<String, Started> = HashMap::new();
         loop {
-            let first = match events.recv().await {
-                Ok(e) => e,
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "CodeBuild fell behind the event bus: some simulated builds are not recorded");
-                    continue;
-                }
-                Err(RecvError::Closed) => return,
+            let Some(first) = events.recv().await else {
+                return;
             };
             // Others publishing in the same moment join this batch: one write for all of them.
+            // A listener behind the engine takes bigger batches, which cost less per build.
             tokio::task::yield_now().await;
             let mut batch = vec![first];
             while let Ok(more) = events.try_recv() {
                 batch.push(more);
-                if batch.len() >= 256 {
+                if batch.len() >= BATCH_MAX {
                     break;
                 }
             }
             let mut ended = Vec::new();
-            for event in batch.into_iter().filter(|e| is_codebuild_action(e)) {
+            for event in batch {
                 let id = event.detail["action-execution-id"]
                     .as_str()
                     .unwrap_or_default()

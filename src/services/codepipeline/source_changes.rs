@@ -94,7 +94,7 @@ fn index(state: &AppState) -> Index {
 
 /// Listens on the bus for as long as the server runs.
 pub fn spawn(state: Arc<AppState>) {
-    let mut events = state.bus.subscribe();
+    let mut events = state.bus.subscribe_to(|e| watched_by(e).is_some());
     let mut changes = state.changes.subscribe();
     tokio::spawn(async move {
         let mut watches: Option<Index> = None;
@@ -104,24 +104,21 @@ pub fn spawn(state: Arc<AppState>) {
                     Ok(_) | Err(RecvError::Lagged(_)) => watches = None,
                     Err(RecvError::Closed) => return,
                 },
-                event = events.recv() => match event {
-                    Ok(event) => {
-                        let Some(watched) = watched_by(&event) else {
-                            continue;
-                        };
-                        let found = watches.get_or_insert_with(|| index(&state));
-                        let Some(list) = found.get(&watched) else {
-                            continue;
-                        };
-                        for watch in list.clone() {
-                            start(&state, &event, &watch).await;
-                        }
+                event = events.recv() => {
+                    let Some(event) = event else {
+                        return;
+                    };
+                    let Some(watched) = watched_by(&event) else {
+                        continue;
+                    };
+                    let found = watches.get_or_insert_with(|| index(&state));
+                    let Some(list) = found.get(&watched) else {
+                        continue;
+                    };
+                    for watch in list.clone() {
+                        start(&state, &event, &watch).await;
                     }
-                    Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "source-change detection fell behind the event bus");
-                    }
-                    Err(RecvError::Closed) => return,
-                },
+                }
             }
         }
     });

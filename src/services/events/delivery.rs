@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::pattern::Pattern;
 use super::records::{self, RuleRecord};
@@ -44,47 +43,47 @@ pub fn matching<'a>(rules: &'a [(RuleRecord, Pattern)], envelope: &Value) -> Vec
 }
 
 pub fn spawn(state: Arc<AppState>) {
-    let mut events = state.bus.subscribe();
+    // Every event, however far behind: a rule must not miss one because the engine was busy.
+    let mut events = state.bus.subscribe_to(|_| true);
     tokio::spawn(async move {
         let mut cache: HashMap<(String, String, String), (u64, Rules)> = HashMap::new();
+        let mut batch = Vec::with_capacity(BATCH_MAX);
         loop {
-            let event = match events.recv().await {
-                Ok(e) => e,
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(
-                        missed = n,
-                        "EventBridge fell behind the event bus: some events reached no rule"
-                    );
+            // Taken a batch at a time: one event per wake-up kept it behind a busy engine.
+            if events.recv_many(&mut batch, BATCH_MAX).await == 0 {
+                return;
+            }
+            for event in batch.drain(..) {
+                let bus = event.bus.clone().unwrap_or_else(|| DEFAULT_BUS.to_owned());
+                let scope = (event.account.clone(), event.region.clone(), bus);
+                let generation = records::generation();
+                let rules = match cache.get(&scope) {
+                    Some((g, rules)) if *g == generation => rules.clone(),
+                    _ => {
+                        let rules = load(&state, &scope.0, &scope.1, &scope.2);
+                        cache.insert(scope.clone(), (generation, rules.clone()));
+                        rules
+                    }
+                };
+                state.activity.event(event.clone());
+                if rules.is_empty() {
                     continue;
                 }
-                Err(RecvError::Closed) => return,
-            };
-            let bus = event.bus.clone().unwrap_or_else(|| DEFAULT_BUS.to_owned());
-            let scope = (event.account.clone(), event.region.clone(), bus);
-            let generation = records::generation();
-            let rules = match cache.get(&scope) {
-                Some((g, rules)) if *g == generation => rules.clone(),
-                _ => {
-                    let rules = load(&state, &scope.0, &scope.1, &scope.2);
-                    cache.insert(scope.clone(), (generation, rules.clone()));
-                    rules
-                }
-            };
-            state.activity.event(event.clone());
-            if rules.is_empty() {
-                continue;
-            }
-            let Ok(envelope) = serde_json::to_value(&*event) else {
-                continue;
-            };
-            for rule in matching(&rules, &envelope) {
-                for target in &rule.targets {
-                    deliver(&state, &event, rule, target).await;
+                let Ok(envelope) = serde_json::to_value(&*event) else {
+                    continue;
+                };
+                for rule in matching(&rules, &envelope) {
+                    for target in &rule.targets {
+                        deliver(&state, &event, rule, target).await;
+                    }
                 }
             }
         }
     });
 }
+
+/// The most events taken from the bus at once.
+const BATCH_MAX: usize = 1024;
 
 /// What codepipeline-local says of a target it does not deliver to.
 pub const NOT_DELIVERED: &str =
