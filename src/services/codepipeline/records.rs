@@ -230,8 +230,9 @@ pub fn execution_writes(
     let was_finished = before.map(|b| b.finished);
     let active = Keys::active(account, region, p, &e.id);
     match (e.status.is_finished(), was_finished) {
-        (true, Some(true)) | (false, Some(false)) => {}
-        (true, _) => writes.push(Write::delete(active)),
+        // An execution that started and finished within one step never had its mark.
+        (true, Some(true) | None) | (false, Some(false)) => {}
+        (true, Some(false)) => writes.push(Write::delete(active)),
         (false, _) => writes.push(Write::put(active, Vec::new())),
     }
     // Earlier attempts' ids were indexed when they were current.
