@@ -109,45 +109,7 @@ impl Store for GroupFlush {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SledStore;
-    use std::sync::atomic::AtomicUsize;
-
-    /// Counts the syncs that reach the real store, each taking a little while.
-    struct Counting {
-        inner: SledStore,
-        syncs: AtomicUsize,
-    }
-
-    impl Store for Counting {
-        fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-            self.inner.get(key)
-        }
-        fn scan(
-            &self,
-            prefix: &str,
-            after: Option<&str>,
-            limit: usize,
-        ) -> StoreResult<Vec<(String, Vec<u8>)>> {
-            self.inner.scan(prefix, after, limit)
-        }
-        fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
-            self.inner.count(prefix, limit)
-        }
-        fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
-            self.inner.apply(writes)
-        }
-        fn flush(&self) -> StoreResult<()> {
-            self.syncs.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            self.inner.flush()
-        }
-        fn clear(&self) -> StoreResult<()> {
-            self.inner.clear()
-        }
-        fn describe(&self) -> String {
-            self.inner.describe()
-        }
-    }
+    use crate::store::counting::Counting;
 
     fn write(i: usize) -> Vec<Write> {
         vec![Write::put(format!("k/{i}"), b"v".to_vec())]
@@ -155,17 +117,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_share_syncs_and_covered_writers_pay_nothing() {
-        let real = Arc::new(Counting {
-            inner: SledStore::temporary().unwrap(),
-            syncs: AtomicUsize::new(0),
-        });
+        let real = Arc::new(Counting::new(std::time::Duration::from_millis(5)));
         let group = Arc::new(GroupFlush::new(real.clone()));
         group.sync().await.unwrap();
-        assert_eq!(
-            real.syncs.load(Ordering::SeqCst),
-            0,
-            "nothing written, nothing to sync"
-        );
+        assert_eq!(real.syncs(), 0, "nothing written, nothing to sync");
 
         let writers: Vec<_> = (0..64)
             .map(|i| {
@@ -179,18 +134,14 @@ mod tests {
         for w in writers {
             w.await.unwrap().unwrap();
         }
-        let syncs = real.syncs.load(Ordering::SeqCst);
+        let syncs = real.syncs();
         assert!((1..64).contains(&syncs), "{syncs} syncs for 64 writers");
 
         group.sync().await.unwrap();
-        assert_eq!(real.syncs.load(Ordering::SeqCst), syncs, "already durable");
+        assert_eq!(real.syncs(), syncs, "already durable");
         group.apply(write(99)).unwrap();
         group.sync().await.unwrap();
-        assert_eq!(
-            real.syncs.load(Ordering::SeqCst),
-            syncs + 1,
-            "a new write needs a sync"
-        );
+        assert_eq!(real.syncs(), syncs + 1, "a new write needs a sync");
         assert_eq!(group.count("k/", 1000).unwrap(), 65);
     }
 }

@@ -4,6 +4,8 @@
 
 mod bodies;
 mod compaction;
+#[cfg(test)]
+mod counting;
 mod deflate;
 mod group_flush;
 mod layers;

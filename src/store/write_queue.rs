@@ -211,50 +211,10 @@ impl WriteQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SledStore;
-    use std::sync::atomic::AtomicUsize;
-
-    /// Counts the batches that reach the real store.
-    struct Counting {
-        inner: SledStore,
-        batches: AtomicUsize,
-    }
-
-    impl Store for Counting {
-        fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-            self.inner.get(key)
-        }
-        fn scan(
-            &self,
-            prefix: &str,
-            after: Option<&str>,
-            limit: usize,
-        ) -> StoreResult<Vec<(String, Vec<u8>)>> {
-            self.inner.scan(prefix, after, limit)
-        }
-        fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
-            self.inner.count(prefix, limit)
-        }
-        fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
-            self.batches.fetch_add(1, Ordering::SeqCst);
-            self.inner.apply(writes)
-        }
-        fn flush(&self) -> StoreResult<()> {
-            self.inner.flush()
-        }
-        fn clear(&self) -> StoreResult<()> {
-            self.inner.clear()
-        }
-        fn describe(&self) -> String {
-            self.inner.describe()
-        }
-    }
+    use crate::store::counting::Counting;
 
     fn queue() -> (Arc<Counting>, Arc<WriteQueue>) {
-        let real = Arc::new(Counting {
-            inner: SledStore::temporary().unwrap(),
-            batches: AtomicUsize::new(0),
-        });
+        let real = Arc::new(Counting::new(std::time::Duration::ZERO));
         let queue = WriteQueue::new(real.clone());
         (real, queue)
     }
@@ -276,11 +236,7 @@ mod tests {
         first.fill(put("first"));
         assert_eq!(queue.applied(), 3);
         assert_eq!(real.get("k").unwrap(), Some(b"third".to_vec()));
-        assert_eq!(
-            real.batches.load(Ordering::SeqCst),
-            1,
-            "one batch for three"
-        );
+        assert_eq!(real.batches(), 1, "one batch for three");
         queue.wait_applied(2).unwrap();
     }
 
