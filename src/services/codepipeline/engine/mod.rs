@@ -4,6 +4,7 @@
 //! and sleeps until the earliest due action. On start it reloads unfinished executions from
 //! the store, so their timers are re-armed from the state itself.
 
+mod announce;
 pub mod clock;
 pub mod events;
 mod history;
@@ -94,8 +95,9 @@ struct Done {
     /// The last place in the write order the steps filled, if they wrote.
     wrote: Option<u64>,
     changed: bool,
-    /// Each event for the log, with the EventBridge event the bus carries.
-    happened: Vec<(events::EngineEvent, crate::services::bus::Event)>,
+    /// Each step's events for the log, with the EventBridge events the bus carries, in the
+    /// order the steps ran.
+    announcements: Vec<announce::Ticket>,
     /// Real providers' tasks to start once the step is on disk.
     tasks: Vec<TaskJob>,
 }
@@ -104,7 +106,7 @@ impl Done {
     fn absorb(&mut self, other: Done) {
         self.wrote = self.wrote.max(other.wrote);
         self.changed |= other.changed;
-        self.happened.extend(other.happened);
+        self.announcements.extend(other.announcements);
         self.tasks.extend(other.tasks);
     }
 }
@@ -126,8 +128,8 @@ pub struct Engine {
     pub settings: SyncMutex<Settings>,
     pub clock: Clock,
     wake: Notify,
-    /// Where every execution, stage and action start and finish is published.
-    bus: crate::services::bus::Bus,
+    /// Publishes every execution, stage and action start and finish, in the order steps ran.
+    announcer: Arc<announce::Announcer>,
     /// S3's buckets and objects: where artifacts are, and what makes a provider real.
     artifacts: ArtifactStore,
     /// The action executions a real provider's task is running for now.
@@ -172,7 +174,7 @@ impl Engine {
             booted: Clock::default().now(),
             clock: Clock::default(),
             wake: Notify::new(),
-            bus,
+            announcer: announce::Announcer::new(bus),
             artifacts,
             running_tasks: SyncMutex::new(HashMap::new()),
             allowed,
@@ -336,9 +338,8 @@ impl Engine {
         if done.changed {
             self.poke();
         }
-        for (event, published) in done.happened {
-            events::log(&event);
-            self.bus.publish(published);
+        for ticket in done.announcements {
+            ticket.announce();
         }
         for job in done.tasks {
             self.start_task(job);
@@ -580,15 +581,15 @@ impl Engine {
         if runs.len() > MAX_RESIDENT_RUNS {
             runs.retain(|_, r| !r.active.is_empty());
         }
-        let place = match wrote {
-            true => Some(self.flusher.reserve()?),
-            false => None,
+        let (place, ticket) = match wrote {
+            true => (Some(self.flusher.reserve()?), Some(self.announcer.ticket())),
+            false => (None, None),
         };
         drop(runs);
         let done = Done {
             wrote: place.as_ref().map(|p| p.number()),
             changed: !changed.is_empty(),
-            happened: Vec::new(),
+            announcements: Vec::new(),
             tasks,
         };
         if let (Some(place), Some(runtime)) = (place, runtime) {
@@ -618,7 +619,7 @@ impl Engine {
             writes.extend(history_writes);
             place.fill(writes);
         }
-        let happened = changed_executions
+        let happened: announce::Happened = changed_executions
             .into_iter()
             .flat_map(|c| {
                 let ChangedExecution {
@@ -637,7 +638,19 @@ impl Engine {
                     .collect::<Vec<_>>()
             })
             .collect();
-        Ok((result, Done { happened, ..done }))
+        let announcements = ticket
+            .map(|mut t| {
+                t.set(happened);
+                vec![t]
+            })
+            .unwrap_or_default();
+        Ok((
+            result,
+            Done {
+                announcements,
+                ..done
+            },
+        ))
     }
 
     /// Returns once the writes of every step before are applied, for a step about to read
