@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::pipeline_builds::{self, ActionBuild};
+use super::pipeline_builds::{self, ActionBuild, Simulated};
 use super::records;
 use crate::services::bus::Event;
 use crate::state::AppState;
@@ -69,25 +69,30 @@ impl Numbers {
     }
 }
 
+/// A build this listener recorded, as stored: what its CodeBuild event is rendered from.
+struct Recorded {
+    event: Arc<Event>,
+    build_id: String,
+    started: f64,
+    simulated: Simulated,
+}
+
 /// The writes that record the build an action's end names; none when it recorded itself.
 fn writes_for(
     state: &AppState,
-    event: &Event,
+    event: &Arc<Event>,
     started: Option<&Started>,
     numbers: &mut Numbers,
-) -> Vec<Write> {
+) -> Option<(Vec<Write>, Recorded)> {
     let d = &event.detail;
-    let Some(build_id) = d["execution-result"]["external-execution-id"].as_str() else {
-        return Vec::new();
-    };
+    let build_id = d["execution-result"]["external-execution-id"].as_str()?;
     let store = state.store.as_ref();
     if records::has_build(store, &event.account, &event.region, build_id).unwrap_or(true) {
-        return Vec::new();
+        return None;
     }
-    let Some((project, _)) = build_id.split_once(':') else {
-        return Vec::new();
-    };
+    let (project, _) = build_id.split_once(':')?;
     let at = epoch(&event.time);
+    let started_at = started.map_or(at, |s| s.at).min(at);
     let build = ActionBuild {
         account: &event.account,
         region: &event.region,
@@ -96,15 +101,53 @@ fn writes_for(
         number: numbers.take(store, &event.account, &event.region, project),
         source_version: started.and_then(|s| s.source_version.clone()),
         artifacts_location: s3_arn(&d["output-artifacts"]),
-        started_at: started.map_or(at, |s| s.at).min(at),
+        started_at,
         ended_at: at,
         succeeded: d["state"] == "SUCCEEDED",
         message: d["execution-result"]["external-execution-summary"].as_str(),
     };
-    pipeline_builds::writes(store, build).unwrap_or_else(|e| {
-        tracing::warn!(build = build_id, error = %e, "cannot record a pipeline's build");
-        Vec::new()
-    })
+    match pipeline_builds::writes(store, build) {
+        Ok((writes, simulated)) => Some((
+            writes,
+            Recorded {
+                event: event.clone(),
+                build_id: build_id.to_owned(),
+                started: started_at,
+                simulated,
+            },
+        )),
+        Err(e) => {
+            tracing::warn!(build = build_id, error = %e, "cannot record a pipeline's build");
+            None
+        }
+    }
+}
+
+/// Announces each recorded build's end, as CodeBuild does, rendered from what was written;
+/// each project's settings are read once.
+fn announce(state: &AppState, recorded: &[Recorded]) {
+    let mut settings: HashMap<(&str, &str, &str), Option<Value>> = HashMap::new();
+    for r in recorded {
+        let (account, region) = (r.event.account.as_str(), r.event.region.as_str());
+        let project = r.build_id.split_once(':').map_or("", |(p, _)| p);
+        let project_settings = settings
+            .entry((account, region, project))
+            .or_insert_with(|| {
+                records::load_project(state.store.as_ref(), account, region, project)
+                    .ok()
+                    .flatten()
+                    .map(|p| p.project)
+            });
+        let build = pipeline_builds::render_with(
+            project_settings.as_ref(),
+            account,
+            region,
+            &r.build_id,
+            r.started,
+            &r.simulated,
+        );
+        super::events::publish(Some(&state.bus), &build, account, region);
+    }
 }
 
 /// What an action's STARTED event told that its end does not: when, and its input (AWS sends
@@ -159,11 +202,10 @@ pub fn spawn(state: Arc<AppState>) {
                     let mut numbers = Numbers::default();
                     let mut writes = Vec::new();
                     for (event, at) in &ended {
-                        let w = writes_for(&state, event, at.as_ref(), &mut numbers);
-                        if !w.is_empty() {
-                            recorded.push(event.clone());
+                        if let Some((w, r)) = writes_for(&state, event, at.as_ref(), &mut numbers) {
+                            writes.extend(w);
+                            recorded.push(r);
                         }
-                        writes.extend(w);
                     }
                     writes.extend(numbers.writes());
                     let wrote = !writes.is_empty();
@@ -181,23 +223,7 @@ pub fn spawn(state: Arc<AppState>) {
                 if let Err(e) = state.flush().await {
                     tracing::warn!(error = %e, "cannot sync recorded builds");
                 }
-                // Each build recorded is a build that ended, as CodeBuild announces it.
-                for event in &recorded {
-                    let id = event.detail["execution-result"]["external-execution-id"]
-                        .as_str()
-                        .unwrap_or_default();
-                    let store = state.store.as_ref();
-                    if let Ok(Some(r)) =
-                        records::load_build(store, &event.account, &event.region, id)
-                    {
-                        super::events::publish(
-                            Some(&state.bus),
-                            &r.build,
-                            &event.account,
-                            &event.region,
-                        );
-                    }
-                }
+                announce(&state, &recorded);
             }
         }
     });

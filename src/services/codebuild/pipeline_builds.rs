@@ -53,10 +53,20 @@ fn status_of(succeeded: bool) -> &'static str {
     }
 }
 
-/// The writes that record the ended build and its log (its number taken by the caller).
-pub fn writes(store: &dyn Store, b: ActionBuild) -> StoreResult<Vec<Write>> {
+/// The writes that record the ended build and its log (its number taken by the caller), and
+/// the build as stored, to render without reading it back.
+pub fn writes(store: &dyn Store, b: ActionBuild) -> StoreResult<(Vec<Write>, Simulated)> {
+    let simulated = Simulated {
+        pipeline: b.pipeline.to_owned(),
+        number: b.number,
+        source_version: b.source_version,
+        artifacts_location: b.artifacts_location,
+        ended: b.ended_at,
+        succeeded: b.succeeded,
+        message: b.message.map(str::to_owned),
+    };
     let Some((project, uuid)) = b.build_id.split_once(':') else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), simulated));
     };
     let mut out = Vec::new();
     let status = status_of(b.succeeded);
@@ -74,17 +84,9 @@ pub fn writes(store: &dyn Store, b: ActionBuild) -> StoreResult<Vec<Write>> {
         b.region,
         b.build_id,
         b.started_at,
-        Simulated {
-            pipeline: b.pipeline.to_owned(),
-            number: b.number,
-            source_version: b.source_version,
-            artifacts_location: b.artifacts_location,
-            ended: b.ended_at,
-            succeeded: b.succeeded,
-            message: b.message.map(str::to_owned),
-        },
+        simulated.clone(),
     )?);
-    Ok(out)
+    Ok((out, simulated))
 }
 
 /// The build as BatchGetBuilds shows it.
@@ -96,13 +98,33 @@ pub fn render(
     started: f64,
     s: &Simulated,
 ) -> StoreResult<Value> {
-    let (project, uuid) = id.split_once(':').unwrap_or((id, ""));
+    let project = id.split_once(':').map_or(id, |(p, _)| p);
     let settings = records::load_project(store, account, region, project)?.map(|r| r.project);
+    Ok(render_with(
+        settings.as_ref(),
+        account,
+        region,
+        id,
+        started,
+        s,
+    ))
+}
+
+/// `render` with the project's settings (`None`: CodeBuild's defaults) already at hand.
+pub fn render_with(
+    settings: Option<&Value>,
+    account: &str,
+    region: &str,
+    id: &str,
+    started: f64,
+    s: &Simulated,
+) -> Value {
+    let (project, uuid) = id.split_once(':').unwrap_or((id, ""));
     let mut build = shape::started(NewBuild {
         account,
         region,
         project,
-        settings: settings.as_ref(),
+        settings,
         uuid: uuid.to_owned(),
         number: s.number,
         initiator: format!("codepipeline/{}", s.pipeline),
@@ -122,5 +144,5 @@ pub fn render(
         )
     });
     shape::finish(&mut build, status_of(s.succeeded), s.ended, failure, &[]);
-    Ok(build)
+    build
 }
