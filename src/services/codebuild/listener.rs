@@ -129,7 +129,7 @@ fn announce(state: &AppState, recorded: &[Recorded]) {
     let mut settings: HashMap<(&str, &str, &str), Option<Value>> = HashMap::new();
     for r in recorded {
         let (account, region) = (r.event.account.as_str(), r.event.region.as_str());
-        let project = r.build_id.split_once(':').map_or("", |(p, _)| p);
+        let project = records::project_of(&r.build_id);
         let project_settings = settings
             .entry((account, region, project))
             .or_insert_with(|| {

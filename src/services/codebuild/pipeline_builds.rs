@@ -98,7 +98,7 @@ pub fn render(
     started: f64,
     s: &Simulated,
 ) -> StoreResult<Value> {
-    let project = id.split_once(':').map_or(id, |(p, _)| p);
+    let project = records::project_of(id);
     let settings = records::load_project(store, account, region, project)?.map(|r| r.project);
     Ok(render_with(
         settings.as_ref(),

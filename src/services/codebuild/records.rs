@@ -33,6 +33,11 @@ pub struct BuildRecord {
     pub simulated: Option<Simulated>,
 }
 
+/// The project a build id (`project:uuid`) names.
+pub fn project_of(build_id: &str) -> &str {
+    build_id.split_once(':').map_or(build_id, |(p, _)| p)
+}
+
 pub fn project_key(account: &str, region: &str, name: &str) -> String {
     format!("cb-project/{account}/{region}/{name}")
 }
@@ -136,7 +141,7 @@ pub fn simulated_writes(
     started: f64,
     simulated: Simulated,
 ) -> StoreResult<Vec<Write>> {
-    let project = id.split_once(':').map_or(id, |(p, _)| p).to_owned();
+    let project = project_of(id).to_owned();
     let record = BuildRecord {
         format_version: FORMAT_VERSION,
         build: Value::Null,
