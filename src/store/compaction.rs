@@ -85,6 +85,8 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
         return Ok(());
     };
+    // Writes nobody synced reach sled within a look, so sled's own flusher keeps them too.
+    shared.drain()?;
     let layers = shared.layers()?;
     if layers.frozen.is_some() {
         write_out_frozen(shared)?;
@@ -129,11 +131,13 @@ fn due_merge(layers: &Layers, idle: bool) -> Option<usize> {
     (size(n - 1) * 2 >= size(n - 2)).then_some(n - 2)
 }
 
-/// Makes a fresh tree the active one and the active one frozen.
+/// Makes a fresh tree the active one and the active one frozen, with every write applied
+/// before.
 pub(super) fn freeze(shared: &Shared) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
         return Ok(());
     };
+    shared.drain()?;
     let mut manifest = layout.manifest.lock().map_err(|_| poisoned())?;
     let mut next = manifest.clone();
     let n = next.take_next();

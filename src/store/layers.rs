@@ -122,8 +122,15 @@ impl Layers {
     /// Every live record with key `>= from` that starts with `within`, in key order. Each layer's
     /// stream ends at the prefix's end: else a merge would walk every tombstone beyond it (the
     /// deleted `active/` marks that follow `action-type/`, say) before it knew it was done.
-    /// With `keys_only`, the sled layers' values are left empty.
-    pub fn records_within(&self, from: &[u8], within: &[u8], keys_only: bool) -> Merge {
+    /// With `keys_only`, the sled layers' values are left empty. `pending` (writes not yet in
+    /// sled, already cut to the same range) lies above every layer.
+    pub fn records_within(
+        &self,
+        pending: Vec<(Vec<u8>, Entry)>,
+        from: &[u8],
+        within: &[u8],
+        keys_only: bool,
+    ) -> Merge {
         let bounded = |stream: Stream| -> Stream {
             let within = within.to_vec();
             Box::new(stream.take_while(move |item| {
@@ -131,8 +138,11 @@ impl Layers {
                     .map_or(true, |(key, _)| key.starts_with(&within))
             }))
         };
-        let mut streams: Vec<Stream> =
-            vec![bounded(Box::new(self.active.iter_from(from, keys_only)))];
+        let mut streams: Vec<Stream> = Vec::new();
+        if !pending.is_empty() {
+            streams.push(Box::new(pending.into_iter().map(Ok)));
+        }
+        streams.push(bounded(Box::new(self.active.iter_from(from, keys_only))));
         if let Some(frozen) = &self.frozen {
             streams.push(bounded(Box::new(frozen.iter_from(from, keys_only))));
         }

@@ -11,6 +11,7 @@ mod group_flush;
 mod layers;
 mod manifest;
 pub mod objects;
+mod pending;
 mod records;
 mod reply_cache;
 mod sled_store;

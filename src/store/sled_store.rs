@@ -2,8 +2,9 @@
 //! to the active sled tree in atomic batches and are made durable by its flush; the compaction
 //! thread (`compaction.rs`) moves a grown tree into a table while writes go on, and reads see
 //! through all layers (`layers.rs`). Which files are live is the manifest's to say
-//! (`manifest.rs`). `--in-memory` uses a temporary sled tree alone, so both modes share the
-//! write and read paths.
+//! (`manifest.rs`). Batches wait in memory (`pending.rs`) until a sync drains them into sled as
+//! one batch. `--in-memory` uses a temporary sled tree alone, so both modes share the write and
+//! read paths.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::layers::{sled_err, tagged_put, Layers, Tree, TOMBSTONE};
 use super::manifest::{self, Manifest};
+use super::pending::{self, Known, Pending};
 use super::table::Table;
 use super::{Store, StoreError, StoreResult, Write};
 
@@ -25,6 +27,10 @@ pub(super) struct Shared {
     pub(super) writes: AtomicU64,
     /// Where the layers are on disk; `None` in memory.
     pub(super) layout: Option<Layout>,
+    /// Applied writes not yet in sled; read before every layer.
+    pending: Mutex<Pending>,
+    /// Held for a whole drain, so drains reach sled in the order they began.
+    draining: Mutex<()>,
 }
 
 pub(super) struct Layout {
@@ -53,6 +59,57 @@ pub(super) fn open_tree(path: &Path) -> StoreResult<sled::Db> {
 }
 
 impl Shared {
+    fn new(layers: Layers, layout: Option<Layout>) -> Self {
+        Shared {
+            layers: RwLock::new(Arc::new(layers)),
+            writes: AtomicU64::new(0),
+            layout,
+            pending: Mutex::default(),
+            draining: Mutex::default(),
+        }
+    }
+
+    fn pending(&self) -> StoreResult<std::sync::MutexGuard<'_, Pending>> {
+        self.pending.lock().map_err(|_| poisoned())
+    }
+
+    /// Moves every pending write into the active tree, as one sled batch.
+    pub(super) fn drain(&self) -> StoreResult<()> {
+        let _one_at_a_time = self.draining.lock().map_err(|_| poisoned())?;
+        let Some(writes) = self.pending()?.start_drain() else {
+            return Ok(());
+        };
+        let applied = self.apply_to_sled(&writes);
+        self.pending()?.end_drain(applied.is_err());
+        applied
+    }
+
+    fn apply_to_sled(&self, writes: &pending::Writes) -> StoreResult<()> {
+        // Applied under the read lock, so a freeze (under the write lock) never leaves a batch
+        // half in the tree it freezes.
+        let layers = self.layers.read().map_err(|_| poisoned())?;
+        let mut batch = sled::Batch::default();
+        for (key, value) in writes {
+            match value {
+                Some(v) => batch.insert(key.as_slice(), tagged_put(v.clone())),
+                None if layers.deeper_holds(key)? => batch.insert(key.as_slice(), TOMBSTONE),
+                None => batch.remove(key.as_slice()),
+            }
+        }
+        layers.active.db.apply_batch(batch).map_err(sled_err)
+    }
+
+    /// What a read of the range sees of the pending writes; take it before the layers, so a
+    /// write drained meanwhile is found in one or the other.
+    fn pending_within(
+        &self,
+        from: &[u8],
+        within: &[u8],
+        keys_only: bool,
+    ) -> StoreResult<Vec<(Vec<u8>, super::table::Entry)>> {
+        Ok(self.pending()?.within(from, within, keys_only))
+    }
+
     /// The layers, for one operation.
     pub(super) fn layers(&self) -> StoreResult<Arc<Layers>> {
         self.layers
@@ -86,18 +143,17 @@ impl SledStore {
             tables.push((n, Arc::new(Table::open(&manifest::table_path(dir, n))?)));
         }
         let store = SledStore {
-            shared: Arc::new(Shared {
-                layers: RwLock::new(Arc::new(Layers {
+            shared: Arc::new(Shared::new(
+                Layers {
                     active,
                     frozen,
                     tables,
-                })),
-                writes: AtomicU64::new(0),
-                layout: Some(Layout {
+                },
+                Some(Layout {
                     root: dir.to_path_buf(),
                     manifest: Mutex::new(manifest),
                 }),
-            }),
+            )),
             description: format!("sled at {}", dir.display()),
         };
         super::compaction::watch(Arc::downgrade(&store.shared));
@@ -116,15 +172,14 @@ impl SledStore {
             tagged: true,
         };
         Ok(SledStore {
-            shared: Arc::new(Shared {
-                layers: RwLock::new(Arc::new(Layers {
+            shared: Arc::new(Shared::new(
+                Layers {
                     active,
                     frozen: None,
                     tables: Vec::new(),
-                })),
-                writes: AtomicU64::new(0),
-                layout: None,
-            }),
+                },
+                None,
+            )),
             description: "in-memory".to_owned(),
         })
     }
@@ -132,15 +187,25 @@ impl SledStore {
 
 impl Store for SledStore {
     fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        // The pending writes first: one drained after this look is in the layers taken after.
+        match self.shared.pending()?.get(key.as_bytes()) {
+            Known::Value(v) => return Ok(Some(v)),
+            Known::Deleted => return Ok(None),
+            Known::Unknown => {}
+        }
         self.shared.layers()?.get(key.as_bytes())
     }
 
     fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
         let mut n = 0;
+        let prefix_bytes = prefix.as_bytes();
+        let pending = self
+            .shared
+            .pending_within(prefix_bytes, prefix_bytes, true)?;
         for item in self
             .shared
             .layers()?
-            .records_within(prefix.as_bytes(), prefix.as_bytes(), true)
+            .records_within(pending, prefix_bytes, prefix_bytes, true)
         {
             let (key, _) = item?;
             if !key.starts_with(prefix.as_bytes()) || n >= limit {
@@ -166,10 +231,13 @@ impl Store for SledStore {
             None => prefix.as_bytes().to_vec(),
         };
         let mut out = Vec::new();
+        let pending = self
+            .shared
+            .pending_within(&from, prefix.as_bytes(), false)?;
         for item in self
             .shared
             .layers()?
-            .records_within(&from, prefix.as_bytes(), false)
+            .records_within(pending, &from, prefix.as_bytes(), false)
         {
             let (key, entry) = item?;
             if !key.starts_with(prefix.as_bytes()) || out.len() >= limit {
@@ -183,25 +251,16 @@ impl Store for SledStore {
     }
 
     fn apply(&self, writes: Vec<Write>) -> StoreResult<()> {
-        // Applied under the read lock, so a freeze (under the write lock) never leaves a batch
-        // half in the tree it freezes.
-        let layers = self.shared.layers.read().map_err(|_| poisoned())?;
-        let mut batch = sled::Batch::default();
-        for w in writes {
-            match w.value {
-                Some(v) => batch.insert(w.key.as_bytes(), tagged_put(v)),
-                None if layers.deeper_holds(w.key.as_bytes())? => {
-                    batch.insert(w.key.as_bytes(), TOMBSTONE)
-                }
-                None => batch.remove(w.key.as_bytes()),
-            }
-        }
-        layers.active.db.apply_batch(batch).map_err(sled_err)?;
+        let waiting = self.shared.pending()?.add(writes);
         self.shared.writes.fetch_add(1, Ordering::SeqCst);
+        if waiting >= pending::DRAIN_AT {
+            self.shared.drain()?;
+        }
         Ok(())
     }
 
     fn flush(&self) -> StoreResult<()> {
+        self.shared.drain()?;
         let layers = self.shared.layers()?;
         layers.active.db.flush().map_err(sled_err)?;
         // A batch may have landed in the tree just before it was frozen.
@@ -212,6 +271,9 @@ impl Store for SledStore {
     }
 
     fn clear(&self) -> StoreResult<()> {
+        // No drain may bring back what was written before.
+        let _no_drain = self.shared.draining.lock().map_err(|_| poisoned())?;
+        self.shared.pending()?.clear();
         let Some(layout) = &self.shared.layout else {
             let layers = self.shared.layers()?;
             layers.active.db.clear().map_err(sled_err)?;
@@ -271,6 +333,36 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(page, ["a/3"]);
+    }
+
+    #[test]
+    fn a_write_stays_readable_while_syncs_drain_it_into_sled() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Arc::new(SledStore::open(dir.path()).unwrap());
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let syncing = {
+            let (s, done) = (s.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::SeqCst) {
+                    s.flush().unwrap();
+                }
+            })
+        };
+        for i in 0..2000 {
+            let key = format!("k/{i:05}");
+            s.apply(vec![Write::put(key.clone(), b"v".to_vec())])
+                .unwrap();
+            assert_eq!(s.get(&key).unwrap().as_deref(), Some(&b"v"[..]), "{key}");
+            if i % 50 == 0 {
+                assert_eq!(s.count("k/", usize::MAX).unwrap(), i + 1);
+            }
+        }
+        done.store(true, Ordering::SeqCst);
+        syncing.join().unwrap();
+        s.flush().unwrap();
+        drop(s);
+        let s = SledStore::open(dir.path()).unwrap();
+        assert_eq!(s.count("k/", usize::MAX).unwrap(), 2000);
     }
 
     #[test]

@@ -263,6 +263,8 @@ fn deletes_leave_tombstones_only_over_what_lies_deeper() {
     s.apply(vec![Write::put("m/new", b"x".to_vec())]).unwrap();
     s.apply(vec![Write::delete("m/new"), Write::delete("k/0003")])
         .unwrap();
+    // Writes reach the tree when a sync drains them.
+    s.shared.drain().unwrap();
     let active = s.shared.layers().unwrap().active.db.clone();
     assert_eq!(active.get("m/new").unwrap(), None);
     assert_eq!(active.get("k/0003").unwrap().as_deref(), Some(&[0u8][..]));
