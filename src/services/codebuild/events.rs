@@ -39,7 +39,7 @@ pub fn state_change(build: &Value, account: &str, region: &str) -> Event {
         .as_f64()
         .or_else(|| build["startTime"].as_f64())
         .unwrap_or_default();
-    let detail = json!({
+    let mut detail = json!({
         "build-status": build["buildStatus"],
         "project-name": build["projectName"],
         "build-id": arn,
@@ -57,12 +57,13 @@ pub fn state_change(build: &Value, account: &str, region: &str) -> Event {
                 "stream-name": build["logs"]["streamName"],
                 "deep-link": build["logs"]["deepLink"],
             },
-            "phases": phases(build),
         },
         "current-phase": build["currentPhase"],
         "current-phase-context": "[]",
         "version": "1",
     });
+    // Set here, not inside `json!`, which would copy every phase once more.
+    detail["additional-information"]["phases"] = Value::Array(phases(build));
     Event::new(
         "aws.codebuild",
         "CodeBuild Build State Change",

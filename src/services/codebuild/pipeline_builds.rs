@@ -120,7 +120,7 @@ pub fn render_with(
     s: &Simulated,
 ) -> Value {
     let (project, uuid) = id.split_once(':').unwrap_or((id, ""));
-    let mut build = shape::started(NewBuild {
+    let mut build = shape::without_phases(NewBuild {
         account,
         region,
         project,
