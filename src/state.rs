@@ -26,6 +26,8 @@ pub struct AppState {
     pub closing: tokio::sync::watch::Sender<bool>,
     /// Read-modify-write sequences run one at a time, so concurrent updates never lose a write.
     write_lock: tokio::sync::Mutex<()>,
+    /// How many more pipelines each account and region may create (CreatePipeline's quota).
+    pub pipeline_quota: crate::services::codepipeline::quota::PipelineQuota,
     /// Check every reply against the model (`--check-replies`, for tests).
     pub check_replies: bool,
     /// The access keys accepted and the account each acts in.
@@ -125,6 +127,7 @@ impl AppState {
             changes,
             closing: tokio::sync::watch::channel(false).0,
             write_lock: tokio::sync::Mutex::new(()),
+            pipeline_quota: Default::default(),
             check_replies: config.check_replies,
             body_read_timeout: config.header_read_timeout,
             credentials,

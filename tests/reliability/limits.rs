@@ -83,6 +83,12 @@ async fn an_account_holds_at_most_1000_pipelines_per_region() {
     assert_eq!(status, 200);
     let (status, reply) = server.call("CreatePipeline", json!({"pipeline": two_stage("room")}));
     assert_eq!(status, 200, "{reply}");
+    let (status, reply) = server.call("CreatePipeline", json!({"pipeline": two_stage("no-room")}));
+    assert_eq!(
+        (status, reply["__type"].as_str()),
+        (400, Some("LimitExceededException")),
+        "full again"
+    );
 }
 
 fn custom_type(provider: &str) -> Value {

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod engine;
 pub mod keys;
 pub mod providers;
+pub mod quota;
 pub mod records;
 pub mod service;
 pub mod source_changes;

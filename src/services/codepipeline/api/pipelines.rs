@@ -109,7 +109,10 @@ pub async fn create(
                     format!("A pipeline with the name '{name}' already exists in account '{account}'"),
                 ));
             }
-            if store.count(&Keys::pipelines(account, region), MAX_PIPELINES)? >= MAX_PIPELINES {
+            if !state
+                .pipeline_quota
+                .admit(store, account, region, MAX_PIPELINES)?
+            {
                 return Err(AwsError::new(
                     codes::LIMIT_EXCEEDED,
                     format!("The number of pipelines in account '{account}' and region '{region}' has reached the limit of {MAX_PIPELINES}"),
