@@ -62,10 +62,12 @@ impl Tree {
     }
 }
 
-/// A value as the active tree stores it.
-pub(super) fn tagged_put(mut value: Vec<u8>) -> Vec<u8> {
-    value.push(1);
-    value
+/// A value as the active tree stores it: a copy with the put byte, made in one allocation.
+pub(super) fn tagged_put(value: &[u8]) -> Vec<u8> {
+    let mut tagged = Vec::with_capacity(value.len() + 1);
+    tagged.extend_from_slice(value);
+    tagged.push(1);
+    tagged
 }
 
 pub(super) const TOMBSTONE: &[u8] = &[0];

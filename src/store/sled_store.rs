@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::layers::{sled_err, tagged_put, Layers, Tree, TOMBSTONE};
+use super::layers::{sled_err, tagged_put, Layers, Merge, Tree, TOMBSTONE};
 use super::manifest::{self, Manifest};
 use super::pending::{self, Known, Pending};
 use super::table::Table;
@@ -91,7 +91,7 @@ impl Shared {
         let mut batch = sled::Batch::default();
         for (key, value) in writes {
             match value {
-                Some(v) => batch.insert(key.as_slice(), tagged_put(v.clone())),
+                Some(v) => batch.insert(key.as_slice(), tagged_put(v)),
                 None if layers.deeper_holds(key)? => batch.insert(key.as_slice(), TOMBSTONE),
                 None => batch.remove(key.as_slice()),
             }
@@ -99,15 +99,14 @@ impl Shared {
         layers.active.db.apply_batch(batch).map_err(sled_err)
     }
 
-    /// What a read of the range sees of the pending writes; take it before the layers, so a
-    /// write drained meanwhile is found in one or the other.
-    fn pending_within(
-        &self,
-        from: &[u8],
-        within: &[u8],
-        keys_only: bool,
-    ) -> StoreResult<Vec<(Vec<u8>, super::table::Entry)>> {
-        Ok(self.pending()?.within(from, within, keys_only))
+    /// Every live record `>= from` within the prefix `within`, pending writes included. The
+    /// pending ones are taken before the layers, so a write drained meanwhile is found in one
+    /// or the other.
+    fn records_within(&self, from: &[u8], within: &[u8], keys_only: bool) -> StoreResult<Merge> {
+        let pending = self.pending()?.within(from, within, keys_only);
+        Ok(self
+            .layers()?
+            .records_within(pending, from, within, keys_only))
     }
 
     /// The layers, for one operation.
@@ -199,13 +198,9 @@ impl Store for SledStore {
     fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
         let mut n = 0;
         let prefix_bytes = prefix.as_bytes();
-        let pending = self
-            .shared
-            .pending_within(prefix_bytes, prefix_bytes, true)?;
         for item in self
             .shared
-            .layers()?
-            .records_within(pending, prefix_bytes, prefix_bytes, true)
+            .records_within(prefix_bytes, prefix_bytes, true)?
         {
             let (key, _) = item?;
             if !key.starts_with(prefix.as_bytes()) || n >= limit {
@@ -231,13 +226,9 @@ impl Store for SledStore {
             None => prefix.as_bytes().to_vec(),
         };
         let mut out = Vec::new();
-        let pending = self
-            .shared
-            .pending_within(&from, prefix.as_bytes(), false)?;
         for item in self
             .shared
-            .layers()?
-            .records_within(pending, &from, prefix.as_bytes(), false)
+            .records_within(&from, prefix.as_bytes(), false)?
         {
             let (key, entry) = item?;
             if !key.starts_with(prefix.as_bytes()) || out.len() >= limit {
