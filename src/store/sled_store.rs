@@ -297,6 +297,22 @@ impl Store for SledStore {
 }
 
 #[cfg(test)]
+impl SledStore {
+    /// Opens the store in `dir`. A store just dropped may still be held for a moment by its
+    /// compaction thread, in the middle of a look (sled locks its folder), so this tries again.
+    pub(super) fn open_when_free(dir: &Path) -> Self {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match SledStore::open(dir) {
+                Ok(s) => return s,
+                Err(e) if std::time::Instant::now() > deadline => panic!("{e}"),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -352,7 +368,7 @@ mod tests {
         syncing.join().unwrap();
         s.flush().unwrap();
         drop(s);
-        let s = SledStore::open(dir.path()).unwrap();
+        let s = SledStore::open_when_free(dir.path());
         assert_eq!(s.count("k/", usize::MAX).unwrap(), 2000);
     }
 

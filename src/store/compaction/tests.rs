@@ -17,6 +17,10 @@ fn compact_now(s: &SledStore) {
     write_out_frozen(&s.shared).unwrap();
 }
 
+fn open(dir: &std::path::Path) -> SledStore {
+    SledStore::open_when_free(dir)
+}
+
 fn tables(s: &SledStore) -> usize {
     s.shared.layers().unwrap().tables.len()
 }
@@ -24,7 +28,7 @@ fn tables(s: &SledStore) -> usize {
 #[test]
 fn records_move_into_tables_and_deletes_stay_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     put_round(&s, 1);
     compact_now(&s);
     assert_eq!(tables(&s), 1);
@@ -53,7 +57,7 @@ fn records_move_into_tables_and_deletes_stay_deleted() {
     s.apply(vec![Write::put("after", b"yes".to_vec())]).unwrap();
     s.flush().unwrap();
     drop(s);
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     assert_eq!(s.get("after").unwrap(), Some(b"yes".to_vec()));
     assert_eq!(s.get("k/0007").unwrap(), None);
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
@@ -68,7 +72,7 @@ fn records_move_into_tables_and_deletes_stay_deleted() {
 #[test]
 fn a_scan_pages_through_every_layer_in_key_order() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     for i in (0..30).step_by(3) {
         s.apply(vec![Write::put(format!("p/{i:02}"), b"t1".to_vec())])
             .unwrap();
@@ -108,7 +112,7 @@ fn a_scan_pages_through_every_layer_in_key_order() {
 #[test]
 fn writes_during_compaction_are_never_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     put_round(&s, 1);
     std::thread::scope(|scope| {
         let handle = scope.spawn(|| {
@@ -130,7 +134,7 @@ fn writes_during_compaction_are_never_lost() {
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 200);
     s.flush().unwrap();
     drop(s);
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     assert_eq!(s.count("w/", usize::MAX).unwrap(), 300);
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 200);
 }
@@ -153,7 +157,7 @@ fn data_folders_from_before_layers_are_taken_in() {
             legacy.flush().unwrap();
         }
         std::fs::create_dir_all(dir.path().join("objects")).unwrap();
-        let s = SledStore::open(dir.path()).unwrap();
+        let s = open(dir.path());
         assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
         s.apply(vec![Write::delete("gone")]).unwrap();
         write_out_frozen(&s.shared).unwrap();
@@ -164,7 +168,7 @@ fn data_folders_from_before_layers_are_taken_in() {
         assert!(dir.path().join("objects").is_dir(), "other folders stay");
         s.flush().unwrap();
         drop(s);
-        let s = SledStore::open(dir.path()).unwrap();
+        let s = open(dir.path());
         assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
         assert_eq!(s.get("gone").unwrap(), None);
     }
@@ -174,7 +178,7 @@ fn data_folders_from_before_layers_are_taken_in() {
 fn what_an_interrupted_step_left_is_removed_at_open() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let s = SledStore::open(dir.path()).unwrap();
+        let s = open(dir.path());
         put_round(&s, 2);
         compact_now(&s);
         s.flush().unwrap();
@@ -182,7 +186,7 @@ fn what_an_interrupted_step_left_is_removed_at_open() {
     std::fs::create_dir_all(dir.path().join("store-40")).unwrap();
     std::fs::write(dir.path().join("store-40").join("db"), b"half").unwrap();
     std::fs::write(dir.path().join("table-41.tbl"), b"half").unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     assert!(!dir.path().join("store-40").exists());
     assert!(!dir.path().join("table-41.tbl").exists());
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 500);
@@ -191,7 +195,7 @@ fn what_an_interrupted_step_left_is_removed_at_open() {
 #[test]
 fn clear_empties_every_layer() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     put_round(&s, 1);
     compact_now(&s);
     s.apply(vec![Write::put("fresh", b"1".to_vec())]).unwrap();
@@ -199,14 +203,14 @@ fn clear_empties_every_layer() {
     assert_eq!(s.count("", usize::MAX).unwrap(), 0);
     assert_eq!(tables(&s), 0);
     drop(s);
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     assert_eq!(s.count("", usize::MAX).unwrap(), 0);
 }
 
 #[test]
 fn merges_keep_tables_few() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     for round in 0..12 {
         let writes = (0..200)
             .map(|i| Write::put(format!("r/{round:02}/{i:04}"), vec![round; 200]))
@@ -224,7 +228,7 @@ fn merges_keep_tables_few() {
 #[test]
 fn an_idle_look_leaves_one_table_and_an_empty_tree() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     let mut tidy = false;
     for round in 0..3 {
         put_round(&s, round);
@@ -256,7 +260,7 @@ fn an_idle_look_leaves_one_table_and_an_empty_tree() {
 #[test]
 fn deletes_leave_tombstones_only_over_what_lies_deeper() {
     let dir = tempfile::tempdir().unwrap();
-    let s = SledStore::open(dir.path()).unwrap();
+    let s = open(dir.path());
     put_round(&s, 1);
     compact_now(&s);
     // Written and deleted since the freeze: simply gone. Deleted over the table: a tombstone.
