@@ -172,6 +172,7 @@ impl AppState {
         self.engine.spawn()?;
         crate::services::codepipeline::source_changes::spawn(self.clone());
         crate::services::codebuild::listener::spawn(self.clone());
+        crate::services::s3::pruned::spawn(self.clone());
         crate::services::events::delivery::spawn(self.clone());
         crate::services::events::scheduler::start(self);
         Ok(())

@@ -28,6 +28,10 @@ pub struct Event {
     /// the envelope, as in AWS).
     #[serde(skip)]
     pub bus: Option<String>,
+    /// Said by one service to another (what a pruned execution left behind), never delivered
+    /// to EventBridge rules or the console's feed.
+    #[serde(skip)]
+    pub internal: bool,
 }
 
 impl Event {
@@ -56,6 +60,29 @@ impl Event {
             resources,
             detail,
             bus: None,
+            internal: false,
+        }
+    }
+
+    /// An event only services hear (see `internal`).
+    pub fn internal(
+        source: &str,
+        detail_type: &str,
+        account: &str,
+        region: &str,
+        detail: Value,
+    ) -> Self {
+        Event {
+            internal: true,
+            ..Event::new(
+                source,
+                detail_type,
+                account,
+                region,
+                Vec::new(),
+                detail,
+                0.0,
+            )
         }
     }
 }
@@ -92,7 +119,8 @@ impl Default for Bus {
 }
 
 impl Bus {
-    /// Nobody listening is fine: events are not kept.
+    /// Nobody listening is fine: events are not kept. An internal event reaches only the
+    /// selective listeners that take it.
     pub fn publish(&self, event: Event) {
         let event = Arc::new(event);
         if let Ok(listeners) = self.selective.read() {
@@ -102,7 +130,9 @@ impl Bus {
                 }
             }
         }
-        let _ = self.all.send(event);
+        if !event.internal {
+            let _ = self.all.send(event);
+        }
     }
 
     /// Every event, best effort: a listener that falls behind is told how many it missed.
@@ -174,5 +204,23 @@ mod tests {
             all.try_recv(),
             Err(broadcast::error::TryRecvError::Lagged(_))
         ));
+    }
+
+    #[test]
+    fn internal_events_reach_only_the_listeners_that_take_them() {
+        let bus = Bus::default();
+        let mut all = bus.subscribe();
+        let mut rules = bus.subscribe_to(|e| !e.internal);
+        let mut services = bus.subscribe_to(|e| e.internal);
+        bus.publish(Event::internal(
+            "local",
+            "Pruned",
+            "a",
+            "r",
+            serde_json::json!({}),
+        ));
+        assert!(services.try_recv().is_ok());
+        assert!(rules.try_recv().is_err(), "not for EventBridge rules");
+        assert!(all.try_recv().is_err(), "not for the console's feed");
     }
 }

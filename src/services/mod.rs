@@ -9,6 +9,7 @@ pub mod codebuild;
 pub mod codecommit;
 pub mod codepipeline;
 pub mod events;
+pub mod leftovers;
 pub mod logs;
 pub mod paging;
 pub mod s3;

@@ -625,6 +625,44 @@ impl Objects {
         Ok(gone)
     }
 
+    /// Removes the current version of each key for good, in one batch and one sync, as
+    /// `delete_version` does one at a time (a newer write at the key is what goes, and an older
+    /// version becomes current). Returns how many were removed.
+    pub fn remove_current(&self, keys: &[(&str, &str)]) -> StoreResult<usize> {
+        let gone = {
+            let _naming = self.naming.lock();
+            let mut writes = Vec::new();
+            let mut gone = Vec::new();
+            let mut promoted = HashSet::new();
+            for &(bucket, key) in keys {
+                let Some(current) = self.current(bucket, key)? else {
+                    continue;
+                };
+                if !promoted.insert((bucket, key)) {
+                    continue;
+                }
+                writes.push(Write::delete(record_key(bucket, key)));
+                let newest =
+                    self.store
+                        .scan(&format!("{}{key}\0", versions_of(bucket)), None, 1)?;
+                if let Some((archived_key, bytes)) = newest.into_iter().next() {
+                    writes.push(Write::delete(archived_key));
+                    writes.push(Write::put(record_key(bucket, key), bytes));
+                }
+                gone.push(current);
+            }
+            if !writes.is_empty() {
+                self.store.apply(writes)?;
+            }
+            gone
+        };
+        if !gone.is_empty() {
+            self.store.flush()?;
+            self.drop_bodies(&gone)?;
+        }
+        Ok(gone.len())
+    }
+
     /// Removes every body (the control plane's reset; the records go with the store's).
     pub fn clear(&self) -> StoreResult<()> {
         self.bodies.clear()

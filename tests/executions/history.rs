@@ -1,6 +1,8 @@
 //! `--execution-history N`: a pipeline keeps its newest N finished executions; older ones are
 //! gone from `ListPipelineExecutions`, `GetPipelineExecution` and `ListActionExecutions` as if
-//! they never existed. A cap set later also covers executions finished before it.
+//! they never existed. A cap set later also covers executions finished before it. What a
+//! pruned execution left in other services goes too: its artifacts in S3, and the CodeBuild
+//! build its build action ran, with that build's log stream.
 
 use std::path::Path;
 
@@ -69,6 +71,76 @@ fn start(dir: &Path, cap: Option<&str>) -> Server {
     Server::start_in_with(dir, &flags)
 }
 
+/// What an execution left in other services: its build id, and its artifacts' places.
+struct Traces {
+    build: String,
+    artifacts: Vec<(String, String)>,
+}
+
+fn traces(server: &Server, name: &str, id: &str) -> Traces {
+    let details = server.action_executions(name, id);
+    let build = action_detail(&details, "Build")["output"]["executionResult"]
+        ["externalExecutionId"]
+        .as_str()
+        .expect("the build action's build id")
+        .to_owned();
+    let artifacts: Vec<(String, String)> = details
+        .iter()
+        .flat_map(|d| {
+            d["output"]["outputArtifacts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|a| {
+            let at = &a["s3location"];
+            (
+                at["bucket"].as_str().expect("bucket").to_owned(),
+                at["key"].as_str().expect("key").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(artifacts.len(), 2, "source and build outputs: {details:?}");
+    Traces { build, artifacts }
+}
+
+/// Which of the traces still exist, asked of S3, CodeBuild and CloudWatch Logs.
+fn still_there(server: &Server, t: &Traces) -> Vec<String> {
+    let mut found = Vec::new();
+    for (bucket, key) in &t.artifacts {
+        let head = server.aws_of("s3api", &["head-object", "--bucket", bucket, "--key", key]);
+        if head.ok {
+            found.push(format!("s3://{bucket}/{key}"));
+        }
+    }
+    let builds = server.aws_of("codebuild", &["batch-get-builds", "--ids", &t.build]);
+    assert!(builds.ok, "{}", builds.stderr);
+    if builds.json["builds"]
+        .as_array()
+        .is_some_and(|b| !b.is_empty())
+    {
+        found.push(format!("build {}", t.build));
+    }
+    let (project, stream) = t.build.split_once(':').expect("project:uuid");
+    let group = format!("/aws/codebuild/{project}");
+    let log = server.aws_of(
+        "logs",
+        &[
+            "get-log-events",
+            "--log-group-name",
+            &group,
+            "--log-stream-name",
+            stream,
+        ],
+    );
+    if log.ok {
+        found.push(format!("log stream {stream}"));
+    } else {
+        assert_eq!(log.error().0, "ResourceNotFoundException", "{}", log.stderr);
+    }
+    found
+}
+
 #[test]
 fn execution_history_keeps_the_newest_finished_executions() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -79,6 +151,12 @@ fn execution_history_keeps_the_newest_finished_executions() {
     server.create_pipeline(&pipeline);
     let first = server.latest_execution("kept");
     server.wait_for_execution("kept", &first, "Succeeded");
+    let pruned = traces(&server, "kept", &first);
+    assert_eq!(
+        still_there(&server, &pruned).len(),
+        4,
+        "all there before the prune"
+    );
     let later = run(&server, "kept", 4);
     assert_eq!(
         listed(&server, "kept"),
@@ -90,6 +168,17 @@ fn execution_history_keeps_the_newest_finished_executions() {
     // The kept ones still show their actions.
     let details = server.action_executions("kept", &later[1]);
     assert_eq!(details.len(), 3, "{details:?}");
+    // The pruned one's artifacts, build and log go after the prune; a kept one's stay.
+    poll(
+        "the pruned execution's artifacts, build and log to go",
+        || still_there(&server, &pruned).is_empty().then_some(()),
+    );
+    let kept = traces(&server, "kept", &later[1]);
+    assert_eq!(
+        still_there(&server, &kept).len(),
+        4,
+        "a kept execution's traces stay"
+    );
 
     // Without a cap nothing more is deleted; a cap set again covers what finished meanwhile.
     server.kill();

@@ -6,7 +6,8 @@
 //! themselves already and are left alone. Recording off the engine's path keeps a pipeline's
 //! step as cheap as before; the events that arrive together are written in one batch (sled
 //! serialises batches, so each one delays the engine's); every one of
-//! those events reaches it, however far behind the engine it falls.
+//! those events reaches it, however far behind the engine it falls. When `--execution-history`
+//! prunes an execution, the builds its actions ran are forgotten here too, with their logs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use super::pipeline_builds::{self, ActionBuild, Simulated};
 use super::records;
 use crate::services::bus::Event;
+use crate::services::leftovers::{is_leftovers, Leftovers};
 use crate::state::AppState;
 use crate::store::{Store, Write};
 
@@ -157,10 +159,47 @@ struct Started {
     source_version: Option<String>,
 }
 
+/// Forgets the builds pruned executions ran (`--execution-history`), with their logs.
+async fn forget(state: &AppState, pruned: Vec<(String, String, Leftovers)>) {
+    let forgot = state
+        .mutate_unsynced(|store| {
+            let mut writes = Vec::new();
+            for (account, region, left) in &pruned {
+                for id in left.external_ids.iter().filter(|id| id.contains(':')) {
+                    writes.extend(records::pipeline_build_deletes(
+                        store,
+                        account,
+                        region,
+                        &left.pipeline,
+                        id,
+                    )?);
+                }
+            }
+            let wrote = !writes.is_empty();
+            if wrote {
+                store.apply(writes)?;
+            }
+            Ok(wrote)
+        })
+        .await;
+    let synced = match forgot {
+        Ok(true) => state.flush().await,
+        Ok(false) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = synced {
+        tracing::warn!(error = %e, "cannot forget pruned executions' builds");
+    }
+}
+
+fn is_taken(event: &Event) -> bool {
+    is_codebuild_action(event) || is_leftovers(event)
+}
+
 /// Listens for as long as the server runs. Writes of events that arrive together share one
 /// batch and one disk sync.
 pub fn spawn(state: Arc<AppState>) {
-    let mut events = state.bus.subscribe_to(is_codebuild_action);
+    let mut events = state.bus.subscribe_to(is_taken);
     tokio::spawn(async move {
         // When each running CodeBuild action started, by action execution id.
         let mut started: HashMap<String, Started> = HashMap::new();
@@ -179,7 +218,12 @@ pub fn spawn(state: Arc<AppState>) {
                 }
             }
             let mut ended = Vec::new();
+            let mut pruned = Vec::new();
             for event in batch {
+                if let Some(left) = Leftovers::of(&event) {
+                    pruned.push((event.account.clone(), event.region.clone(), left));
+                    continue;
+                }
                 let id = event.detail["action-execution-id"]
                     .as_str()
                     .unwrap_or_default()
@@ -193,38 +237,46 @@ pub fn spawn(state: Arc<AppState>) {
                     ended.push((event, at));
                 }
             }
-            if ended.is_empty() {
-                continue;
+            if !ended.is_empty() {
+                record(&state, ended).await;
             }
-            let mut recorded = Vec::new();
-            let wrote = state
-                .mutate_unsynced(|store| {
-                    let mut numbers = Numbers::default();
-                    let mut writes = Vec::new();
-                    for (event, at) in &ended {
-                        if let Some((w, r)) = writes_for(&state, event, at.as_ref(), &mut numbers) {
-                            writes.extend(w);
-                            recorded.push(r);
-                        }
-                    }
-                    writes.extend(numbers.writes());
-                    let wrote = !writes.is_empty();
-                    if wrote {
-                        store.apply(writes)?;
-                    }
-                    Ok(wrote)
-                })
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "cannot record a pipeline's build");
-                    false
-                });
-            if wrote {
-                if let Err(e) = state.flush().await {
-                    tracing::warn!(error = %e, "cannot sync recorded builds");
-                }
-                announce(&state, &recorded);
+            // After the builds of this batch: a prune can follow its build's end closely.
+            if !pruned.is_empty() {
+                forget(&state, pruned).await;
             }
         }
     });
+}
+
+/// Records the builds the ended actions name, in one batch and one sync, then announces them.
+async fn record(state: &AppState, ended: Vec<(Arc<Event>, Option<Started>)>) {
+    let mut recorded = Vec::new();
+    let wrote = state
+        .mutate_unsynced(|store| {
+            let mut numbers = Numbers::default();
+            let mut writes = Vec::new();
+            for (event, at) in &ended {
+                if let Some((w, r)) = writes_for(state, event, at.as_ref(), &mut numbers) {
+                    writes.extend(w);
+                    recorded.push(r);
+                }
+            }
+            writes.extend(numbers.writes());
+            let wrote = !writes.is_empty();
+            if wrote {
+                store.apply(writes)?;
+            }
+            Ok(wrote)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot record a pipeline's build");
+            false
+        });
+    if wrote {
+        if let Err(e) = state.flush().await {
+            tracing::warn!(error = %e, "cannot sync recorded builds");
+        }
+        announce(state, &recorded);
+    }
 }

@@ -177,8 +177,49 @@ fn record_writes(
 /// The writes that forget a build and its places in the lists.
 pub fn build_deletes(account: &str, region: &str, record: &BuildRecord) -> Vec<Write> {
     let id = record.build["id"].as_str().unwrap_or_default();
-    let project = record.build["projectName"].as_str().unwrap_or_default();
-    let at = order(record.started, id);
+    deletes_of(account, region, id, record.started)
+}
+
+/// The writes that forget the ended build a pipeline's action ran (`--execution-history`
+/// pruned its execution), with its log stream; none when `id` is no such build of `pipeline`.
+pub fn pipeline_build_deletes(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    pipeline: &str,
+    id: &str,
+) -> StoreResult<Vec<Write>> {
+    let Some(bytes) = store.get(&build_key(account, region, id))? else {
+        return Ok(Vec::new());
+    };
+    let record: BuildRecord = decode(&bytes)?;
+    let (project, uuid) = id.split_once(':').unwrap_or((id, ""));
+    let (group, stream) = match &record.simulated {
+        Some(s) if s.pipeline == pipeline => (super::shape::log_group(project), uuid.to_owned()),
+        Some(_) => return Ok(Vec::new()),
+        None => {
+            let b = &record.build;
+            let ours = b["initiator"].as_str() == Some(&format!("codepipeline/{pipeline}"));
+            if !ours || b["buildComplete"].as_bool() != Some(true) {
+                return Ok(Vec::new());
+            }
+            let logs = &b["logs"];
+            (
+                logs["groupName"].as_str().unwrap_or_default().to_owned(),
+                logs["streamName"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    };
+    let mut writes = deletes_of(account, region, id, record.started);
+    writes.extend(crate::services::logs::records::stream_deletes(
+        store, account, region, &group, &stream,
+    )?);
+    Ok(writes)
+}
+
+fn deletes_of(account: &str, region: &str, id: &str, started: f64) -> Vec<Write> {
+    let project = project_of(id);
+    let at = order(started, id);
     vec![
         Write::delete(build_key(account, region, id)),
         Write::delete(format!("{}{at}", all_builds_prefix(account, region))),

@@ -44,7 +44,8 @@ pub fn matching<'a>(rules: &'a [(RuleRecord, Pattern)], envelope: &Value) -> Vec
 
 pub fn spawn(state: Arc<AppState>) {
     // Every event, however far behind: a rule must not miss one because the engine was busy.
-    let mut events = state.bus.subscribe_to(|_| true);
+    // Services' internal events are not EventBridge's.
+    let mut events = state.bus.subscribe_to(|e| !e.internal);
     tokio::spawn(async move {
         let mut cache: HashMap<(String, String, String), (u64, Rules)> = HashMap::new();
         let mut batch = Vec::with_capacity(BATCH_MAX);

@@ -106,20 +106,19 @@ pub async fn delete_group(
                 &ctx.region,
                 &name,
             ))];
-            for (key, bytes) in store.scan(
+            for (_, bytes) in store.scan(
                 &rec::streams_prefix(&ctx.account, &ctx.region, &name),
                 None,
                 usize::MAX,
             )? {
                 let stream: StreamRecord = decode(&bytes)?;
-                for (event_key, _) in store.scan(
-                    &rec::events_prefix(&ctx.account, &ctx.region, &name, &stream.name),
-                    None,
-                    usize::MAX,
-                )? {
-                    writes.push(Write::delete(event_key));
-                }
-                writes.push(Write::delete(key));
+                writes.extend(rec::stream_deletes(
+                    store,
+                    &ctx.account,
+                    &ctx.region,
+                    &name,
+                    &stream.name,
+                )?);
             }
             store.apply(writes)?;
             Ok(())

@@ -125,6 +125,31 @@ pub fn new_stream(group: &str, name: &str, now_ms: i64) -> StreamRecord {
     }
 }
 
+/// The writes that forget a stream and its events (nothing when it is missing).
+pub fn stream_deletes(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    group: &str,
+    stream: &str,
+) -> StoreResult<Vec<Write>> {
+    let key = stream_key(account, region, group, stream);
+    if store.get(&key)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut writes: Vec<Write> = store
+        .scan(
+            &events_prefix(account, region, group, stream),
+            None,
+            usize::MAX,
+        )?
+        .into_iter()
+        .map(|(event_key, _)| Write::delete(event_key))
+        .collect();
+    writes.push(Write::delete(key));
+    Ok(writes)
+}
+
 /// The writes that append `events` (`(timestamp ms, message)`) to a stream, creating the group
 /// and the stream when missing (as CodeBuild's own log writing does). The caller holds the
 /// writer lock, so sequence numbers never collide.

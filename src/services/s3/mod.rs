@@ -14,6 +14,7 @@ mod events;
 mod multipart;
 mod multipart_calls;
 mod object_calls;
+pub mod pruned;
 mod versions;
 
 use std::sync::Arc;

@@ -205,3 +205,41 @@ fn versions_of_neighbouring_keys_stay_in_key_order() {
     assert_eq!(keys, ["a", "a", "a/b", "ab"]);
     assert_eq!(objects.list_versions("b", "", None, 2).unwrap().len(), 2);
 }
+
+#[test]
+fn removing_current_versions_in_one_batch_frees_bodies_and_uncovers_older_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = Objects::on_disk(temporary(), dir.path().join("objects")).unwrap();
+    let big = vec![3u8; bodies::INLINE_MAX + 1];
+    put(&objects, "large", &big, Versioning::Off);
+    put(&objects, "small", b"inline", Versioning::Off);
+    put(&objects, "versioned", b"old", Versioning::Enabled);
+    put(&objects, "versioned", b"new", Versioning::Enabled);
+    assert_eq!(files_in(&dir.path().join("objects")), 1);
+
+    let removed = objects
+        .remove_current(&[
+            ("b", "large"),
+            ("b", "small"),
+            ("b", "small"),
+            ("b", "versioned"),
+            ("b", "missing"),
+        ])
+        .unwrap();
+    assert_eq!(removed, 3, "each key once; a missing one is no error");
+    assert!(read_all(&objects, "b", "large").is_none());
+    assert!(read_all(&objects, "b", "small").is_none());
+    assert_eq!(
+        files_in(&dir.path().join("objects")),
+        0,
+        "the large body went"
+    );
+    assert_eq!(read_all(&objects, "b", "versioned").unwrap(), b"old");
+    assert_eq!(
+        objects
+            .list_versions("b", "versioned", None, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -60,6 +60,12 @@ impl Announcer {
         }
     }
 
+    /// Publishes a services' internal event at once, outside the order: it follows its step's
+    /// writes, not other steps' events.
+    pub fn tell(&self, event: Event) {
+        self.bus.publish(event);
+    }
+
     fn hand_in(&self, number: u64, happened: Happened) {
         let Ok(mut order) = self.order.lock() else {
             return self.publish(happened);

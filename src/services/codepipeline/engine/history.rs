@@ -1,7 +1,8 @@
 //! `--execution-history N`: each pipeline keeps its newest N finished executions (by start
 //! order) and deletes older ones with everything that leads to them (the order and
 //! action-execution indexes, job records), so `ListPipelineExecutions` and
-//! `ListActionExecutions` behave as if they never existed.
+//! `ListActionExecutions` behave as if they never existed. What it left in other services (its
+//! artifacts, its builds) is theirs to forget: the step hands it over as `Leftovers`.
 //!
 //! Every finished execution gets a small `execution-done` index key whether or not a cap is
 //! set, so a cap set later covers executions finished before it. With a cap, a pipeline's run
@@ -14,6 +15,7 @@ use crate::error::AwsError;
 use crate::services::codepipeline::domain::execution::model::Execution;
 use crate::services::codepipeline::keys::Keys;
 use crate::services::codepipeline::records as repo;
+use crate::services::leftovers::{Leftovers, Placed};
 use crate::store::{Store, Write};
 
 /// What deleting one finished execution takes: its keys and the ids that lead to it.
@@ -23,6 +25,8 @@ pub struct Kept {
     id: String,
     action_execution_ids: Vec<String>,
     job_ids: Vec<String>,
+    external_ids: Vec<String>,
+    artifacts: Vec<Placed>,
 }
 
 impl Kept {
@@ -33,15 +37,37 @@ impl Kept {
             .flat_map(|s| s.actions.iter().chain(&s.history));
         let mut action_execution_ids = Vec::new();
         let mut job_ids = Vec::new();
+        let mut external_ids = Vec::new();
+        let mut artifacts = Vec::new();
         for run in runs {
             action_execution_ids.extend(run.action_execution_id.clone());
             job_ids.extend(run.job.as_ref().map(|j| j.id.clone()));
+            external_ids.extend(
+                run.result
+                    .as_ref()
+                    .and_then(|r| r.external_execution_id.clone()),
+            );
+            artifacts.extend(run.output_artifacts.iter().map(|a| Placed {
+                bucket: a.bucket.clone(),
+                key: a.key.clone(),
+            }));
         }
         Kept {
             seq: e.seq,
             id: e.id.clone(),
             action_execution_ids,
             job_ids,
+            external_ids,
+            artifacts,
+        }
+    }
+
+    fn leftovers(self, pipeline: &str) -> Leftovers {
+        Leftovers {
+            pipeline: pipeline.to_owned(),
+            execution_id: self.id,
+            external_ids: self.external_ids,
+            artifacts: self.artifacts,
         }
     }
 
@@ -108,7 +134,7 @@ impl History {
     }
 
     /// The deletes that bring the list down to `cap`, sparing executions `busy` names (a
-    /// retried one running again).
+    /// retried one running again), and what the deleted ones left in other services.
     pub fn trim(
         &mut self,
         cap: usize,
@@ -116,8 +142,9 @@ impl History {
         region: &str,
         pipeline: &str,
         busy: impl Fn(&str) -> bool,
-    ) -> Vec<Write> {
+    ) -> (Vec<Write>, Vec<Leftovers>) {
         let mut writes = Vec::new();
+        let mut left = Vec::new();
         let mut spared = Vec::new();
         while self.0.len() > cap {
             let Some(oldest) = self.0.pop_front() else {
@@ -127,12 +154,16 @@ impl History {
                 spared.push(oldest);
             } else {
                 writes.extend(oldest.deletes(account, region, pipeline));
+                let leftovers = oldest.leftovers(pipeline);
+                if !leftovers.is_empty() {
+                    left.push(leftovers);
+                }
             }
         }
         for kept in spared.into_iter().rev() {
             self.0.push_front(kept);
         }
-        writes
+        (writes, left)
     }
 }
 
@@ -146,6 +177,8 @@ mod tests {
             id: format!("e{seq}"),
             action_execution_ids: vec![format!("a{seq}")],
             job_ids: Vec::new(),
+            external_ids: vec![format!("proj:{seq}")],
+            artifacts: Vec::new(),
         }
     }
 
@@ -157,7 +190,9 @@ mod tests {
             let at = h.0.partition_point(|x| x.seq < k.seq);
             h.0.insert(at, k);
         }
-        let writes = h.trim(2, "a", "r", "p", |id| id == "e1");
+        let (writes, left) = h.trim(2, "a", "r", "p", |id| id == "e1");
+        let forgotten: Vec<&str> = left.iter().map(|l| l.external_ids[0].as_str()).collect();
+        assert_eq!(forgotten, ["proj:2", "proj:3"], "what they left elsewhere");
         let deleted: Vec<&str> = writes.iter().map(|w| w.key.as_str()).collect();
         assert!(deleted.contains(&"execution/a/r/p/e2"), "{deleted:?}");
         assert!(deleted.contains(&"execution/a/r/p/e3"), "{deleted:?}");

@@ -18,6 +18,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::error::{codes, AwsError};
 use crate::services::artifacts::ArtifactStore;
+use crate::services::bus::Event;
 use crate::services::codepipeline::domain::execution::machine::{
     ActionStart, Declarations, Machine,
 };
@@ -100,6 +101,9 @@ struct Done {
     announcements: Vec<announce::Ticket>,
     /// Real providers' tasks to start once the step is on disk.
     tasks: Vec<TaskJob>,
+    /// What executions the steps pruned left in other services, said once the prune is on
+    /// disk.
+    pruned: Vec<Event>,
 }
 
 impl Done {
@@ -108,6 +112,7 @@ impl Done {
         self.changed |= other.changed;
         self.announcements.extend(other.announcements);
         self.tasks.extend(other.tasks);
+        self.pruned.extend(other.pruned);
     }
 }
 
@@ -344,6 +349,9 @@ impl Engine {
         for job in done.tasks {
             self.start_task(job);
         }
+        for event in done.pruned {
+            self.announcer.tell(event);
+        }
         Ok(())
     }
 
@@ -526,6 +534,7 @@ impl Engine {
         let wrote = !changed.is_empty() || result.is_ok();
         let mut changed_executions = Vec::new();
         let mut history_writes = Vec::new();
+        let mut pruned = Vec::new();
         let runtime = wrote.then(|| run.runtime.clone());
         if wrote {
             for e in run.active.iter().filter(|e| changed.contains(&e.id)) {
@@ -555,7 +564,9 @@ impl Engine {
             if let (Some(cap), Some(h)) = (self.history_cap, run.history.as_mut()) {
                 let active = &run.active;
                 let busy = |id: &str| active.iter().any(|e| e.id == id && !e.status.is_finished());
-                history_writes.extend(h.trim(cap, account, region, &key.name, busy));
+                let (deletes, left) = h.trim(cap, account, region, &key.name, busy);
+                history_writes.extend(deletes);
+                pruned.extend(left.iter().map(|l| l.event(account, region)));
             }
         }
         // Every running real action has its task: new ones, and after a restart the ones the
@@ -591,6 +602,7 @@ impl Engine {
             changed: !changed.is_empty(),
             announcements: Vec::new(),
             tasks,
+            pruned,
         };
         if let (Some(place), Some(runtime)) = (place, runtime) {
             let mut writes = vec![repo::runtime_write(account, region, &key.name, &runtime)?];
