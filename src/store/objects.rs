@@ -597,15 +597,7 @@ impl Objects {
             let current = self.current(bucket, key)?;
             match current {
                 Some(current) if current.version() == version => {
-                    let mut writes = vec![Write::delete(record_key(bucket, key))];
-                    let newest =
-                        self.store
-                            .scan(&format!("{}{key}\0", versions_of(bucket)), None, 1)?;
-                    if let Some((archived_key, bytes)) = newest.into_iter().next() {
-                        writes.push(Write::delete(archived_key));
-                        writes.push(Write::put(record_key(bucket, key), bytes));
-                    }
-                    self.store.apply(writes)?;
+                    self.store.apply(self.uncover_writes(bucket, key)?)?;
                     Some(current)
                 }
                 _ => {
@@ -625,6 +617,20 @@ impl Objects {
         Ok(gone)
     }
 
+    /// The writes that remove the current version of `key` and make its newest archived
+    /// version, if any, current. The caller holds `naming`.
+    fn uncover_writes(&self, bucket: &str, key: &str) -> StoreResult<Vec<Write>> {
+        let mut writes = vec![Write::delete(record_key(bucket, key))];
+        let newest = self
+            .store
+            .scan(&format!("{}{key}\0", versions_of(bucket)), None, 1)?;
+        if let Some((archived_key, bytes)) = newest.into_iter().next() {
+            writes.push(Write::delete(archived_key));
+            writes.push(Write::put(record_key(bucket, key), bytes));
+        }
+        Ok(writes)
+    }
+
     /// Removes the current version of each key for good, in one batch and one sync, as
     /// `delete_version` does one at a time (a newer write at the key is what goes, and an older
     /// version becomes current). Returns how many were removed.
@@ -633,22 +639,15 @@ impl Objects {
             let _naming = self.naming.lock();
             let mut writes = Vec::new();
             let mut gone = Vec::new();
-            let mut promoted = HashSet::new();
+            let mut seen = HashSet::new();
             for &(bucket, key) in keys {
+                if !seen.insert((bucket, key)) {
+                    continue;
+                }
                 let Some(current) = self.current(bucket, key)? else {
                     continue;
                 };
-                if !promoted.insert((bucket, key)) {
-                    continue;
-                }
-                writes.push(Write::delete(record_key(bucket, key)));
-                let newest =
-                    self.store
-                        .scan(&format!("{}{key}\0", versions_of(bucket)), None, 1)?;
-                if let Some((archived_key, bytes)) = newest.into_iter().next() {
-                    writes.push(Write::delete(archived_key));
-                    writes.push(Write::put(record_key(bucket, key), bytes));
-                }
+                writes.extend(self.uncover_writes(bucket, key)?);
                 gone.push(current);
             }
             if !writes.is_empty() {

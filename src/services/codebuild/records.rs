@@ -211,9 +211,12 @@ pub fn pipeline_build_deletes(
         }
     };
     let mut writes = deletes_of(account, region, id, record.started);
-    writes.extend(crate::services::logs::records::stream_deletes(
-        store, account, region, &group, &stream,
-    )?);
+    // A real build with CloudWatch logs turned off names no stream.
+    if !group.is_empty() && !stream.is_empty() {
+        writes.extend(crate::services::logs::records::stream_deletes(
+            store, account, region, &group, &stream,
+        )?);
+    }
     Ok(writes)
 }
 

@@ -125,7 +125,7 @@ pub fn new_stream(group: &str, name: &str, now_ms: i64) -> StreamRecord {
     }
 }
 
-/// The writes that forget a stream and its events (nothing when it is missing).
+/// The writes that forget a stream and its events.
 pub fn stream_deletes(
     store: &dyn Store,
     account: &str,
@@ -134,9 +134,6 @@ pub fn stream_deletes(
     stream: &str,
 ) -> StoreResult<Vec<Write>> {
     let key = stream_key(account, region, group, stream);
-    if store.get(&key)?.is_none() {
-        return Ok(Vec::new());
-    }
     let mut writes: Vec<Write> = store
         .scan(
             &events_prefix(account, region, group, stream),
