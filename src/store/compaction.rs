@@ -21,9 +21,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::layers::{sled_err, Layers, Merge, Tree};
+use super::layers::{sled_err, Form, Layers, Merge};
 use super::manifest::{self, table_path, tree_path};
-use super::sled_store::{open_tree, poisoned, Shared};
+use super::sled_store::{open_log, poisoned, Shared};
 use super::table::{Table, TableWriter};
 use super::StoreResult;
 
@@ -31,9 +31,12 @@ use super::StoreResult;
 const IDLE: Duration = Duration::from_secs(15);
 /// How often the thread looks.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
-/// The active tree's size on disk that freezes it under load. Small enough that a restart
-/// replays little and sled's cache covers much of it; large enough that tables are few.
-pub(super) const FREEZE_AT: u64 = 48 * 1024 * 1024;
+/// The active tree's records in memory that freeze it under load. Small enough that a restart
+/// replays little and memory stays modest; large enough that tables are few.
+pub(super) const FREEZE_AT: u64 = 24 * 1024 * 1024;
+/// The active tree's log on disk that freezes it whatever its records take (sled's log of a
+/// tree that overwrites few keys is about their size).
+const FREEZE_LOG_AT: u64 = 4 * FREEZE_AT;
 
 /// Bytes `path` takes on disk: a file's blocks, or a folder's files' blocks.
 fn disk_bytes(path: &Path) -> u64 {
@@ -91,8 +94,13 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     if layers.frozen.is_some() {
         write_out_frozen(shared)?;
     } else {
-        let grown = disk_bytes(&tree_path(&layout.root, layers.active.n)) >= FREEZE_AT;
-        if grown || (idle && !*tidy && !layers.active.db.is_empty()) {
+        let in_memory = match &layers.active.form {
+            Form::Log(memtable) => memtable.bytes(),
+            Form::Tagged | Form::Plain => u64::MAX,
+        };
+        let grown = in_memory >= FREEZE_AT
+            || disk_bytes(&tree_path(&layout.root, layers.active.n)) >= FREEZE_LOG_AT;
+        if grown || (idle && !*tidy && !layers.active.is_empty()) {
             freeze(shared)?;
             write_out_frozen(shared)?;
         }
@@ -141,11 +149,8 @@ pub(super) fn freeze(shared: &Shared) -> StoreResult<()> {
     let mut manifest = layout.manifest.lock().map_err(|_| poisoned())?;
     let mut next = manifest.clone();
     let n = next.take_next();
-    let fresh = Tree {
-        db: open_tree(&tree_path(&layout.root, n))?,
-        n,
-        tagged: true,
-    };
+    next.first_log.get_or_insert(n);
+    let fresh = open_log(&layout.root, n)?;
     let mut layers = shared.layers.write().map_err(|_| poisoned())?;
     if layers.frozen.is_some() {
         return Ok(());
@@ -181,10 +186,7 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     let mut next = manifest.clone();
     let n = next.take_next();
     let keep_tombstones = !layers.tables.is_empty();
-    let records = Merge::new(
-        vec![Box::new(frozen.iter_from(b"", false))],
-        keep_tombstones,
-    );
+    let records = Merge::new(vec![frozen.iter_from(b"", false)], keep_tombstones);
     let table = write_table(&layout.root, n, records)?;
     next.frozen = None;
     next.frozen_plain = false;

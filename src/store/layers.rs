@@ -1,15 +1,17 @@
-//! The store's layers and how a read sees through them. New writes go to the *active* sled
-//! tree; a full tree is *frozen* (read-only) while it is written out as a table, and tables
-//! hold everything older (see `compaction.rs`). A read looks at the active tree first, then the
+//! The store's layers and how a read sees through them. New writes go to the *active* tree; a
+//! full tree is *frozen* (read-only) while it is written out as a table, and tables hold
+//! everything older (see `compaction.rs`). A read looks at the active tree first, then the
 //! frozen one, then tables from newest to oldest; the first layer that knows a key decides, and
 //! a tombstone there means deleted. A scan merges the layers' sorted streams the same way.
 //!
-//! In a tree, a value carries one trailing byte: 1 for a value, 0 for a tombstone (a delete
-//! must hide what deeper layers hold). Trees from before layers carry no byte and no
-//! tombstones; they are read as they are, and only ever as the frozen layer.
+//! A tree is a sled log of batches whose records are read from memory (`memtable.rs`). Data
+//! folders from before hold keyed trees: a record per sled key, its value carrying one
+//! trailing byte (1 for a value, 0 for a tombstone), or, before layers, no byte and no
+//! tombstones. Those are only ever read, as the frozen layer.
 
 use std::sync::Arc;
 
+use super::memtable::Memtable;
 use super::table::{Entry, Table};
 use super::{StoreError, StoreResult};
 
@@ -17,22 +19,38 @@ pub(super) fn sled_err(e: sled::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
-/// A sled tree and how its values are written.
+/// A sled tree and what it holds.
 #[derive(Clone)]
 pub(super) struct Tree {
     pub db: sled::Db,
     /// The `N` of `store-<N>`; 0 for a tree in the data folder's root (from before).
     pub n: u64,
-    /// Whether values carry the trailing put/tombstone byte.
-    pub tagged: bool,
+    pub form: Form,
+}
+
+#[derive(Clone)]
+pub(super) enum Form {
+    /// A log of batches; the records are in the memtable.
+    Log(Arc<Memtable>),
+    /// A record per key, values with the trailing put/tombstone byte.
+    Tagged,
+    /// A record per key, from before layers.
+    Plain,
 }
 
 impl Tree {
+    pub fn is_empty(&self) -> bool {
+        match &self.form {
+            Form::Log(memtable) => memtable.is_empty(),
+            _ => self.db.is_empty(),
+        }
+    }
+
     /// The entry a stored value stands for; with `keys_only`, a put's value is left behind
     /// (counting needs to know only what is live, and values can be kilobytes).
     fn entry(&self, value: &[u8], keys_only: bool) -> Entry {
         let put = |v: &[u8]| Entry::Put(if keys_only { Vec::new() } else { v.to_vec() });
-        if !self.tagged {
+        if matches!(self.form, Form::Plain) {
             return put(value);
         }
         match value.split_last() {
@@ -41,7 +59,19 @@ impl Tree {
         }
     }
 
+    /// Empties the tree (the store is being cleared).
+    pub fn clear(&self) -> StoreResult<()> {
+        self.db.clear().map_err(sled_err)?;
+        if let Form::Log(memtable) = &self.form {
+            memtable.clear()?;
+        }
+        Ok(())
+    }
+
     pub fn get(&self, key: &[u8]) -> StoreResult<Option<Entry>> {
+        if let Form::Log(memtable) = &self.form {
+            return memtable.get(key);
+        }
         Ok(self
             .db
             .get(key)
@@ -49,28 +79,17 @@ impl Tree {
             .map(|v| self.entry(&v, false)))
     }
 
-    pub fn iter_from(
-        &self,
-        from: &[u8],
-        keys_only: bool,
-    ) -> impl Iterator<Item = StoreResult<(Vec<u8>, Entry)>> {
+    pub fn iter_from(&self, from: &[u8], keys_only: bool) -> Stream {
+        if let Form::Log(memtable) = &self.form {
+            return Box::new(memtable.iter_from(from, keys_only));
+        }
         let tree = self.clone();
-        self.db.range(from.to_vec()..).map(move |item| {
+        Box::new(self.db.range(from.to_vec()..).map(move |item| {
             let (k, v) = item.map_err(sled_err)?;
             Ok((k.to_vec(), tree.entry(&v, keys_only)))
-        })
+        }))
     }
 }
-
-/// A value as the active tree stores it: a copy with the put byte, made in one allocation.
-pub(super) fn tagged_put(value: &[u8]) -> Vec<u8> {
-    let mut tagged = Vec::with_capacity(value.len() + 1);
-    tagged.extend_from_slice(value);
-    tagged.push(1);
-    tagged
-}
-
-pub(super) const TOMBSTONE: &[u8] = &[0];
 
 /// One consistent view of the store: readers take an `Arc` of it for one operation, so a
 /// compaction replacing layers never changes what a read in flight sees.
@@ -81,7 +100,7 @@ pub(super) struct Layers {
     pub tables: Vec<(u64, Arc<Table>)>,
 }
 
-type Stream = Box<dyn Iterator<Item = StoreResult<(Vec<u8>, Entry)>>>;
+pub(super) type Stream = Box<dyn Iterator<Item = StoreResult<(Vec<u8>, Entry)>>>;
 
 impl Layers {
     /// Whether a layer beneath the active tree holds a live value of `key`, which a delete must
@@ -144,9 +163,9 @@ impl Layers {
         if !pending.is_empty() {
             streams.push(Box::new(pending.into_iter().map(Ok)));
         }
-        streams.push(bounded(Box::new(self.active.iter_from(from, keys_only))));
+        streams.push(bounded(self.active.iter_from(from, keys_only)));
         if let Some(frozen) = &self.frozen {
-            streams.push(bounded(Box::new(frozen.iter_from(from, keys_only))));
+            streams.push(bounded(frozen.iter_from(from, keys_only)));
         }
         for (_, table) in self.tables.iter().rev() {
             streams.push(bounded(Box::new(table.iter_from(from))));

@@ -28,6 +28,10 @@ pub(super) struct Manifest {
     pub frozen_plain: bool,
     #[serde(default)]
     pub tables: Vec<u64>,
+    /// Trees numbered from this one on are logs of batches; those before (and all, when
+    /// absent: data folders from before logs) hold a record per key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_log: Option<u64>,
     /// The next unused `N`, for trees and tables alike.
     pub next: u64,
 }
@@ -38,6 +42,10 @@ impl Manifest {
         let n = self.next;
         self.next += 1;
         n
+    }
+
+    pub fn is_log(&self, tree: u64) -> bool {
+        self.first_log.is_some_and(|first| tree >= first)
     }
 }
 
@@ -83,6 +91,7 @@ pub(super) fn load(root: &Path) -> StoreResult<Manifest> {
         frozen: old,
         frozen_plain: old.is_some(),
         tables: Vec::new(),
+        first_log: Some(active),
         next: active + 1,
     };
     save(root, &manifest)?;

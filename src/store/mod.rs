@@ -2,6 +2,7 @@
 //! lists one kind of record of one account and region, and accounts and regions never meet.
 //! Values are JSON records that carry a format version (`formatVersion`).
 
+mod batch_log;
 mod bodies;
 mod compaction;
 #[cfg(test)]
@@ -10,6 +11,7 @@ mod deflate;
 mod group_flush;
 mod layers;
 mod manifest;
+mod memtable;
 pub mod objects;
 mod pending;
 mod records;

@@ -1,7 +1,8 @@
 //! The compaction steps against real files: nothing written is lost or resurrected, and a
 //! restart sees what was there before.
 
-use super::super::sled_store::SledStore;
+use super::super::sled_store::{open_tree, SledStore};
+use super::super::table::Entry;
 use super::super::{Store, Write};
 use super::*;
 
@@ -175,6 +176,37 @@ fn data_folders_from_before_layers_are_taken_in() {
 }
 
 #[test]
+fn a_keyed_active_tree_from_before_logs_is_frozen_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let keyed = open_tree(&dir.path().join("store-2")).unwrap();
+        keyed.insert("old", b"kept\x01".as_slice()).unwrap();
+        keyed.insert("dead", b"\x00".as_slice()).unwrap();
+        keyed.flush().unwrap();
+    }
+    std::fs::write(
+        dir.path().join("store.manifest"),
+        r#"{"active":2,"tables":[],"next":3}"#,
+    )
+    .unwrap();
+    let s = open(dir.path());
+    let layers = s.shared.layers().unwrap();
+    assert!(matches!(layers.active.form, Form::Log(_)));
+    assert_eq!(layers.frozen.as_ref().map(|t| t.n), Some(2));
+    drop(layers);
+    assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
+    assert_eq!(s.get("dead").unwrap(), None);
+    s.apply(vec![Write::put("new", b"v".to_vec())]).unwrap();
+    s.flush().unwrap();
+    write_out_frozen(&s.shared).unwrap();
+    drop(s);
+    let s = open(dir.path());
+    assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
+    assert_eq!(s.get("new").unwrap(), Some(b"v".to_vec()));
+    assert!(!dir.path().join("store-2").exists());
+}
+
+#[test]
 fn what_an_interrupted_step_left_is_removed_at_open() {
     let dir = tempfile::tempdir().unwrap();
     {
@@ -235,7 +267,7 @@ fn an_idle_look_leaves_one_table_and_an_empty_tree() {
         compact_now(&s);
         // Under load a small tree is not frozen; equal tables are merged.
         step(&s.shared, false, &mut tidy).unwrap();
-        assert!(s.shared.layers().unwrap().active.db.is_empty());
+        assert!(s.shared.layers().unwrap().active.is_empty());
         assert!(tables(&s) <= 2);
     }
     s.apply(vec![Write::delete("k/0000")]).unwrap();
@@ -243,7 +275,7 @@ fn an_idle_look_leaves_one_table_and_an_empty_tree() {
     assert!(tidy);
     let layers = s.shared.layers().unwrap();
     assert_eq!(layers.tables.len(), 1);
-    assert!(layers.active.db.is_empty());
+    assert!(layers.active.is_empty());
     assert_eq!(
         layers.tables[0].1.entries(),
         499,
@@ -269,9 +301,9 @@ fn deletes_leave_tombstones_only_over_what_lies_deeper() {
         .unwrap();
     // Writes reach the tree when a sync drains them.
     s.shared.drain().unwrap();
-    let active = s.shared.layers().unwrap().active.db.clone();
-    assert_eq!(active.get("m/new").unwrap(), None);
-    assert_eq!(active.get("k/0003").unwrap().as_deref(), Some(&[0u8][..]));
+    let active = s.shared.layers().unwrap().active.clone();
+    assert_eq!(active.get(b"m/new").unwrap(), None);
+    assert_eq!(active.get(b"k/0003").unwrap(), Some(Entry::Tombstone));
     assert_eq!(s.get("k/0003").unwrap(), None);
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
     // A prefix scan ends at its prefix, whatever tombstones follow it.
