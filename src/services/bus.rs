@@ -4,9 +4,9 @@
 //! detection, next) subscribes. In-process and best effort, as EventBridge is at-least-once:
 //! a listener that falls behind is told it lagged and catches up from the APIs.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc};
 
@@ -23,7 +23,7 @@ pub struct Event {
     pub time: String,
     pub region: String,
     pub resources: Vec<String>,
-    pub detail: Value,
+    pub detail: Detail,
     /// The EventBridge bus a `PutEvents` entry named, when not the default one (not part of
     /// the envelope, as in AWS).
     #[serde(skip)]
@@ -34,6 +34,70 @@ pub struct Event {
     pub internal: bool,
 }
 
+/// An event's `detail`, made when first read. Under load the bus carries tens of thousands of
+/// events a second, and most are read by nobody: the activity log keeps the last 200 and
+/// rules are rare. Building each one's JSON up front (maps, keys, a build's phases) was a
+/// fifth of the CPU of a started execution; what makes it now waits in a closure.
+#[derive(Clone)]
+pub struct Detail(Arc<DetailCell>);
+
+type MakeDetail = Box<dyn Fn() -> Value + Send + Sync>;
+
+struct DetailCell {
+    value: OnceLock<Value>,
+    make: Option<MakeDetail>,
+}
+
+impl Detail {
+    /// A detail made by `make` when first read.
+    pub fn lazy(make: impl Fn() -> Value + Send + Sync + 'static) -> Self {
+        Detail(Arc::new(DetailCell {
+            value: OnceLock::new(),
+            make: Some(Box::new(make)),
+        }))
+    }
+
+    pub fn value(&self) -> &Value {
+        self.0
+            .value
+            .get_or_init(|| self.0.make.as_ref().map_or(Value::Null, |make| make()))
+    }
+}
+
+impl From<Value> for Detail {
+    fn from(value: Value) -> Self {
+        Detail(Arc::new(DetailCell {
+            value: OnceLock::from(value),
+            make: None,
+        }))
+    }
+}
+
+impl std::ops::Deref for Detail {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.value()
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl std::fmt::Debug for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value().fmt(f)
+    }
+}
+
+impl Serialize for Detail {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(serializer)
+    }
+}
+
 impl Event {
     /// A new event with a fresh id, happening at `at` (epoch seconds).
     pub fn new(
@@ -42,7 +106,7 @@ impl Event {
         account: &str,
         region: &str,
         resources: Vec<String>,
-        detail: Value,
+        detail: impl Into<Detail>,
         at: f64,
     ) -> Self {
         // Not `format`: it parses its pattern on every call, and every step publishes events.
@@ -58,7 +122,7 @@ impl Event {
             time,
             region: region.to_owned(),
             resources,
-            detail,
+            detail: detail.into(),
             bus: None,
             internal: false,
         }

@@ -52,7 +52,7 @@ impl Leftovers {
         if !is_leftovers(event) {
             return None;
         }
-        serde_json::from_value(event.detail.clone()).ok()
+        serde_json::from_value(event.detail.value().clone()).ok()
     }
 }
 

@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::services::bus::{Bus, Event};
+use crate::services::bus::{Bus, Detail, Event};
+
+const DETAIL_TYPE: &str = "CodeBuild Build State Change";
 
 fn phases(build: &Value) -> Vec<Value> {
     build["phases"]
@@ -39,6 +41,40 @@ pub fn state_change(build: &Value, account: &str, region: &str) -> Event {
         .as_f64()
         .or_else(|| build["startTime"].as_f64())
         .unwrap_or_default();
+    Event::new(
+        "aws.codebuild",
+        DETAIL_TYPE,
+        account,
+        region,
+        vec![arn.clone()],
+        detail_of(build, arn),
+        at,
+    )
+}
+
+/// The event of a build that has ended at `at`, rendered by `render` only when the event's
+/// detail is first read (a simulated build's events are mostly read by nobody).
+pub fn ended(
+    account: &str,
+    region: &str,
+    arn: String,
+    at: f64,
+    render: impl Fn() -> Value + Send + Sync + 'static,
+) -> Event {
+    let build_arn = arn.clone();
+    let detail = Detail::lazy(move || detail_of(&render(), build_arn.clone()));
+    Event::new(
+        "aws.codebuild",
+        DETAIL_TYPE,
+        account,
+        region,
+        vec![arn],
+        detail,
+        at,
+    )
+}
+
+fn detail_of(build: &Value, arn: String) -> Value {
     let mut detail = json!({
         "build-status": build["buildStatus"],
         "project-name": build["projectName"],
@@ -64,15 +100,7 @@ pub fn state_change(build: &Value, account: &str, region: &str) -> Event {
     });
     // Set here, not inside `json!`, which would copy every phase once more.
     detail["additional-information"]["phases"] = Value::Array(phases(build));
-    Event::new(
-        "aws.codebuild",
-        "CodeBuild Build State Change",
-        account,
-        region,
-        vec![arn],
-        detail,
-        at,
-    )
+    detail
 }
 
 pub fn publish(bus: Option<&Bus>, build: &Value, account: &str, region: &str) {

@@ -128,7 +128,7 @@ fn writes_for(
 /// Announces each recorded build's end, as CodeBuild does, rendered from what was written;
 /// each project's settings are read once.
 fn announce(state: &AppState, recorded: &[Recorded]) {
-    let mut settings: HashMap<(&str, &str, &str), Option<Value>> = HashMap::new();
+    let mut settings: HashMap<(&str, &str, &str), Option<Arc<Value>>> = HashMap::new();
     for r in recorded {
         let (account, region) = (r.event.account.as_str(), r.event.region.as_str());
         let project = records::project_of(&r.build_id);
@@ -138,17 +138,18 @@ fn announce(state: &AppState, recorded: &[Recorded]) {
                 records::load_project(state.store.as_ref(), account, region, project)
                     .ok()
                     .flatten()
-                    .map(|p| p.project)
-            });
-        let build = pipeline_builds::render_with(
-            project_settings.as_ref(),
-            account,
-            region,
-            &r.build_id,
-            r.started,
-            &r.simulated,
-        );
-        super::events::publish(Some(&state.bus), &build, account, region);
+                    .map(|p| Arc::new(p.project))
+            })
+            .clone();
+        let arn = format!("arn:aws:codebuild:{region}:{account}:build/{}", r.build_id);
+        let (owner, place) = (account.to_owned(), region.to_owned());
+        let (id, started, simulated) = (r.build_id.clone(), r.started, r.simulated.clone());
+        let render = move || {
+            let settings = project_settings.as_deref();
+            pipeline_builds::render_with(settings, &owner, &place, &id, started, &simulated)
+        };
+        let event = super::events::ended(account, region, arn, r.simulated.ended, render);
+        state.bus.publish(event);
     }
 }
 

@@ -644,7 +644,7 @@ impl Engine {
                     .into_iter()
                     .map(|ev| {
                         let published =
-                            published::event_of(&ev, &execution, declaration.as_deref(), now);
+                            published::event_of(&ev, &execution, declaration.as_ref(), now);
                         (ev, published)
                     })
                     .collect::<Vec<_>>()

@@ -3,13 +3,15 @@
 //! state names of the User Guide ("Monitoring CodePipeline events"), which differ from the
 //! API's status names (`CANCELED`, `STARTED`, ...).
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
 use super::events::{EngineEvent, EventKind};
-use crate::services::bus::Event;
+use crate::services::bus::{Detail, Event};
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::execution::model::{
-    ActionRun, ActionStatus, ArtifactLocation, ExecStatus, Execution, StageStatus,
+    ActionResult, ActionStatus, ArtifactLocation, ExecStatus, Execution, StageStatus, Trigger,
 };
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 
@@ -54,19 +56,49 @@ fn artifacts(list: &[ArtifactLocation]) -> Value {
         .collect()
 }
 
-/// `input-artifacts`, `output-artifacts`, `execution-result` and `type` of an action event.
-/// `ended` is the state an ending event reports, `None` for STARTED: the run may have moved on
+/// What an action event's detail tells of the run, taken as the event happened: the run may
+/// move on before anyone reads the detail.
+struct ActionFacts {
+    id: Option<String>,
+    start: Option<f64>,
+    inputs: Vec<ArtifactLocation>,
+    outputs: Vec<ArtifactLocation>,
+    result: Option<ActionResult>,
+}
+
+/// Everything an event's detail is made from, taken from the execution when it happened.
+struct Facts {
+    happened: EngineEvent,
+    start_time: f64,
+    version: i64,
+    attempt: u32,
+    trigger: Option<Trigger>,
+    stop_reason: Option<String>,
+    stage_retry: Option<f64>,
+    action: Option<ActionFacts>,
+    declaration: Option<Arc<PipelineDeclaration>>,
+}
+
+/// The state an ending action event reports, `None` for STARTED: the run may have moved on
 /// within the same step (zero-second actions), so its status is not the event's.
+fn action_ended(kind: &EventKind) -> Option<ActionStatus> {
+    match kind {
+        EventKind::ActionFinished { status, .. } => Some(*status),
+        _ => None,
+    }
+}
+
+/// `input-artifacts`, `output-artifacts`, `execution-result` and `type` of an action event.
 fn action_fields(
     detail: &mut Value,
-    run: &ActionRun,
-    decl: Option<&PipelineDeclaration>,
+    run: &ActionFacts,
+    declared: Option<&PipelineDeclaration>,
     stage: &str,
-    ended: Option<ActionStatus>,
+    action: &str,
 ) {
-    if let Some(declared) = decl
+    if let Some(declared) = declared
         .and_then(|d| d.stages.iter().find(|s| s.name == stage))
-        .and_then(|s| s.actions.iter().find(|a| a.name == run.name))
+        .and_then(|s| s.actions.iter().find(|a| a.name == action))
     {
         let t = &declared.action_type_id;
         detail["type"] = json!({"owner": t.owner, "category": t.category, "provider": t.provider, "version": t.version});
@@ -75,13 +107,13 @@ fn action_fields(
         }
     }
     // As AWS sends them: inputs when the action starts, outputs when it succeeds.
-    if ended.is_none() && !run.input_artifacts.is_empty() {
-        detail["input-artifacts"] = artifacts(&run.input_artifacts);
+    if !run.inputs.is_empty() {
+        detail["input-artifacts"] = artifacts(&run.inputs);
     }
-    if ended == Some(ActionStatus::Succeeded) && !run.output_artifacts.is_empty() {
-        detail["output-artifacts"] = artifacts(&run.output_artifacts);
+    if !run.outputs.is_empty() {
+        detail["output-artifacts"] = artifacts(&run.outputs);
     }
-    if let Some(result) = run.result.as_ref().filter(|_| ended.is_some()) {
+    if let Some(result) = &run.result {
         let mut r = serde_json::Map::new();
         if let Some(url) = &result.external_execution_url {
             r.insert("external-execution-url".into(), json!(url));
@@ -114,107 +146,166 @@ fn detail_time(at: f64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The EventBridge event of one engine event of execution `e`, at `now`.
+impl Facts {
+    fn take(
+        happened: &EngineEvent,
+        e: &Execution,
+        declaration: Option<&Arc<PipelineDeclaration>>,
+    ) -> Self {
+        let mut facts = Facts {
+            happened: happened.clone(),
+            start_time: e.start_time,
+            version: e.pipeline_version,
+            attempt: e.retries + 1,
+            trigger: None,
+            stop_reason: None,
+            stage_retry: None,
+            action: None,
+            declaration: None,
+        };
+        let stage_named = |name: &str| e.stages.iter().find(|s| s.name == name);
+        match &happened.kind {
+            EventKind::ExecutionStarted { .. } => facts.trigger = Some(e.trigger.clone()),
+            EventKind::ExecutionStopping => {
+                facts.stop_reason = e.stop.as_ref().and_then(|s| s.reason.clone());
+            }
+            EventKind::StageStarted { stage }
+            | EventKind::StageResumed { stage }
+            | EventKind::StageStopping { stage }
+            | EventKind::StageFinished { stage, .. } => {
+                facts.stage_retry = stage_named(stage).and_then(|s| s.last_retry);
+            }
+            EventKind::ActionStarted { stage, action }
+            | EventKind::ActionFinished { stage, action, .. } => {
+                let ended = action_ended(&happened.kind);
+                facts.declaration = declaration.cloned();
+                facts.action = stage_named(stage)
+                    .and_then(|s| s.actions.iter().find(|a| &a.name == action))
+                    .map(|run| ActionFacts {
+                        id: run.action_execution_id.clone(),
+                        start: run.start_time,
+                        inputs: if ended.is_none() {
+                            run.input_artifacts.clone()
+                        } else {
+                            Vec::new()
+                        },
+                        outputs: if ended == Some(ActionStatus::Succeeded) {
+                            run.output_artifacts.clone()
+                        } else {
+                            Vec::new()
+                        },
+                        result: run.result.clone().filter(|_| ended.is_some()),
+                    });
+            }
+            _ => {}
+        }
+        facts
+    }
+
+    fn detail(&self) -> Value {
+        let happened = &self.happened;
+        // Numbers as AWS's events carry them: `"version": 2.0`.
+        let mut detail = json!({
+            "pipeline": happened.pipeline,
+            "execution-id": happened.execution,
+            "start-time": detail_time(self.start_time),
+            "version": self.version as f64,
+            "pipeline-execution-attempt": f64::from(self.attempt),
+        });
+        let stage_fields = |detail: &mut Value, stage: &str| {
+            detail["stage"] = json!(stage);
+            if let Some(at) = self.stage_retry {
+                detail["stage-last-retry-attempt-time"] = json!(detail_time(at));
+            }
+        };
+        match &happened.kind {
+            EventKind::ExecutionStarted { .. } => {
+                detail["state"] = json!("STARTED");
+                if let Some(trigger) = &self.trigger {
+                    detail["execution-trigger"] = json!({
+                        "trigger-type": trigger.trigger_type,
+                        "trigger-detail": trigger.trigger_detail,
+                    });
+                }
+            }
+            EventKind::ExecutionFinished { status } => {
+                detail["state"] = json!(execution_state(*status));
+            }
+            EventKind::ExecutionResumed => detail["state"] = json!("RESUMED"),
+            EventKind::ExecutionStopping => {
+                detail["state"] = json!("STOPPING");
+                if let Some(reason) = &self.stop_reason {
+                    detail["stop-execution-comments"] = json!(reason);
+                }
+            }
+            EventKind::StageStarted { stage } => {
+                stage_fields(&mut detail, stage);
+                detail["state"] = json!("STARTED");
+            }
+            EventKind::StageResumed { stage } => {
+                stage_fields(&mut detail, stage);
+                detail["state"] = json!("RESUMED");
+            }
+            EventKind::StageStopping { stage } => {
+                stage_fields(&mut detail, stage);
+                detail["state"] = json!("STOPPING");
+            }
+            EventKind::StageFinished { stage, status } => {
+                stage_fields(&mut detail, stage);
+                detail["state"] = json!(stage_state(*status));
+            }
+            EventKind::ActionStarted { stage, action }
+            | EventKind::ActionFinished { stage, action, .. } => {
+                detail["stage"] = json!(stage);
+                detail["action"] = json!(action);
+                detail["region"] = json!(happened.region);
+                let ended = action_ended(&happened.kind);
+                detail["state"] = json!(ended.map_or("STARTED", action_state));
+                if let Some(run) = &self.action {
+                    if let Some(id) = &run.id {
+                        detail["action-execution-id"] = json!(id);
+                    }
+                    // The action's own start, as the User Guide's action examples show.
+                    if let Some(at) = run.start {
+                        detail["start-time"] = json!(detail_time(at));
+                    }
+                    let declared = self.declaration.as_deref();
+                    action_fields(&mut detail, run, declared, stage, action);
+                }
+            }
+        }
+        detail
+    }
+}
+
+fn detail_type(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::ExecutionStarted { .. }
+        | EventKind::ExecutionFinished { .. }
+        | EventKind::ExecutionResumed
+        | EventKind::ExecutionStopping => "CodePipeline Pipeline Execution State Change",
+        EventKind::StageStarted { .. }
+        | EventKind::StageResumed { .. }
+        | EventKind::StageStopping { .. }
+        | EventKind::StageFinished { .. } => "CodePipeline Stage Execution State Change",
+        EventKind::ActionStarted { .. } | EventKind::ActionFinished { .. } => {
+            "CodePipeline Action Execution State Change"
+        }
+    }
+}
+
+/// The EventBridge event of one engine event of execution `e`, at `now`. Its detail is made
+/// when first read, from what the execution said at this moment.
 pub fn event_of(
     happened: &EngineEvent,
     e: &Execution,
-    decl: Option<&PipelineDeclaration>,
+    declaration: Option<&Arc<PipelineDeclaration>>,
     now: f64,
 ) -> Event {
-    // Numbers as AWS's events carry them: `"version": 2.0`.
-    let mut detail = json!({
-        "pipeline": happened.pipeline,
-        "execution-id": happened.execution,
-        "start-time": detail_time(e.start_time),
-        "version": e.pipeline_version as f64,
-        "pipeline-execution-attempt": f64::from(e.retries + 1),
-    });
-    let stage_fields = |detail: &mut Value, stage: &str| {
-        detail["stage"] = json!(stage);
-        let retried = e
-            .stages
-            .iter()
-            .find(|s| s.name == stage)
-            .and_then(|s| s.last_retry);
-        if let Some(at) = retried {
-            detail["stage-last-retry-attempt-time"] = json!(detail_time(at));
-        }
-    };
-    let detail_type = match &happened.kind {
-        EventKind::ExecutionStarted { .. } => {
-            detail["state"] = json!("STARTED");
-            detail["execution-trigger"] = json!({
-                "trigger-type": e.trigger.trigger_type,
-                "trigger-detail": e.trigger.trigger_detail,
-            });
-            "CodePipeline Pipeline Execution State Change"
-        }
-        EventKind::ExecutionFinished { status } => {
-            detail["state"] = json!(execution_state(*status));
-            "CodePipeline Pipeline Execution State Change"
-        }
-        EventKind::ExecutionResumed => {
-            detail["state"] = json!("RESUMED");
-            "CodePipeline Pipeline Execution State Change"
-        }
-        EventKind::ExecutionStopping => {
-            detail["state"] = json!("STOPPING");
-            if let Some(reason) = e.stop.as_ref().and_then(|s| s.reason.as_ref()) {
-                detail["stop-execution-comments"] = json!(reason);
-            }
-            "CodePipeline Pipeline Execution State Change"
-        }
-        EventKind::StageStarted { stage } => {
-            stage_fields(&mut detail, stage);
-            detail["state"] = json!("STARTED");
-            "CodePipeline Stage Execution State Change"
-        }
-        EventKind::StageResumed { stage } => {
-            stage_fields(&mut detail, stage);
-            detail["state"] = json!("RESUMED");
-            "CodePipeline Stage Execution State Change"
-        }
-        EventKind::StageStopping { stage } => {
-            stage_fields(&mut detail, stage);
-            detail["state"] = json!("STOPPING");
-            "CodePipeline Stage Execution State Change"
-        }
-        EventKind::StageFinished { stage, status } => {
-            stage_fields(&mut detail, stage);
-            detail["state"] = json!(stage_state(*status));
-            "CodePipeline Stage Execution State Change"
-        }
-        EventKind::ActionStarted { stage, action }
-        | EventKind::ActionFinished { stage, action, .. } => {
-            detail["stage"] = json!(stage);
-            detail["action"] = json!(action);
-            detail["region"] = json!(happened.region);
-            let ended = match &happened.kind {
-                EventKind::ActionFinished { status, .. } => Some(*status),
-                _ => None,
-            };
-            detail["state"] = json!(ended.map_or("STARTED", action_state));
-            if let Some(run) = e
-                .stages
-                .iter()
-                .find(|s| &s.name == stage)
-                .and_then(|s| s.actions.iter().find(|a| &a.name == action))
-            {
-                if let Some(id) = &run.action_execution_id {
-                    detail["action-execution-id"] = json!(id);
-                }
-                // The action's own start, as the User Guide's action examples show.
-                if let Some(at) = run.start_time {
-                    detail["start-time"] = json!(detail_time(at));
-                }
-                action_fields(&mut detail, run, decl, stage, ended);
-            }
-            "CodePipeline Action Execution State Change"
-        }
-    };
+    let facts = Facts::take(happened, e, declaration);
     Event::new(
         SOURCE,
-        detail_type,
+        detail_type(&happened.kind),
         &happened.account,
         &happened.region,
         vec![arn::pipeline(
@@ -222,7 +313,7 @@ pub fn event_of(
             &happened.account,
             &happened.pipeline,
         )],
-        detail,
+        Detail::lazy(move || facts.detail()),
         now,
     )
 }
