@@ -32,6 +32,10 @@ pub struct Event {
     /// to EventBridge rules or the console's feed.
     #[serde(skip)]
     pub internal: bool,
+    /// The `owner` and `provider` of the action an action event is about, for listeners that
+    /// pick events by it: reading `detail` would make it (not part of the envelope).
+    #[serde(skip)]
+    pub action_type: Option<(String, String)>,
 }
 
 /// An event's `detail`, made when first read. Under load the bus carries tens of thousands of
@@ -125,6 +129,7 @@ impl Event {
             detail: detail.into(),
             bus: None,
             internal: false,
+            action_type: None,
         }
     }
 

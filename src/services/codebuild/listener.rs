@@ -33,8 +33,10 @@ fn epoch(time: &str) -> f64 {
 fn is_codebuild_action(event: &Event) -> bool {
     event.source == "aws.codepipeline"
         && event.detail_type == "CodePipeline Action Execution State Change"
-        && event.detail["type"]["provider"] == "CodeBuild"
-        && event.detail["type"]["owner"] == "AWS"
+        && event
+            .action_type
+            .as_ref()
+            .is_some_and(|(owner, provider)| owner == "AWS" && provider == "CodeBuild")
 }
 
 fn s3_arn(artifacts: &Value) -> Option<String> {

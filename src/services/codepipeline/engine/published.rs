@@ -303,7 +303,18 @@ pub fn event_of(
     now: f64,
 ) -> Event {
     let facts = Facts::take(happened, e, declaration);
-    Event::new(
+    let action_type = match &happened.kind {
+        EventKind::ActionStarted { stage, action }
+        | EventKind::ActionFinished { stage, action, .. } => declaration
+            .and_then(|d| d.stages.iter().find(|s| &s.name == stage))
+            .and_then(|s| s.actions.iter().find(|a| &a.name == action))
+            .map(|a| {
+                let t = &a.action_type_id;
+                (t.owner.clone(), t.provider.clone())
+            }),
+        _ => None,
+    };
+    let event = Event::new(
         SOURCE,
         detail_type(&happened.kind),
         &happened.account,
@@ -315,5 +326,9 @@ pub fn event_of(
         )],
         Detail::lazy(move || facts.detail()),
         now,
-    )
+    );
+    Event {
+        action_type,
+        ..event
+    }
 }
