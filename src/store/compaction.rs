@@ -186,7 +186,7 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     let mut next = manifest.clone();
     let n = next.take_next();
     let keep_tombstones = !layers.tables.is_empty();
-    let records = Merge::new(vec![frozen.iter_from(b"", false)], keep_tombstones);
+    let records = Merge::new(vec![frozen.iter_from(b"", b"", false)], keep_tombstones);
     let table = write_table(&layout.root, n, records)?;
     next.frozen = None;
     next.frozen_plain = false;

@@ -79,9 +79,11 @@ impl Tree {
             .map(|v| self.entry(&v, false)))
     }
 
-    pub fn iter_from(&self, from: &[u8], keys_only: bool) -> Stream {
+    /// The records with keys `>= from`; a memtable stops at the end of `within` (a sled
+    /// tree's stream is cut there by the reader).
+    pub fn iter_from(&self, from: &[u8], within: &[u8], keys_only: bool) -> Stream {
         if let Form::Log(memtable) = &self.form {
-            return Box::new(memtable.iter_from(from, keys_only));
+            return Box::new(memtable.iter_from(from, within, keys_only));
         }
         let tree = self.clone();
         Box::new(self.db.range(from.to_vec()..).map(move |item| {
@@ -163,9 +165,9 @@ impl Layers {
         if !pending.is_empty() {
             streams.push(Box::new(pending.into_iter().map(Ok)));
         }
-        streams.push(bounded(self.active.iter_from(from, keys_only)));
+        streams.push(bounded(self.active.iter_from(from, within, keys_only)));
         if let Some(frozen) = &self.frozen {
-            streams.push(bounded(frozen.iter_from(from, keys_only)));
+            streams.push(bounded(frozen.iter_from(from, within, keys_only)));
         }
         for (_, table) in self.tables.iter().rev() {
             streams.push(bounded(Box::new(table.iter_from(from))));

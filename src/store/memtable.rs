@@ -38,7 +38,8 @@ pub(super) struct Memtable {
 }
 
 /// How many records an iterator copies out per look, so a long scan never holds the lock
-/// while its reader works.
+/// while its reader works. The first look takes few: most scans want a page or a count.
+const FIRST_CHUNK: usize = 16;
 const CHUNK: usize = 128;
 
 impl Memtable {
@@ -85,19 +86,22 @@ impl Memtable {
         Ok(())
     }
 
-    /// The records with keys `>= from`, in key order; with `keys_only`, values are left empty.
-    /// Like sled's iterators it is not a snapshot: a record written meanwhile beyond the
-    /// iterator's place is seen.
+    /// The records with keys `>= from` that start with `within`, in key order; with
+    /// `keys_only`, values are left empty. Like sled's iterators it is not a snapshot: a record
+    /// written meanwhile beyond the iterator's place is seen.
     pub fn iter_from(
         self: &Arc<Self>,
         from: &[u8],
+        within: &[u8],
         keys_only: bool,
     ) -> impl Iterator<Item = StoreResult<(Vec<u8>, Entry)>> {
         Chunks {
             table: self.clone(),
             after: Bound::Included(from.to_vec()),
+            within: within.to_vec(),
             keys_only,
             ready: Vec::new(),
+            chunk: FIRST_CHUNK,
             done: false,
         }
     }
@@ -106,9 +110,11 @@ impl Memtable {
 struct Chunks {
     table: Arc<Memtable>,
     after: Bound<Vec<u8>>,
+    within: Vec<u8>,
     keys_only: bool,
     /// Copied out, in reverse order, so `pop` yields the next.
     ready: Vec<(Vec<u8>, Entry)>,
+    chunk: usize,
     done: bool,
 }
 
@@ -117,7 +123,8 @@ impl Chunks {
         let records = self.table.records.read().map_err(|_| poisoned())?;
         let range = records.range::<Vec<u8>, _>((self.after.clone(), Bound::Unbounded));
         self.ready = range
-            .take(CHUNK)
+            .take_while(|(k, _)| k.starts_with(&self.within))
+            .take(self.chunk)
             .map(|(k, e)| {
                 let entry = match e {
                     Entry::Put(_) if self.keys_only => Entry::Put(Vec::new()),
@@ -126,7 +133,8 @@ impl Chunks {
                 (k.clone(), entry)
             })
             .collect();
-        self.done = self.ready.len() < CHUNK;
+        self.done = self.ready.len() < self.chunk;
+        self.chunk = CHUNK;
         if let Some((last, _)) = self.ready.last() {
             self.after = Bound::Excluded(last.clone());
         }
@@ -167,10 +175,11 @@ mod tests {
         t.apply(keys.iter().rev().map(|k| (k.as_bytes(), put("v"))))
             .unwrap();
         let seen: Vec<String> = t
-            .iter_from(b"k/0003", false)
+            .iter_from(b"k/0003", b"k/", false)
             .map(|r| String::from_utf8(r.unwrap().0).unwrap())
             .collect();
         assert_eq!(seen, keys[3..]);
+        assert_eq!(t.iter_from(b"k/0003", b"k/00", false).count(), 97);
         let before = t.bytes();
         t.apply([
             (b"k/0000".as_slice(), None),
@@ -183,7 +192,7 @@ mod tests {
         );
         assert_eq!(t.get(b"k/0000").unwrap(), None);
         assert_eq!(t.get(b"k/0001").unwrap(), Some(Entry::Tombstone));
-        let keys_only = t.iter_from(b"", true).next().unwrap().unwrap();
+        let keys_only = t.iter_from(b"", b"", true).next().unwrap().unwrap();
         assert_eq!(keys_only, (b"k/0001".to_vec(), Entry::Tombstone));
         t.clear().unwrap();
         assert!(t.is_empty() && t.bytes() == 0);
