@@ -7,7 +7,8 @@
 //! A tree is a sled log of batches whose records are read from memory (`memtable.rs`). Data
 //! folders from before hold keyed trees: a record per sled key, its value carrying one
 //! trailing byte (1 for a value, 0 for a tombstone), or, before layers, no byte and no
-//! tombstones. Those are only ever read, as the frozen layer.
+//! tombstones. Those are only ever read, as the frozen layer, except the keyed temporary tree
+//! of `--in-memory`.
 
 use std::sync::Arc;
 
@@ -92,6 +93,16 @@ impl Tree {
         }))
     }
 }
+
+/// A value as a keyed tree stores it: a copy with the put byte, made in one allocation.
+pub(super) fn tagged_put(value: &[u8]) -> Vec<u8> {
+    let mut tagged = Vec::with_capacity(value.len() + 1);
+    tagged.extend_from_slice(value);
+    tagged.push(1);
+    tagged
+}
+
+pub(super) const TOMBSTONE: &[u8] = &[0];
 
 /// One consistent view of the store: readers take an `Arc` of it for one operation, so a
 /// compaction replacing layers never changes what a read in flight sees.

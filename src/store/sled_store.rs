@@ -3,17 +3,17 @@
 //! makes durable by its flush; the compaction thread (`compaction.rs`) moves a grown tree into
 //! a table while writes go on, and reads see through all layers (`layers.rs`). Which files are
 //! live is the manifest's to say (`manifest.rs`). Batches wait in memory (`pending.rs`) until a
-//! sync drains them into the active tree as one batch. `--in-memory` keeps the active tree
-//! alone and logs nothing, so both modes share the write and read paths.
+//! sync drains them into the active tree as one batch. `--in-memory` keeps a keyed temporary
+//! sled tree alone (sled bounds what it holds in memory; a memtable is only ever emptied by a
+//! freeze, which needs a data folder).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::batch_log;
-use super::layers::{sled_err, Form, Layers, Merge, Tree};
+use super::layers::{sled_err, tagged_put, Form, Layers, Merge, Tree, TOMBSTONE};
 use super::manifest::{self, Manifest};
-use super::memtable::Memtable;
 use super::pending::{self, Known, Pending};
 use super::table::{Entry, Table};
 use super::{Store, StoreError, StoreResult, Write};
@@ -106,8 +106,10 @@ impl Shared {
         // Applied under the read lock, so a freeze (under the write lock) never leaves a batch
         // half in the tree it freezes.
         let layers = self.layers.read().map_err(|_| poisoned())?;
-        let Form::Log(memtable) = &layers.active.form else {
-            return Err(StoreError("the active tree is not a log".to_owned()));
+        let memtable = match &layers.active.form {
+            Form::Log(memtable) => memtable,
+            Form::Tagged => return apply_keyed(&layers, writes),
+            Form::Plain => return Err(StoreError("the active tree is read-only".to_owned())),
         };
         let mut changes = Vec::with_capacity(writes.len());
         for (key, value) in writes.iter() {
@@ -118,9 +120,7 @@ impl Shared {
             };
             changes.push((key.as_slice(), change));
         }
-        if self.layout.is_some() {
-            batch_log::append(&layers.active.db, memtable, &changes)?;
-        }
+        batch_log::append(&layers.active.db, memtable, &changes)?;
         memtable.apply(changes)
     }
 
@@ -141,6 +141,21 @@ impl Shared {
             .map(|l| l.clone())
             .map_err(|_| poisoned())
     }
+}
+
+/// Applies `writes` to a keyed active tree as one sled batch: `--in-memory`, whose records
+/// would otherwise all stay in a memtable (nothing is ever frozen there), while sled keeps
+/// what its cache does not hold in a temporary file.
+fn apply_keyed(layers: &Layers, writes: &pending::Writes) -> StoreResult<()> {
+    let mut batch = sled::Batch::default();
+    for (key, value) in writes.iter() {
+        match value {
+            Some(v) => batch.insert(key.as_slice(), tagged_put(v)),
+            None if layers.deeper_holds(key)? => batch.insert(key.as_slice(), TOMBSTONE),
+            None => batch.remove(key.as_slice()),
+        }
+    }
+    layers.active.db.apply_batch(batch).map_err(sled_err)
 }
 
 impl SledStore {
@@ -197,13 +212,13 @@ impl SledStore {
     pub fn temporary() -> StoreResult<Self> {
         let db = sled::Config::new()
             .temporary(true)
-            .cache_capacity(LOG_CACHE_BYTES)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(sled_err)?;
         let active = Tree {
             db,
             n: 0,
-            form: Form::Log(Arc::new(Memtable::default())),
+            form: Form::Tagged,
         };
         Ok(SledStore {
             shared: Arc::new(Shared::new(
