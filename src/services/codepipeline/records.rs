@@ -1,6 +1,9 @@
 //! Typed records on top of the key-value store: pipelines (current and numbered versions),
 //! tags, custom action types and executions, with their load and write helpers.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use serde::{Deserialize, Serialize};
 
 use super::keys::Keys;
@@ -60,6 +63,65 @@ pub fn load_pipeline(
 ) -> Result<Option<PipelineRecord>, AwsError> {
     Ok(match store.get(&Keys::pipeline(account, region, name))? {
         Some(bytes) => Some(decode(&bytes)?),
+        None => None,
+    })
+}
+
+/// Pipeline records as last decoded, each with the bytes it was decoded from, so that a load
+/// reading the same bytes skips decoding the declaration again: StartPipelineExecution loads its
+/// pipeline on every call. Checked against the stored bytes, never invalidated, so it is right
+/// for any store; shared by the process and emptied when full.
+type Decoded = HashMap<String, (Vec<u8>, Arc<PipelineRecord>)>;
+const DECODED_KEPT: usize = 256;
+
+fn decoded() -> &'static Mutex<Decoded> {
+    static DECODED: OnceLock<Mutex<Decoded>> = OnceLock::new();
+    DECODED.get_or_init(Mutex::default)
+}
+
+/// `load_pipeline` for readers that only look: the same record is decoded once while it is
+/// unchanged.
+pub fn load_pipeline_shared(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> Result<Option<Arc<PipelineRecord>>, AwsError> {
+    let key = Keys::pipeline(account, region, name);
+    let Some(bytes) = store.get(&key)? else {
+        return Ok(None);
+    };
+    if let Ok(kept) = decoded().lock() {
+        if let Some((kept_bytes, record)) = kept.get(&key) {
+            if *kept_bytes == bytes {
+                return Ok(Some(record.clone()));
+            }
+        }
+    }
+    let record = Arc::new(decode::<PipelineRecord>(&bytes)?);
+    if let Ok(mut kept) = decoded().lock() {
+        if kept.len() >= DECODED_KEPT && !kept.contains_key(&key) {
+            kept.clear();
+        }
+        kept.insert(key, (bytes, record.clone()));
+    }
+    Ok(Some(record))
+}
+
+/// The current version of a pipeline's declaration, decoding only the members it needs.
+pub fn load_current_version(
+    store: &dyn Store,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> Result<Option<i64>, AwsError> {
+    Ok(match store.get(&Keys::pipeline(account, region, name))? {
+        Some(bytes) => Some(
+            decode::<PipelineListing>(&bytes)?
+                .declaration
+                .version
+                .unwrap_or(1),
+        ),
         None => None,
     })
 }
@@ -407,4 +469,63 @@ pub fn load_action_execution_index(
             None => None,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    fn record(name: &str, version: i64) -> PipelineRecord {
+        let declaration = serde_json::from_value(serde_json::json!({
+            "name": name, "roleArn": "arn:aws:iam::1:role/r", "version": version, "stages": [],
+        }))
+        .unwrap();
+        PipelineRecord {
+            format_version: FORMAT_VERSION,
+            arn: format!("arn:aws:codepipeline:r:1:{name}"),
+            declaration,
+            created: 1.0,
+            updated: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_shared_load_decodes_again_only_what_changed() {
+        let store = SledStore::temporary().unwrap();
+        let name = "shared-load-test";
+        assert!(load_pipeline_shared(&store, "1", "r", name)
+            .unwrap()
+            .is_none());
+        store
+            .apply(pipeline_writes("1", "r", &record(name, 1)).unwrap())
+            .unwrap();
+        let first = load_pipeline_shared(&store, "1", "r", name)
+            .unwrap()
+            .unwrap();
+        let again = load_pipeline_shared(&store, "1", "r", name)
+            .unwrap()
+            .unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "unchanged bytes are not decoded again"
+        );
+        store
+            .apply(pipeline_writes("1", "r", &record(name, 2)).unwrap())
+            .unwrap();
+        let updated = load_pipeline_shared(&store, "1", "r", name)
+            .unwrap()
+            .unwrap();
+        assert_eq!(updated.declaration.version, Some(2));
+        assert_eq!(
+            load_current_version(&store, "1", "r", name).unwrap(),
+            Some(2)
+        );
+        store
+            .apply(vec![Write::delete(Keys::pipeline("1", "r", name))])
+            .unwrap();
+        assert!(load_pipeline_shared(&store, "1", "r", name)
+            .unwrap()
+            .is_none());
+    }
 }

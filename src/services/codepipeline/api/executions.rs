@@ -102,8 +102,9 @@ pub struct ActionsInput {
 }
 
 pub async fn start(state: &AppState, ctx: &Context, input: StartInput) -> Result<Value, AwsError> {
-    let record = repo::load_pipeline(state.store.as_ref(), &ctx.account, &ctx.region, &input.name)?
-        .ok_or_else(|| AwsError::pipeline_not_found_to_start(&input.name, &ctx.account))?;
+    let record =
+        repo::load_pipeline_shared(state.store.as_ref(), &ctx.account, &ctx.region, &input.name)?
+            .ok_or_else(|| AwsError::pipeline_not_found_to_start(&input.name, &ctx.account))?;
     let variables: Vec<(String, String)> = input
         .variables
         .into_iter()

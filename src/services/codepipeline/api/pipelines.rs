@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::now;
 use crate::call::Context;
 use crate::error::{codes, AwsError};
-use crate::services::codepipeline::domain::action_types::Catalog;
+use crate::services::codepipeline::domain::action_types::{Catalog, CustomActionType};
 use crate::services::codepipeline::domain::pipeline::PipelineDeclaration;
 use crate::services::codepipeline::domain::tags::{self, Tag};
 use crate::services::codepipeline::domain::{arn, declaration_rules, secrets};
@@ -59,19 +59,20 @@ fn present(decl: &PipelineDeclaration, catalog: &Catalog) -> Value {
 
 /// Normalises and checks a declaration against every structure rule, then puts the stored
 /// secrets of `previous` (the pipeline being updated) where the declaration says `****`.
+/// Returns the custom action types it checked against too, for the reply.
 fn checked(
     state: &AppState,
     ctx: &Context,
     mut decl: PipelineDeclaration,
     previous: Option<&PipelineDeclaration>,
-) -> Result<PipelineDeclaration, AwsError> {
+) -> Result<(PipelineDeclaration, Vec<CustomActionType>), AwsError> {
     decl.normalise();
     let custom =
         records::load_custom_action_types(state.store.as_ref(), &ctx.account, &ctx.region)?;
     let catalog = Catalog::new(&custom);
     declaration_rules::check(&decl, &catalog, &ctx.region)?;
     secrets::restore_masked(&mut decl, previous, &catalog)?;
-    Ok(decl)
+    Ok((decl, custom))
 }
 
 fn catalog_view(
@@ -89,7 +90,7 @@ pub async fn create(
     ctx: &Context,
     input: CreateInput,
 ) -> Result<Value, AwsError> {
-    let mut decl = checked(state, ctx, input.pipeline, None)?;
+    let (mut decl, custom) = checked(state, ctx, input.pipeline, None)?;
     decl.version = Some(1);
     let tags = tags::merge(&[], &input.tags)?;
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
@@ -134,7 +135,7 @@ pub async fn create(
     // One sync for the pipeline and its first execution (often already done by the engine's).
     state.flush().await?;
     started?;
-    let mut reply = json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? });
+    let mut reply = json!({ "pipeline": present(&record.declaration, &Catalog::new(&custom)) });
     if !tags.is_empty() {
         reply["tags"] = json!(tags);
     }
@@ -174,7 +175,7 @@ pub async fn update(
     let before =
         records::load_pipeline(state.store.as_ref(), account, region, &input.pipeline.name)?
             .ok_or_else(|| AwsError::pipeline_not_found(&input.pipeline.name, account))?;
-    let decl = checked(state, ctx, input.pipeline, Some(&before.declaration))?;
+    let (decl, custom) = checked(state, ctx, input.pipeline, Some(&before.declaration))?;
     let record = state
         .mutate(|store| {
             let current = records::load_pipeline(store, account, region, &decl.name)?
@@ -204,7 +205,7 @@ pub async fn update(
             Ok(())
         })
         .await?;
-    Ok(json!({ "pipeline": catalog_view(state, ctx, &record.declaration)? }))
+    Ok(json!({ "pipeline": present(&record.declaration, &Catalog::new(&custom)) }))
 }
 
 pub async fn delete(

@@ -418,8 +418,7 @@ impl Engine {
                 Some(_) => Some(history::History::load(store, account, region, &key.name)?),
                 None => None,
             };
-            let current_version = repo::load_pipeline(store, account, region, &key.name)?
-                .map(|record| record.declaration.version.unwrap_or(1));
+            let current_version = repo::load_current_version(store, account, region, &key.name)?;
             let run = Run {
                 runtime: repo::load_runtime(store, account, region, &key.name)?,
                 seen: events::Before::of(&active),
