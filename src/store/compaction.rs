@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use super::layers::{sled_err, Form, Layers, Merge};
 use super::manifest::{self, table_path, tree_path};
 use super::sled_store::{open_log, poisoned, Shared};
-use super::table::{Table, TableWriter};
+use super::table::{Packing, Table, TableWriter};
 use super::StoreResult;
 
 /// How long nothing must be written before the store is compacted completely.
@@ -91,8 +91,14 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     // Writes nobody synced reach sled within a look, so sled's own flusher keeps them too.
     shared.drain()?;
     let layers = shared.layers()?;
+    // Under load tables are written raw, and deflated once the store is idle.
+    let packing = if idle {
+        Packing::Deflated
+    } else {
+        Packing::Raw
+    };
     if layers.frozen.is_some() {
-        write_out_frozen(shared)?;
+        write_out_frozen(shared, packing)?;
     } else {
         let in_memory = match &layers.active.form {
             Form::Log(memtable) => memtable.bytes(),
@@ -102,7 +108,7 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
             || disk_bytes(&tree_path(&layout.root, layers.active.n)) >= FREEZE_LOG_AT;
         if grown || (idle && !*tidy && !layers.active.is_empty()) {
             freeze(shared)?;
-            write_out_frozen(shared)?;
+            write_out_frozen(shared, packing)?;
         }
     }
     loop {
@@ -110,7 +116,7 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
         let Some(from) = due_merge(&layers, idle) else {
             break;
         };
-        merge_tables(shared, from)?;
+        merge_tables(shared, from, packing)?;
     }
     if idle && !*tidy {
         *tidy = true;
@@ -125,15 +131,16 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     Ok(())
 }
 
-/// Where a merge of the newest tables should start, if one is due: all of them when idle;
-/// under load, while the newest is at least half the size of the one before it.
+/// Where a merge of the newest tables should start, if one is due: all of them when idle
+/// (one table too, if it is raw); under load, while the newest is at least half the size of
+/// the one before it.
 fn due_merge(layers: &Layers, idle: bool) -> Option<usize> {
     let n = layers.tables.len();
-    if n < 2 {
-        return None;
-    }
-    if idle {
+    if idle && (n >= 2 || layers.tables.iter().any(|(_, t)| t.is_raw())) {
         return Some(0);
+    }
+    if idle || n < 2 {
+        return None;
     }
     let size = |i: usize| layers.tables[i].1.bytes();
     (size(n - 1) * 2 >= size(n - 2)).then_some(n - 2)
@@ -173,7 +180,7 @@ pub(super) fn freeze(shared: &Shared) -> StoreResult<()> {
 }
 
 /// Writes the frozen tree as the newest table and lets the tree go.
-pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
+pub(super) fn write_out_frozen(shared: &Shared, packing: Packing) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
         return Ok(());
     };
@@ -187,7 +194,7 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     let n = next.take_next();
     let keep_tombstones = !layers.tables.is_empty();
     let records = Merge::new(vec![frozen.iter_from(b"", b"", false)], keep_tombstones);
-    let table = write_table(&layout.root, n, records)?;
+    let table = write_table(&layout.root, n, records, packing)?;
     next.frozen = None;
     next.frozen_plain = false;
     next.tables.push(n);
@@ -207,7 +214,7 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
 }
 
 /// Merges the tables from index `from` to the newest into one.
-pub(super) fn merge_tables(shared: &Shared, from: usize) -> StoreResult<()> {
+pub(super) fn merge_tables(shared: &Shared, from: usize, packing: Packing) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
         return Ok(());
     };
@@ -226,7 +233,7 @@ pub(super) fn merge_tables(shared: &Shared, from: usize) -> StoreResult<()> {
     let records = Merge::new(streams, from > 0);
     let mut next = manifest.clone();
     let n = next.take_next();
-    let table = write_table(&layout.root, n, records)?;
+    let table = write_table(&layout.root, n, records, packing)?;
     let mut live = shared.layers.write().map_err(|_| poisoned())?;
     let mut tables = live.tables[..from].to_vec();
     tables.push((n, table));
@@ -244,9 +251,9 @@ pub(super) fn merge_tables(shared: &Shared, from: usize) -> StoreResult<()> {
     Ok(())
 }
 
-fn write_table(root: &Path, n: u64, records: Merge) -> StoreResult<Arc<Table>> {
+fn write_table(root: &Path, n: u64, records: Merge, packing: Packing) -> StoreResult<Arc<Table>> {
     let path = table_path(root, n);
-    let mut writer = TableWriter::create(&path)?;
+    let mut writer = TableWriter::create(&path, packing)?;
     for item in records {
         let (key, entry) = item?;
         writer.add(&key, &entry)?;

@@ -13,9 +13,10 @@ fn put_round(s: &SledStore, round: u8) {
     s.apply(writes).unwrap();
 }
 
+/// A freeze and write-out as under load: the table is raw.
 fn compact_now(s: &SledStore) {
     freeze(&s.shared).unwrap();
-    write_out_frozen(&s.shared).unwrap();
+    write_out_frozen(&s.shared, Packing::Raw).unwrap();
 }
 
 fn open(dir: &std::path::Path) -> SledStore {
@@ -50,7 +51,7 @@ fn records_move_into_tables_and_deletes_stay_deleted() {
         "the tombstone went into the table"
     );
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 499);
-    merge_tables(&s.shared, 0).unwrap();
+    merge_tables(&s.shared, 0, Packing::Deflated).unwrap();
     assert_eq!(tables(&s), 1);
     assert_eq!(s.shared.layers().unwrap().tables[0].1.entries(), 500 - 1);
     assert_eq!(s.get("k/0001").unwrap(), Some(vec![1; 301]));
@@ -130,7 +131,7 @@ fn writes_during_compaction_are_never_lost() {
         }
         handle.join().unwrap();
     });
-    merge_tables(&s.shared, 0).unwrap();
+    merge_tables(&s.shared, 0, Packing::Deflated).unwrap();
     assert_eq!(s.count("w/", usize::MAX).unwrap(), 300);
     assert_eq!(s.count("k/", usize::MAX).unwrap(), 200);
     s.flush().unwrap();
@@ -161,7 +162,7 @@ fn data_folders_from_before_layers_are_taken_in() {
         let s = open(dir.path());
         assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
         s.apply(vec![Write::delete("gone")]).unwrap();
-        write_out_frozen(&s.shared).unwrap();
+        write_out_frozen(&s.shared, Packing::Deflated).unwrap();
         assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
         assert_eq!(s.get("gone").unwrap(), None);
         assert!(!dir.path().join("db").exists() && !dir.path().join("conf").exists());
@@ -198,7 +199,7 @@ fn a_keyed_active_tree_from_before_logs_is_frozen_at_open() {
     assert_eq!(s.get("dead").unwrap(), None);
     s.apply(vec![Write::put("new", b"v".to_vec())]).unwrap();
     s.flush().unwrap();
-    write_out_frozen(&s.shared).unwrap();
+    write_out_frozen(&s.shared, Packing::Deflated).unwrap();
     drop(s);
     let s = open(dir.path());
     assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
@@ -250,7 +251,7 @@ fn merges_keep_tables_few() {
         s.apply(writes).unwrap();
         compact_now(&s);
         while let Some(from) = due_merge(&s.shared.layers().unwrap(), false) {
-            merge_tables(&s.shared, from).unwrap();
+            merge_tables(&s.shared, from, Packing::Raw).unwrap();
         }
     }
     assert!(tables(&s) <= 4, "{} tables", tables(&s));
@@ -281,6 +282,7 @@ fn an_idle_look_leaves_one_table_and_an_empty_tree() {
         499,
         "the full merge dropped the tombstone"
     );
+    assert!(!layers.tables[0].1.is_raw(), "idle, the table is deflated");
     drop(layers);
     // Once tidy, idle looks do nothing.
     let table = s.shared.layers().unwrap().tables[0].0;
@@ -316,4 +318,28 @@ fn deletes_leave_tombstones_only_over_what_lies_deeper() {
     assert_eq!(s.count("j/", usize::MAX).unwrap(), 0);
     assert!(s.scan("j/", None, 10).unwrap().is_empty());
     assert_eq!(s.scan("k/", None, 1).unwrap()[0].0, "k/0050");
+}
+
+#[test]
+fn a_lone_raw_table_is_deflated_when_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    put_round(&s, 4);
+    compact_now(&s);
+    let raw_bytes = {
+        let layers = s.shared.layers().unwrap();
+        assert!(layers.tables[0].1.is_raw());
+        layers.tables[0].1.bytes()
+    };
+    let mut tidy = false;
+    step(&s.shared, true, &mut tidy).unwrap();
+    let layers = s.shared.layers().unwrap();
+    assert_eq!(layers.tables.len(), 1);
+    assert!(!layers.tables[0].1.is_raw());
+    assert!(layers.tables[0].1.bytes() < raw_bytes / 4, "deflated");
+    assert_eq!(s.get("k/0042").unwrap(), Some(vec![4; 342]));
+    drop(layers);
+    drop(s);
+    let s = open(dir.path());
+    assert_eq!(s.count("k/", usize::MAX).unwrap(), 500);
 }
