@@ -131,22 +131,24 @@ impl TableWriter {
         let Some(first) = self.block_first.take() else {
             return Ok(());
         };
-        let packed = match self.packing {
-            Packing::Deflated => deflate(&self.block).map_err(io(&self.path))?,
+        let len = match self.packing {
+            Packing::Deflated => {
+                let packed = deflate(&self.block).map_err(io(&self.path))?;
+                self.out.write_all(&packed).map_err(io(&self.path))?;
+                packed.len()
+            }
             Packing::Raw => {
-                let mut raw = Vec::with_capacity(self.block.len() + 5);
-                raw.push(RAW);
-                raw.extend_from_slice(&crc32fast::hash(&self.block).to_le_bytes());
-                raw.extend_from_slice(&self.block);
-                raw
+                let mut head = [RAW; 5];
+                head[1..].copy_from_slice(&crc32fast::hash(&self.block).to_le_bytes());
+                self.out.write_all(&head).map_err(io(&self.path))?;
+                self.out.write_all(&self.block).map_err(io(&self.path))?;
+                head.len() + self.block.len()
             }
         };
-        self.out.write_all(&packed).map_err(io(&self.path))?;
         put_bytes(&mut self.index, &first);
         self.index.extend_from_slice(&self.offset.to_le_bytes());
-        self.index
-            .extend_from_slice(&(packed.len() as u32).to_le_bytes());
-        self.offset += packed.len() as u64;
+        self.index.extend_from_slice(&(len as u32).to_le_bytes());
+        self.offset += len as u64;
         self.block.clear();
         Ok(())
     }
