@@ -53,6 +53,7 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .on_thread_park(codepipeline_local::memory::on_worker_park)
+        .on_thread_stop(codepipeline_local::memory::on_thread_stop)
         .build();
     match runtime {
         Ok(runtime) => {

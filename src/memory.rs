@@ -3,6 +3,16 @@
 //! looks: a tokio worker that goes idle right after a burst never looks, and held ~30 MB above
 //! what `mi_collect` on every thread leaves. So a release collects on the calling thread, then
 //! asks every runtime worker to collect the next time it parks, and wakes them so they do.
+//!
+//! A page freed after that waits for mimalloc's purge delay, and a purge runs only when some
+//! thread allocates or collects: an idle process runs none. Reads after a burst (a listing of
+//! every execution) and threads that exit (tokio's blocking threads, 10 s after their last
+//! task) free pages that way, so the store's compaction thread releases again once nothing has
+//! asked the store for a while, and purges for a while after each release.
+//!
+//! sled frees what it replaced (nodes, and the log values they hold: ~64 KB each) through
+//! crossbeam's epochs, when some thread pins the epoch again: after a burst an idle server held
+//! ~8 MB of them, pinning ~20 MB of mimalloc's pages for larger blocks. A release flushes them.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +26,16 @@ static RUNTIME: OnceLock<tokio::runtime::Handle> = OnceLock::new();
 thread_local! {
     static COLLECTED_AT: Cell<u64> = const { Cell::new(0) };
 }
+
+/// Runs what crossbeam's epochs deferred (sled's freed nodes): this thread's own, then what
+/// every thread left in the global queue, a few bags a pass.
+fn run_deferred() {
+    for _ in 0..DEFERRED_PASSES {
+        crossbeam_epoch::pin().flush();
+    }
+}
+/// Each pass may advance the epoch once and runs a few bags; garbage waits two epochs.
+const DEFERRED_PASSES: usize = 64;
 
 fn collect_here() {
     // SAFETY: mi_collect takes no pointers; it returns this thread's free pages (and any
@@ -35,12 +55,25 @@ pub fn on_worker_park() {
     let release = RELEASES.load(Ordering::Relaxed);
     if COLLECTED_AT.get() != release {
         COLLECTED_AT.set(release);
+        run_deferred();
         collect_here();
     }
 }
 
+/// For the runtime's `on_thread_stop`: hands back what the stopping thread freed.
+pub fn on_thread_stop() {
+    run_deferred();
+    collect_here();
+}
+
+/// Purges what any thread freed and left for a later purge, at once.
+pub fn purge_freed() {
+    collect_here();
+}
+
 /// Returns what this thread freed now, and what the workers freed as each next parks.
 pub fn release_freed() {
+    run_deferred();
     collect_here();
     RELEASES.fetch_add(1, Ordering::Relaxed);
     if let Some(runtime) = RUNTIME.get() {

@@ -31,6 +31,11 @@ use super::StoreResult;
 const IDLE: Duration = Duration::from_secs(15);
 /// How often the thread looks.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// How long nothing may ask the store before what its callers freed is handed back.
+const RELEASE_AFTER: Duration = Duration::from_secs(5);
+/// Looks after a release that purge what threads free late: tokio's idle blocking threads
+/// exit 10 s after their last task, and mimalloc delays each purge by a second.
+const PURGE_LOOKS: u32 = 30;
 /// The active tree's records in memory that freeze it under load. Small enough that a restart
 /// replays little and memory stays modest; large enough that tables are few.
 pub(super) const FREEZE_AT: u64 = 24 * 1024 * 1024;
@@ -58,6 +63,10 @@ pub(super) fn watch(shared: Weak<Shared>) {
             let mut seen_writes = u64::MAX;
             let mut quiet_since = Instant::now();
             let mut tidy = false;
+            let mut seen_reads = u64::MAX;
+            let mut unasked_since = Instant::now();
+            let mut released = false;
+            let mut purges_left = 0;
             loop {
                 std::thread::sleep(LOOK_EVERY);
                 let Some(shared) = shared.upgrade() else {
@@ -68,12 +77,31 @@ pub(super) fn watch(shared: Weak<Shared>) {
                     seen_writes = writes;
                     quiet_since = Instant::now();
                     tidy = false;
+                    released = false;
+                }
+                let reads = shared.reads.load(Ordering::Relaxed);
+                if reads != seen_reads {
+                    seen_reads = reads;
+                    unasked_since = Instant::now();
+                    released = false;
                 }
                 let idle = quiet_since.elapsed() >= IDLE;
+                let was_tidy = tidy;
                 if let Err(e) = step(&shared, idle, &mut tidy) {
                     tracing::warn!(error = %e, "cannot compact the store");
                     // Not again until something is written.
                     tidy = true;
+                }
+                // Reads allocate too (a listing reads table blocks): once nothing has asked the
+                // store for a while, what they freed goes back, compacted or not.
+                let unasked = quiet_since.max(unasked_since).elapsed() >= RELEASE_AFTER;
+                if (unasked && !released) || (tidy && !was_tidy) {
+                    released = unasked;
+                    crate::memory::release_freed();
+                    purges_left = PURGE_LOOKS;
+                } else if purges_left > 0 {
+                    purges_left -= 1;
+                    crate::memory::purge_freed();
                 }
             }
         });
@@ -120,7 +148,6 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     }
     if idle && !*tidy {
         *tidy = true;
-        crate::memory::release_freed();
         let layers = shared.layers()?;
         tracing::info!(
             tables = layers.tables.len(),

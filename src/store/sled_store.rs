@@ -27,6 +27,9 @@ pub(super) struct Shared {
     pub(super) layers: RwLock<Arc<Layers>>,
     /// Counts applied batches, so the compaction thread knows when the store is idle.
     pub(super) writes: AtomicU64,
+    /// Counts reads, so the compaction thread knows when nothing at all asks the store (and
+    /// memory the readers freed can go back, `crate::memory`).
+    pub(super) reads: AtomicU64,
     /// Where the layers are on disk; `None` in memory.
     pub(super) layout: Option<Layout>,
     /// Applied writes not yet in sled; read before every layer.
@@ -81,6 +84,7 @@ impl Shared {
         Shared {
             layers: RwLock::new(Arc::new(layers)),
             writes: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
             layout,
             pending: Mutex::default(),
             draining: Mutex::default(),
@@ -236,6 +240,7 @@ impl SledStore {
 
 impl Store for SledStore {
     fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.shared.reads.fetch_add(1, Ordering::Relaxed);
         // The pending writes first: one drained after this look is in the layers taken after.
         match self.shared.pending()?.get(key.as_bytes()) {
             Known::Value(v) => return Ok(Some(v)),
@@ -246,6 +251,7 @@ impl Store for SledStore {
     }
 
     fn count(&self, prefix: &str, limit: usize) -> StoreResult<usize> {
+        self.shared.reads.fetch_add(1, Ordering::Relaxed);
         let mut n = 0;
         let prefix_bytes = prefix.as_bytes();
         for item in self
@@ -267,6 +273,7 @@ impl Store for SledStore {
         start_after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.shared.reads.fetch_add(1, Ordering::Relaxed);
         let from = match start_after {
             Some(after) => {
                 let mut from = after.as_bytes().to_vec();
