@@ -119,14 +119,8 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     // Writes nobody synced reach sled within a look, so sled's own flusher keeps them too.
     shared.drain()?;
     let layers = shared.layers()?;
-    // Under load tables are written raw, and deflated once the store is idle.
-    let packing = if idle {
-        Packing::Deflated
-    } else {
-        Packing::Raw
-    };
     if layers.frozen.is_some() {
-        write_out_frozen(shared, packing)?;
+        write_out_frozen(shared)?;
     } else {
         let in_memory = match &layers.active.form {
             Form::Log(memtable) => memtable.bytes(),
@@ -136,13 +130,19 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
             || disk_bytes(&tree_path(&layout.root, layers.active.n)) >= FREEZE_LOG_AT;
         if grown || (idle && !*tidy && !layers.active.is_empty()) {
             freeze(shared)?;
-            write_out_frozen(shared, packing)?;
+            write_out_frozen(shared)?;
         }
     }
     loop {
         let layers = shared.layers()?;
         let Some(from) = due_merge(&layers, idle) else {
             break;
+        };
+        // Under load merged tables stay raw; when idle, all become one deflated table.
+        let packing = if idle {
+            Packing::Deflated
+        } else {
+            Packing::Raw
         };
         merge_tables(shared, from, packing)?;
     }
@@ -206,8 +206,10 @@ pub(super) fn freeze(shared: &Shared) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes the frozen tree as the newest table and lets the tree go.
-pub(super) fn write_out_frozen(shared: &Shared, packing: Packing) -> StoreResult<()> {
+/// Writes the frozen tree as the newest table and lets the tree go. The table is raw: under
+/// load it is merged again soon, and when idle the merge of every table that follows (raw
+/// ones included) deflates it.
+pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
         return Ok(());
     };
@@ -221,7 +223,7 @@ pub(super) fn write_out_frozen(shared: &Shared, packing: Packing) -> StoreResult
     let n = next.take_next();
     let keep_tombstones = !layers.tables.is_empty();
     let records = Merge::new(vec![frozen.iter_from(b"", b"", false)], keep_tombstones);
-    let table = write_table(&layout.root, n, records, packing)?;
+    let table = write_table(&layout.root, n, records, Packing::Raw)?;
     next.frozen = None;
     next.frozen_plain = false;
     next.tables.push(n);

@@ -206,7 +206,7 @@ impl SledStore {
         if upgrade {
             // A keyed active tree (from before logs) is frozen before anything is written,
             // once a frozen one before it is out of the way.
-            super::compaction::write_out_frozen(&store.shared, super::table::Packing::Deflated)?;
+            super::compaction::write_out_frozen(&store.shared)?;
             super::compaction::freeze(&store.shared)?;
         }
         super::compaction::watch(Arc::downgrade(&store.shared));

@@ -13,10 +13,9 @@ fn put_round(s: &SledStore, round: u8) {
     s.apply(writes).unwrap();
 }
 
-/// A freeze and write-out as under load: the table is raw.
 fn compact_now(s: &SledStore) {
     freeze(&s.shared).unwrap();
-    write_out_frozen(&s.shared, Packing::Raw).unwrap();
+    write_out_frozen(&s.shared).unwrap();
 }
 
 fn open(dir: &std::path::Path) -> SledStore {
@@ -162,7 +161,7 @@ fn data_folders_from_before_layers_are_taken_in() {
         let s = open(dir.path());
         assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
         s.apply(vec![Write::delete("gone")]).unwrap();
-        write_out_frozen(&s.shared, Packing::Deflated).unwrap();
+        write_out_frozen(&s.shared).unwrap();
         assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
         assert_eq!(s.get("gone").unwrap(), None);
         assert!(!dir.path().join("db").exists() && !dir.path().join("conf").exists());
@@ -199,7 +198,7 @@ fn a_keyed_active_tree_from_before_logs_is_frozen_at_open() {
     assert_eq!(s.get("dead").unwrap(), None);
     s.apply(vec![Write::put("new", b"v".to_vec())]).unwrap();
     s.flush().unwrap();
-    write_out_frozen(&s.shared, Packing::Deflated).unwrap();
+    write_out_frozen(&s.shared).unwrap();
     drop(s);
     let s = open(dir.path());
     assert_eq!(s.get("old").unwrap(), Some(b"kept".to_vec()));
