@@ -66,15 +66,22 @@ pub fn on_thread_stop() {
     collect_here();
 }
 
+/// Hands back the free pages inside the system allocator's heaps, which no thread keeps.
+pub fn trim_heaps() {
+    crate::allocator::trim_system();
+}
+
 /// Purges what any thread freed and left for a later purge, at once.
 pub fn purge_freed() {
     collect_here();
+    crate::allocator::trim_system();
 }
 
 /// Returns what this thread freed now, and what the workers freed as each next parks.
 pub fn release_freed() {
     run_deferred();
     collect_here();
+    crate::allocator::trim_system();
     RELEASES.fetch_add(1, Ordering::Relaxed);
     if let Some(runtime) = RUNTIME.get() {
         // Each task lands on a parked worker, which runs it and parks again.

@@ -102,6 +102,10 @@ pub(super) fn watch(shared: Weak<Shared>) {
                 } else if purges_left > 0 {
                     purges_left -= 1;
                     crate::memory::purge_freed();
+                } else if !unasked {
+                    // Under load, the free pages inside the system allocator's heaps (blocks
+                    // from 16 KiB: log values, table blocks) go back every look.
+                    crate::memory::trim_heaps();
                 }
             }
         });
