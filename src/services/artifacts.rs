@@ -4,8 +4,9 @@
 //! default bucket; a stub action's output is its primary input passed through, or a small zip
 //! that names what produced it.
 
+use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::services::s3::buckets::{self, BucketRecord};
 use crate::store::{ObjectInfo, ObjectMeta, Objects, Store, StoreError, StoreResult, Write};
@@ -45,9 +46,14 @@ impl ArtifactStore {
         buckets::load(self.store.as_ref(), name).ok().flatten()
     }
 
+    /// Whether the bucket exists on this endpoint (a read failure counts as absent).
+    pub fn has_bucket(&self, name: &str) -> bool {
+        buckets::exists(self.store.as_ref(), name).unwrap_or(false)
+    }
+
     /// The writes that create the artifact bucket when it is missing.
     fn bucket_writes(&self, at: &Placement, now: f64) -> StoreResult<Vec<Write>> {
-        if at.bucket.is_empty() || self.bucket(at.bucket).is_some() {
+        if at.bucket.is_empty() || self.has_bucket(at.bucket) {
             return Ok(Vec::new());
         }
         let record = BucketRecord::new(at.bucket, at.account, at.region, now);
@@ -78,11 +84,7 @@ impl ArtifactStore {
                     content_type: Some("application/zip".to_owned()),
                     ..Default::default()
                 };
-                let text = format!(
-                    "This artifact was produced by {producer} on codepipeline-local, which \
-                     simulated the action (its provider names nothing that exists on this endpoint).\n"
-                );
-                let zip = zip_of(&[("codepipeline-local-artifact.txt", text.as_bytes())])?;
+                let zip = stub_zip(producer)?;
                 self.objects
                     .inline_write(at.bucket, at.key, zip, meta, now)?
             }
@@ -110,6 +112,32 @@ impl ArtifactStore {
         self.objects
             .put(at.bucket, at.key, body, meta, now, versioning)
     }
+}
+
+/// The zip a stub action leaves when it has no input to pass through. Every run of an action
+/// leaves the same bytes (entries carry no time), so each producer's zip is made once.
+fn stub_zip(producer: &str) -> StoreResult<Vec<u8>> {
+    static MADE: Mutex<Option<HashMap<String, Vec<u8>>>> = Mutex::new(None);
+    /// A bound on memory, not an eviction policy: producers are actions' names.
+    const KEPT: usize = 1024;
+    if let Ok(made) = MADE.lock() {
+        if let Some(zip) = made.as_ref().and_then(|m| m.get(producer)) {
+            return Ok(zip.clone());
+        }
+    }
+    let text = format!(
+        "This artifact was produced by {producer} on codepipeline-local, which simulated the \
+         action (its provider names nothing that exists on this endpoint).\n"
+    );
+    let zip = zip_of(&[("codepipeline-local-artifact.txt", text.as_bytes())])?;
+    if let Ok(mut made) = MADE.lock() {
+        let made = made.get_or_insert_with(HashMap::new);
+        if made.len() >= KEPT {
+            made.clear();
+        }
+        made.insert(producer.to_owned(), zip.clone());
+    }
+    Ok(zip)
 }
 
 /// A zip archive of `(name, bytes)` entries, stored uncompressed: these are a few hundred

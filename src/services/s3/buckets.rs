@@ -73,6 +73,11 @@ pub fn load(store: &dyn Store, name: &str) -> StoreResult<Option<BucketRecord>> 
     store.get(&key(name))?.map(|b| decode(&b)).transpose()
 }
 
+/// Whether the bucket exists, without decoding its record.
+pub fn exists(store: &dyn Store, name: &str) -> StoreResult<bool> {
+    Ok(store.get(&key(name))?.is_some())
+}
+
 pub fn all(store: &dyn Store) -> StoreResult<Vec<BucketRecord>> {
     store
         .scan(PREFIX, None, usize::MAX)?

@@ -74,7 +74,7 @@ pub fn is_real(
     let names = |k: &str| {
         s.resolved_configuration
             .get(k)
-            .is_some_and(|b| artifacts.bucket(b).is_some())
+            .is_some_and(|b| artifacts.has_bucket(b))
     };
     match (id.category.as_str(), id.provider.as_str()) {
         ("Source", "S3") => names("S3Bucket"),
