@@ -273,4 +273,41 @@ fn builds_recorded_together_take_consecutive_numbers() {
         .collect();
     numbers.sort_unstable();
     assert_eq!(numbers, (1..=7).collect::<Vec<i64>>());
+
+    // The project's log group is made by the first build and kept; each build logs to a
+    // stream of its own.
+    let groups = server.aws_of(
+        "logs",
+        &[
+            "describe-log-groups",
+            "--log-group-name-prefix",
+            "/aws/codebuild/my-build-project",
+        ],
+    );
+    assert!(groups.ok, "{}", groups.stderr);
+    let groups = groups.json["logGroups"].as_array().expect("groups").clone();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let mut logged = Vec::new();
+    for build in got["builds"].as_array().expect("builds") {
+        let stream = build["logs"]["streamName"].as_str().expect("stream");
+        let events = server.aws_of(
+            "logs",
+            &[
+                "get-log-events",
+                "--log-group-name",
+                "/aws/codebuild/my-build-project",
+                "--log-stream-name",
+                stream,
+                "--start-from-head",
+            ],
+        );
+        assert!(events.ok, "{}", events.stderr);
+        assert_eq!(events.json["events"].as_array().map(Vec::len), Some(1));
+        logged.extend(events.json["events"][0]["timestamp"].as_i64());
+    }
+    // Made when the first build ended, not again by a later batch.
+    assert_eq!(
+        groups[0]["creationTime"].as_i64(),
+        logged.iter().min().copied()
+    );
 }

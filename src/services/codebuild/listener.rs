@@ -9,17 +9,19 @@
 //! those events reaches it, however far behind the engine it falls. When `--execution-history`
 //! prunes an execution, the builds its actions ran are forgotten here too, with their logs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::pipeline_builds::{self, ActionBuild, Simulated};
 use super::records;
+use super::shape;
 use crate::services::bus::Event;
 use crate::services::leftovers::{is_leftovers, Leftovers};
+use crate::services::logs::records as logs;
 use crate::state::AppState;
-use crate::store::{Store, Write};
+use crate::store::{Store, StoreResult, Write};
 
 /// The most events recorded in one batch.
 const BATCH_MAX: usize = 4096;
@@ -48,23 +50,50 @@ fn s3_arn(artifacts: &Value) -> Option<String> {
     ))
 }
 
-/// The build numbers a batch takes, per account, region and project, written once at its end.
+/// What a batch knows per account, region and project: the build numbers it takes (written
+/// once at its end), and which log groups exist (each read once, then written by the batch's
+/// first build if missing).
 #[derive(Default)]
-struct Numbers(HashMap<(String, String, String), i64>);
+struct Numbers {
+    next: HashMap<(String, String, String), i64>,
+    log_groups: HashSet<(String, String, String)>,
+}
 
 impl Numbers {
     fn take(&mut self, store: &dyn Store, account: &str, region: &str, project: &str) -> i64 {
         let key = (account.to_owned(), region.to_owned(), project.to_owned());
-        let next = match self.0.get(&key) {
+        let next = match self.next.get(&key) {
             Some(n) => *n,
             None => records::next_build_number(store, account, region, project).unwrap_or(1),
         };
-        self.0.insert(key, next + 1);
+        self.next.insert(key, next + 1);
         next
     }
 
+    /// Whether the project's log group exists, or is written by an earlier build of the batch.
+    fn log_group_exists(
+        &mut self,
+        store: &dyn Store,
+        account: &str,
+        region: &str,
+        project: &str,
+    ) -> StoreResult<bool> {
+        let key = (account.to_owned(), region.to_owned(), project.to_owned());
+        if self.log_groups.contains(&key) {
+            return Ok(true);
+        }
+        let group = shape::log_group(project);
+        logs::load_group(store, account, region, &group).map(|g| g.is_some())
+    }
+
+    /// Notes that the batch's writes hold the project's log group.
+    fn wrote_log_group(&mut self, account: &str, region: &str, project: &str) {
+        let key = (account.to_owned(), region.to_owned(), project.to_owned());
+        self.log_groups.insert(key);
+    }
+
     fn writes(self) -> Vec<Write> {
-        self.0
+        self.next
             .into_iter()
             .map(|((account, region, project), next)| {
                 records::build_number_write(&account, &region, &project, next)
@@ -110,16 +139,20 @@ fn writes_for(
         succeeded: d["state"] == "SUCCEEDED",
         message: d["execution-result"]["external-execution-summary"].as_str(),
     };
-    match pipeline_builds::writes(store, build) {
-        Ok((writes, simulated)) => Some((
-            writes,
-            Recorded {
+    let recorded = numbers
+        .log_group_exists(store, &event.account, &event.region, project)
+        .and_then(|exists| pipeline_builds::writes(build, exists));
+    match recorded {
+        Ok((writes, simulated)) => {
+            numbers.wrote_log_group(&event.account, &event.region, project);
+            let recorded = Recorded {
                 event: event.clone(),
                 build_id: build_id.to_owned(),
                 started: started_at,
                 simulated,
-            },
-        )),
+            };
+            Some((writes, recorded))
+        }
         Err(e) => {
             tracing::warn!(build = build_id, error = %e, "cannot record a pipeline's build");
             None

@@ -53,9 +53,10 @@ fn status_of(succeeded: bool) -> &'static str {
     }
 }
 
-/// The writes that record the ended build and its log (its number taken by the caller), and
-/// the build as stored, to render without reading it back.
-pub fn writes(store: &dyn Store, b: ActionBuild) -> StoreResult<(Vec<Write>, Simulated)> {
+/// The writes that record the ended build and its log (its number taken by the caller, who
+/// also knows whether the project's log group exists yet), and the build as stored, to render
+/// without reading it back. The build is new, so its log stream is too.
+pub fn writes(b: ActionBuild, log_group_exists: bool) -> StoreResult<(Vec<Write>, Simulated)> {
     let simulated = Simulated {
         pipeline: b.pipeline.to_owned(),
         number: b.number,
@@ -70,12 +71,16 @@ pub fn writes(store: &dyn Store, b: ActionBuild) -> StoreResult<(Vec<Write>, Sim
     };
     let mut out = Vec::new();
     let status = status_of(b.succeeded);
-    out.extend(logs::append(
-        store,
-        b.account,
-        b.region,
-        &shape::log_group(project),
-        uuid,
+    let group = shape::log_group(project);
+    let target = logs::Target {
+        account: b.account,
+        region: b.region,
+        group: &group,
+        stream: uuid,
+    };
+    out.extend(logs::append_new_stream(
+        target,
+        log_group_exists,
         &shape::simulated_log(b.build_id, status, b.ended_at),
         (b.ended_at * 1000.0) as i64,
     )?);

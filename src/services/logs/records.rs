@@ -159,15 +159,53 @@ pub fn append(
     events: &[(i64, String)],
     now_ms: i64,
 ) -> StoreResult<Vec<Write>> {
+    let group_exists = load_group(store, account, region, group)?.is_some();
+    let record = load_stream(store, account, region, group, stream)?;
+    let target = Target {
+        account,
+        region,
+        group,
+        stream,
+    };
+    append_to(target, group_exists, record, events, now_ms)
+}
+
+/// Where events are appended.
+pub struct Target<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub group: &'a str,
+    pub stream: &'a str,
+}
+
+/// `append` to a stream that does not exist yet, when the caller knows whether its group does:
+/// a pipeline's simulated build logs to a stream named by its fresh id, in a group all builds
+/// of its project share, so nothing needs reading back.
+pub fn append_new_stream(
+    target: Target,
+    group_exists: bool,
+    events: &[(i64, String)],
+    now_ms: i64,
+) -> StoreResult<Vec<Write>> {
+    append_to(target, group_exists, None, events, now_ms)
+}
+
+fn append_to(
+    t: Target,
+    group_exists: bool,
+    stream_record: Option<StreamRecord>,
+    events: &[(i64, String)],
+    now_ms: i64,
+) -> StoreResult<Vec<Write>> {
+    let (account, region, group, stream) = (t.account, t.region, t.group, t.stream);
     let mut writes = Vec::new();
-    if load_group(store, account, region, group)?.is_none() {
+    if !group_exists {
         writes.push(Write::put(
             group_key(account, region, group),
             encode(&new_group(group, now_ms))?,
         ));
     }
-    let mut record = load_stream(store, account, region, group, stream)?
-        .unwrap_or_else(|| new_stream(group, stream, now_ms));
+    let mut record = stream_record.unwrap_or_else(|| new_stream(group, stream, now_ms));
     for (timestamp, message) in events {
         let event = EventRecord {
             timestamp: *timestamp,
