@@ -120,7 +120,11 @@ fn writes_for(
     let d = &event.detail;
     let build_id = d["execution-result"]["external-execution-id"].as_str()?;
     let store = state.store.as_ref();
-    if records::has_build(store, &event.account, &event.region, build_id).unwrap_or(true) {
+    // Without --run-builds no pipeline's build runs, so none recorded itself: the check would
+    // only miss, through every layer of the store.
+    if state.engine.runs_builds()
+        && records::has_build(store, &event.account, &event.region, build_id).unwrap_or(true)
+    {
         return None;
     }
     let (project, _) = build_id.split_once(':')?;
