@@ -36,6 +36,28 @@ pub struct Event {
     /// pick events by it: reading `detail` would make it (not part of the envelope).
     #[serde(skip)]
     pub action_type: Option<(String, String)>,
+    /// What an action event's `detail` says of the run, for listeners that read a few of its
+    /// fields: making `detail` costs more than the rest of the event (not part of the envelope).
+    #[serde(skip)]
+    pub action_run: Option<Arc<ActionRun>>,
+}
+
+/// The fields of an action event's `detail` that listeners read, as the detail shows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionRun {
+    pub pipeline: String,
+    /// `action-execution-id`.
+    pub id: Option<String>,
+    /// `state`: `STARTED`, `SUCCEEDED`, `FAILED` or `ABANDONED`.
+    pub state: &'static str,
+    /// `execution-result.external-execution-id`.
+    pub external_execution_id: Option<String>,
+    /// `execution-result.external-execution-summary`.
+    pub external_execution_summary: Option<String>,
+    /// The `s3location` (bucket, key) of the first of `input-artifacts` (on `STARTED`).
+    pub first_input: Option<(String, String)>,
+    /// The `s3location` (bucket, key) of the first of `output-artifacts` (on `SUCCEEDED`).
+    pub first_output: Option<(String, String)>,
 }
 
 /// An event's `detail`, made when first read. Under load the bus carries tens of thousands of
@@ -130,6 +152,7 @@ impl Event {
             bus: None,
             internal: false,
             action_type: None,
+            action_run: None,
         }
     }
 

@@ -41,13 +41,9 @@ fn is_codebuild_action(event: &Event) -> bool {
             .is_some_and(|(owner, provider)| owner == "AWS" && provider == "CodeBuild")
 }
 
-fn s3_arn(artifacts: &Value) -> Option<String> {
-    let location = &artifacts.as_array()?.first()?["s3location"];
-    Some(format!(
-        "arn:aws:s3:::{}/{}",
-        location["bucket"].as_str()?,
-        location["key"].as_str()?
-    ))
+fn s3_arn(location: &Option<(String, String)>) -> Option<String> {
+    let (bucket, key) = location.as_ref()?;
+    Some(format!("arn:aws:s3:::{bucket}/{key}"))
 }
 
 /// What a batch knows per account, region and project: the build numbers it takes (written
@@ -117,8 +113,8 @@ fn writes_for(
     started: Option<&Started>,
     numbers: &mut Numbers,
 ) -> Option<(Vec<Write>, Recorded)> {
-    let d = &event.detail;
-    let build_id = d["execution-result"]["external-execution-id"].as_str()?;
+    let run = event.action_run.as_deref()?;
+    let build_id = run.external_execution_id.as_deref()?;
     let store = state.store.as_ref();
     // Without --run-builds no pipeline's build runs, so none recorded itself: the check would
     // only miss, through every layer of the store.
@@ -133,15 +129,15 @@ fn writes_for(
     let build = ActionBuild {
         account: &event.account,
         region: &event.region,
-        pipeline: d["pipeline"].as_str().unwrap_or_default(),
+        pipeline: &run.pipeline,
         build_id,
         number: numbers.take(store, &event.account, &event.region, project),
         source_version: started.and_then(|s| s.source_version.clone()),
-        artifacts_location: s3_arn(&d["output-artifacts"]),
+        artifacts_location: s3_arn(&run.first_output),
         started_at,
         ended_at: at,
-        succeeded: d["state"] == "SUCCEEDED",
-        message: d["execution-result"]["external-execution-summary"].as_str(),
+        succeeded: run.state == "SUCCEEDED",
+        message: run.external_execution_summary.as_deref(),
     };
     let recorded = numbers
         .log_group_exists(store, &event.account, &event.region, project)
@@ -264,12 +260,14 @@ pub fn spawn(state: Arc<AppState>) {
                     pruned.push((event.account.clone(), event.region.clone(), left));
                     continue;
                 }
-                let id = event.detail["action-execution-id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                if event.detail["state"] == "STARTED" {
-                    let source_version = s3_arn(&event.detail["input-artifacts"]);
+                // Engine events carry what their detail says of the run; no other kind is
+                // taken, and reading `detail` would make it.
+                let Some(run) = event.action_run.clone() else {
+                    continue;
+                };
+                let id = run.id.clone().unwrap_or_default();
+                if run.state == "STARTED" {
+                    let source_version = s3_arn(&run.first_input);
                     let at = epoch(&event.time);
                     started.insert(id, Started { at, source_version });
                 } else {

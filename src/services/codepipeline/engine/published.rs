@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::events::{EngineEvent, EventKind};
-use crate::services::bus::{Detail, Event};
+use crate::services::bus::{ActionRun, Detail, Event};
 use crate::services::codepipeline::domain::arn;
 use crate::services::codepipeline::domain::execution::model::{
     ActionResult, ActionStatus, ArtifactLocation, ExecStatus, Execution, StageStatus, Trigger,
@@ -118,12 +118,7 @@ fn action_fields(
         if let Some(url) = &result.external_execution_url {
             r.insert("external-execution-url".into(), json!(url));
         }
-        // A failure without a summary of its own is summed up by its error's message.
-        if let Some(summary) = result
-            .summary
-            .as_ref()
-            .or(result.error.as_ref().map(|e| &e.message))
-        {
+        if let Some(summary) = summary_of(result) {
             r.insert("external-execution-summary".into(), json!(summary));
         }
         if let Some(id) = &result.external_execution_id {
@@ -136,6 +131,15 @@ fn action_fields(
             detail["execution-result"] = Value::Object(r);
         }
     }
+}
+
+/// `external-execution-summary`: a failure without a summary of its own is summed up by its
+/// error's message.
+fn summary_of(result: &ActionResult) -> Option<&String> {
+    result
+        .summary
+        .as_ref()
+        .or(result.error.as_ref().map(|e| &e.message))
 }
 
 /// A time inside `detail`: milliseconds and `Z`, as AWS writes them (the envelope's `time`
@@ -200,6 +204,30 @@ impl Facts {
             _ => {}
         }
         facts
+    }
+
+    /// What an action event's detail says of the run that listeners read, without making it.
+    fn action_run(&self) -> Option<ActionRun> {
+        let happened = &self.happened;
+        if !matches!(
+            happened.kind,
+            EventKind::ActionStarted { .. } | EventKind::ActionFinished { .. }
+        ) {
+            return None;
+        }
+        let first =
+            |list: &[ArtifactLocation]| list.first().map(|a| (a.bucket.clone(), a.key.clone()));
+        let run = self.action.as_ref();
+        let result = run.and_then(|r| r.result.as_ref());
+        Some(ActionRun {
+            pipeline: happened.pipeline.clone(),
+            id: run.and_then(|r| r.id.clone()),
+            state: action_ended(&happened.kind).map_or("STARTED", action_state),
+            external_execution_id: result.and_then(|r| r.external_execution_id.clone()),
+            external_execution_summary: result.and_then(summary_of).cloned(),
+            first_input: run.and_then(|r| first(&r.inputs)),
+            first_output: run.and_then(|r| first(&r.outputs)),
+        })
     }
 
     fn detail(&self) -> Value {
@@ -303,6 +331,7 @@ pub fn event_of(
     now: f64,
 ) -> Event {
     let facts = Facts::take(happened, e, declaration);
+    let action_run = facts.action_run().map(Arc::new);
     let action_type = match &happened.kind {
         EventKind::ActionStarted { stage, action }
         | EventKind::ActionFinished { stage, action, .. } => declaration
@@ -329,6 +358,132 @@ pub fn event_of(
     );
     Event {
         action_type,
+        action_run,
         ..event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::codepipeline::domain::execution::model::ErrorDetails;
+
+    fn facts(kind: EventKind, action: ActionFacts) -> Facts {
+        Facts {
+            happened: EngineEvent {
+                account: "123456789012".to_owned(),
+                region: "us-east-1".to_owned(),
+                pipeline: "demo".to_owned(),
+                execution: "e-1".to_owned(),
+                kind,
+            },
+            start_time: 1_700_000_000.0,
+            version: 1,
+            attempt: 1,
+            trigger: None,
+            stop_reason: None,
+            stage_retry: None,
+            action: Some(action),
+            declaration: None,
+        }
+    }
+
+    fn location(name: &str) -> ArtifactLocation {
+        ArtifactLocation {
+            name: name.to_owned(),
+            bucket: "artifacts".to_owned(),
+            key: format!("demo/{name}/abc"),
+        }
+    }
+
+    /// Listeners read `action_run` instead of making `detail`; both must tell the same.
+    fn agree(f: &Facts) {
+        let run = f.action_run().expect("an action event");
+        let d = f.detail();
+        let s3 = |v: &Value| {
+            let at = &v[0]["s3location"];
+            at["bucket"]
+                .as_str()
+                .zip(at["key"].as_str())
+                .map(|(b, k)| (b.to_owned(), k.to_owned()))
+        };
+        assert_eq!(Some(run.pipeline.as_str()), d["pipeline"].as_str());
+        assert_eq!(run.id.as_deref(), d["action-execution-id"].as_str());
+        assert_eq!(Some(run.state), d["state"].as_str());
+        let result = &d["execution-result"];
+        assert_eq!(
+            run.external_execution_id.as_deref(),
+            result["external-execution-id"].as_str()
+        );
+        assert_eq!(
+            run.external_execution_summary.as_deref(),
+            result["external-execution-summary"].as_str()
+        );
+        assert_eq!(run.first_input, s3(&d["input-artifacts"]));
+        assert_eq!(run.first_output, s3(&d["output-artifacts"]));
+    }
+
+    #[test]
+    fn an_action_events_run_says_what_its_detail_says() {
+        let action = || ActionFacts {
+            id: Some("a-1".to_owned()),
+            start: Some(1_700_000_001.0),
+            inputs: vec![location("SourceOutput"), location("Other")],
+            outputs: vec![location("BuildOutput")],
+            result: Some(ActionResult {
+                external_execution_id: Some("proj:uuid".to_owned()),
+                error: Some(ErrorDetails {
+                    code: "JobFailed".to_owned(),
+                    message: "red".to_owned(),
+                }),
+                ..Default::default()
+            }),
+        };
+        let (stage, name) = ("Build".to_owned(), "Build".to_owned());
+        let started = EventKind::ActionStarted {
+            stage: stage.clone(),
+            action: name.clone(),
+        };
+        let mut as_started = action();
+        as_started.outputs.clear();
+        as_started.result = None;
+        agree(&facts(started, as_started));
+        let finished = |status| EventKind::ActionFinished {
+            stage: stage.clone(),
+            action: name.clone(),
+            status,
+        };
+        let mut failed = action();
+        failed.inputs.clear();
+        failed.outputs.clear();
+        agree(&facts(finished(ActionStatus::Failed), failed));
+        let mut succeeded = action();
+        succeeded.inputs.clear();
+        succeeded.result = Some(ActionResult {
+            summary: Some("done".to_owned()),
+            external_execution_id: Some("proj:uuid".to_owned()),
+            ..Default::default()
+        });
+        agree(&facts(finished(ActionStatus::Succeeded), succeeded));
+    }
+
+    #[test]
+    fn other_events_carry_no_action_run() {
+        let f = Facts {
+            action: None,
+            ..facts(
+                EventKind::ExecutionStarted {
+                    trigger: "x".to_owned(),
+                },
+                ActionFacts {
+                    id: None,
+                    start: None,
+                    inputs: Vec::new(),
+                    outputs: Vec::new(),
+                    result: None,
+                },
+            )
+        };
+        assert!(f.action_run().is_none());
     }
 }
