@@ -14,6 +14,21 @@ fn ok(cli: Cli) -> Value {
     cli.json
 }
 
+/// `aws logs get-log-events` of one stream, from its start.
+fn log_events(server: &Server, group: &str, stream: &str) -> Cli {
+    server.aws_of(
+        "logs",
+        &[
+            "get-log-events",
+            "--log-group-name",
+            group,
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+        ],
+    )
+}
+
 fn create_project(server: &Server, name: &str) -> Value {
     ok(codebuild(
         server,
@@ -127,17 +142,7 @@ fn projects_and_simulated_builds() {
     assert_eq!(fetched["builds"][0]["id"], id.as_str());
     assert_eq!(fetched["buildsNotFound"], json!(["web:nope"]));
     let stream = build["logs"]["streamName"].as_str().expect("stream");
-    let log = server.aws_of(
-        "logs",
-        &[
-            "get-log-events",
-            "--log-group-name",
-            "/aws/codebuild/web",
-            "--log-stream-name",
-            stream,
-            "--start-from-head",
-        ],
-    );
+    let log = log_events(&server, "/aws/codebuild/web", stream);
     assert!(log.ok, "{}", log.stderr);
     assert!(log.stdout.contains("simulated"), "{}", log.stdout);
 
@@ -290,17 +295,7 @@ fn builds_recorded_together_take_consecutive_numbers() {
     let mut logged = Vec::new();
     for build in got["builds"].as_array().expect("builds") {
         let stream = build["logs"]["streamName"].as_str().expect("stream");
-        let events = server.aws_of(
-            "logs",
-            &[
-                "get-log-events",
-                "--log-group-name",
-                "/aws/codebuild/my-build-project",
-                "--log-stream-name",
-                stream,
-                "--start-from-head",
-            ],
-        );
+        let events = log_events(&server, "/aws/codebuild/my-build-project", stream);
         assert!(events.ok, "{}", events.stderr);
         assert_eq!(events.json["events"].as_array().map(Vec::len), Some(1));
         logged.extend(events.json["events"][0]["timestamp"].as_i64());
