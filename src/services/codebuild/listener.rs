@@ -50,13 +50,19 @@ fn s3_arn(location: &Option<(String, String)>) -> Option<String> {
 /// once at its end), and which log groups exist (each read once, then written by the batch's
 /// first build if missing).
 #[derive(Default)]
-struct Numbers {
+struct Known {
     next: HashMap<(String, String, String), i64>,
     log_groups: HashSet<(String, String, String)>,
 }
 
-impl Numbers {
-    fn take(&mut self, store: &dyn Store, account: &str, region: &str, project: &str) -> i64 {
+impl Known {
+    fn take_number(
+        &mut self,
+        store: &dyn Store,
+        account: &str,
+        region: &str,
+        project: &str,
+    ) -> i64 {
         let key = (account.to_owned(), region.to_owned(), project.to_owned());
         let next = match self.next.get(&key) {
             Some(n) => *n,
@@ -111,7 +117,7 @@ fn writes_for(
     state: &AppState,
     event: &Arc<Event>,
     started: Option<&Started>,
-    numbers: &mut Numbers,
+    known: &mut Known,
 ) -> Option<(Vec<Write>, Recorded)> {
     let run = event.action_run.as_deref()?;
     let build_id = run.external_execution_id.as_deref()?;
@@ -131,7 +137,7 @@ fn writes_for(
         region: &event.region,
         pipeline: &run.pipeline,
         build_id,
-        number: numbers.take(store, &event.account, &event.region, project),
+        number: known.take_number(store, &event.account, &event.region, project),
         source_version: started.and_then(|s| s.source_version.clone()),
         artifacts_location: s3_arn(&run.first_output),
         started_at,
@@ -139,12 +145,12 @@ fn writes_for(
         succeeded: run.state == "SUCCEEDED",
         message: run.external_execution_summary.as_deref(),
     };
-    let recorded = numbers
+    let recorded = known
         .log_group_exists(store, &event.account, &event.region, project)
         .and_then(|exists| pipeline_builds::writes(build, exists));
     match recorded {
         Ok((writes, simulated)) => {
-            numbers.wrote_log_group(&event.account, &event.region, project);
+            known.wrote_log_group(&event.account, &event.region, project);
             let recorded = Recorded {
                 event: event.clone(),
                 build_id: build_id.to_owned(),
@@ -291,15 +297,15 @@ async fn record(state: &AppState, ended: Vec<(Arc<Event>, Option<Started>)>) {
     let mut recorded = Vec::new();
     let wrote = state
         .mutate_unsynced(|store| {
-            let mut numbers = Numbers::default();
+            let mut known = Known::default();
             let mut writes = Vec::new();
             for (event, at) in &ended {
-                if let Some((w, r)) = writes_for(state, event, at.as_ref(), &mut numbers) {
+                if let Some((w, r)) = writes_for(state, event, at.as_ref(), &mut known) {
                     writes.extend(w);
                     recorded.push(r);
                 }
             }
-            writes.extend(numbers.writes());
+            writes.extend(known.writes());
             let wrote = !writes.is_empty();
             if wrote {
                 store.apply(writes)?;

@@ -223,12 +223,12 @@ impl Engine {
         Ok(())
     }
 
-    /// The artifact store and what real providers may do: what StartBuild's real builds need.
     /// Whether pipelines' CodeBuild actions run their builds (`--run-builds`).
     pub fn runs_builds(&self) -> bool {
         self.allowed.run_builds
     }
 
+    /// The artifact store and what real providers may do: what StartBuild's real builds need.
     pub fn build_runner(&self) -> (ArtifactStore, providers::Allowed) {
         (self.artifacts.clone(), self.allowed.clone())
     }
