@@ -13,10 +13,10 @@ use std::sync::Once;
 
 use mimalloc::MiMalloc;
 
-/// Blocks of at least this many bytes come from the system allocator. mimalloc keeps blocks
-/// from 10 KiB in pages of 512 KiB (and from 84 KiB in pages of 4 MiB), and one live block
-/// keeps its whole page: after a burst, such pages held three times what was live in them.
-/// glibc hands back every free page inside its heaps on `malloc_trim`.
+/// Blocks of at least this many bytes come from the system allocator. mimalloc keeps larger
+/// blocks in pages of 512 KiB or more (version 3 from 10 KiB, version 2 from 8 KiB), and one
+/// live block keeps its whole page: after a burst, such pages held three times what was live
+/// in them. glibc hands back every free page inside its heaps on `malloc_trim`.
 const MEDIUM: usize = 16 * 1024;
 /// Blocks of at least this many bytes glibc maps on their own (by default from 128 KiB).
 const LARGE: usize = 256 * 1024;
