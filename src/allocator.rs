@@ -23,7 +23,7 @@ const LARGE: usize = 256 * 1024;
 
 /// glibc's arenas, shared by every thread.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const ARENAS: std::ffi::c_int = 2;
+const ARENAS: libc::c_int = 2;
 
 pub struct Allocator;
 
@@ -37,17 +37,12 @@ fn map_large_blocks() {
     static MAPPED_FROM_LARGE: Once = Once::new();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     MAPPED_FROM_LARGE.call_once(|| {
-        extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
-        const M_ARENA_MAX: std::ffi::c_int = -8;
         // SAFETY: mallopt only sets tuning parameters; it allocates nothing.
         unsafe {
-            mallopt(M_MMAP_THRESHOLD, LARGE as std::ffi::c_int);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE as libc::c_int);
             // glibc gives each thread that allocates an arena of its own (up to eight per
             // core), each holding its free memory apart; medium blocks are few enough to share.
-            mallopt(M_ARENA_MAX, ARENAS);
+            libc::mallopt(libc::M_ARENA_MAX, ARENAS);
         }
     });
 }
@@ -55,14 +50,9 @@ fn map_large_blocks() {
 /// Hands the free pages inside glibc's heaps back to the system.
 pub fn trim_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: malloc_trim takes no pointers; it only advises the kernel about free pages.
-        unsafe {
-            malloc_trim(0);
-        }
+    // SAFETY: malloc_trim takes no pointers; it only advises the kernel about free pages.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -61,25 +61,15 @@ fn disk_bytes(path: &Path) -> u64 {
 /// thread its own nice value.
 fn yield_to_requests() {
     #[cfg(target_os = "linux")]
-    {
-        extern "C" {
-            fn setpriority(
-                which: std::ffi::c_int,
-                who: std::ffi::c_uint,
-                prio: std::ffi::c_int,
-            ) -> std::ffi::c_int;
-        }
-        const PRIO_PROCESS: std::ffi::c_int = 0;
-        // SAFETY: setpriority takes no pointers; `who` 0 is the calling thread on Linux.
-        unsafe {
-            setpriority(PRIO_PROCESS, 0, NICE);
-        }
+    // SAFETY: setpriority takes no pointers; `who` 0 is the calling thread on Linux.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, NICE);
     }
 }
 
 /// The compaction thread's nice value.
 #[cfg(target_os = "linux")]
-const NICE: std::ffi::c_int = 10;
+const NICE: libc::c_int = 10;
 
 /// Watches the store for as long as it lives.
 pub(super) fn watch(shared: Weak<Shared>) {
