@@ -137,9 +137,10 @@ fn step(shared: &Shared, idle: bool, tidy: &mut bool) -> StoreResult<()> {
     let Some(layout) = &shared.layout else {
         return Ok(());
     };
-    // Writes nobody synced reach sled within a look, so sled's own flusher keeps them too.
+    // Writes nobody synced reach the disk within a look (a log tree has no flusher of its own).
     shared.drain()?;
     let layers = shared.layers()?;
+    layers.active.db.flush().map_err(sled_err)?;
     if layers.frozen.is_some() {
         write_out_frozen(shared)?;
     } else {
@@ -259,6 +260,10 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     });
     drop(live);
     *manifest = next;
+    // Closed before its folder goes, so sled never looks for a file that is gone. (A reader
+    // may still hold it for a moment: it was synced at the freeze, and nothing writes to it
+    // since, a log tree having no flusher to clean it.)
+    drop(layers);
     manifest::remove_unnamed(&layout.root, &manifest);
     Ok(())
 }

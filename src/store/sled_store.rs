@@ -54,23 +54,43 @@ const CACHE_BYTES: u64 = 24 * 1024 * 1024;
 /// A log is read once, at open: what sled caches of it is only what it just wrote.
 const LOG_CACHE_BYTES: u64 = 2 * 1024 * 1024;
 
-fn open_sled(path: &Path, cache: u64) -> StoreResult<sled::Db> {
+/// How often sled's own flusher thread writes and cleans a tree, if it runs one.
+#[derive(Clone, Copy)]
+enum Flusher {
+    /// Every half second, as sled does by default: a keyed tree overwrites its records, and
+    /// only this thread reclaims the log space they took.
+    Periodic,
+    /// None. A log tree is append-only and deleted once written out, so it has nothing to
+    /// reclaim, and the store syncs it itself (each group commit, and each compaction look).
+    /// Under the soak, a frozen tree's flusher failed cleaning files of its folder, removed a
+    /// moment before, and left a write begun; the tree's last flush waited for that write
+    /// holding sled's process-wide lock for reads, and every drain (`apply_batch` takes it
+    /// for writes) waited behind it: the whole store hung.
+    Off,
+}
+
+fn open_sled(path: &Path, cache: u64, flusher: Flusher) -> StoreResult<sled::Db> {
+    let flush_every_ms = match flusher {
+        Flusher::Periodic => Some(500),
+        Flusher::Off => None,
+    };
     sled::Config::new()
         .path(path)
         .mode(sled::Mode::LowSpace)
         .cache_capacity(cache)
+        .flush_every_ms(flush_every_ms)
         .open()
         .map_err(|e| StoreError(format!("cannot open store at {}: {e}", path.display())))
 }
 
 /// A keyed tree, from before logs.
 pub(super) fn open_tree(path: &Path) -> StoreResult<sled::Db> {
-    open_sled(path, CACHE_BYTES)
+    open_sled(path, CACHE_BYTES, Flusher::Periodic)
 }
 
 /// The log tree `n` (new and empty if the folder is), its batches replayed into memory.
 pub(super) fn open_log(root: &Path, n: u64) -> StoreResult<Tree> {
-    let db = open_sled(&manifest::tree_path(root, n), LOG_CACHE_BYTES)?;
+    let db = open_sled(&manifest::tree_path(root, n), LOG_CACHE_BYTES, Flusher::Off)?;
     let memtable = batch_log::replay(&db)?;
     Ok(Tree {
         db,
