@@ -12,9 +12,13 @@ use super::memtable::{Change, Memtable};
 use super::table::Entry;
 use super::{StoreError, StoreResult};
 
-/// A value of the log grows to about this size before the next begins: sled writes a value
-/// above a quarter of its 512 KB segments as a file of its own.
-const VALUE_BYTES: usize = 64 * 1024;
+/// A value of the log grows to about this size before the next begins. sled holds a log's
+/// values in memory in its leaves (up to 16 values each), and its cache lets a leaf go only
+/// once 64 later reads or writes fall in the same one of its 256 shards, which for an
+/// append-only tree is about the last 256 leaves, whatever `cache_capacity` says. With 64 KB
+/// values those leaves held ~220 MB at the soak's peak; with 4 KB values the peak RSS fell
+/// from 462 to 379 MB, and as many executions started (242k against 234k in 60 s).
+const VALUE_BYTES: usize = 4 * 1024;
 
 const PUT: u8 = 1;
 const TOMBSTONE: u8 = 0;
