@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         .enable_all()
         .on_thread_park(codepipeline_local::memory::on_worker_park)
         .on_thread_stop(codepipeline_local::memory::on_thread_stop)
+        .thread_keep_alive(codepipeline_local::memory::BLOCKING_KEEP_ALIVE)
         .build();
     match runtime {
         Ok(runtime) => {
