@@ -29,12 +29,19 @@ use super::StoreResult;
 
 /// How long nothing must be written before the store is compacted completely.
 const IDLE: Duration = Duration::from_secs(15);
+/// How long nothing must be written before a burst's active tree is written out, so the
+/// records it holds in memory (in the memtable, and again in sled's leaves) go at once rather
+/// than at [`IDLE`]: right after the soak the server held ~80 MB more for those seconds.
+const SETTLE: Duration = Duration::from_secs(2);
+/// The active tree's records in memory worth writing out at [`SETTLE`]; a few writes now and
+/// then wait for [`IDLE`], so they do not leave a small table each.
+const SETTLE_AT: u64 = 4 * 1024 * 1024;
 /// How often the thread looks.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// How long nothing may ask the store before what its callers freed is handed back.
 const RELEASE_AFTER: Duration = Duration::from_secs(5);
 /// Looks after a release that purge what threads free late: tokio's idle blocking threads
-/// exit 10 s after their last task, and mimalloc delays each purge by a second.
+/// exit a second after their last task, and mimalloc delays each purge by a second.
 const PURGE_LOOKS: u32 = 30;
 /// The active tree's records in memory that freeze it under load. Small enough that a restart
 /// replays little and memory stays modest; large enough that tables are few.
@@ -84,6 +91,7 @@ pub(super) fn watch(shared: Weak<Shared>) {
             let mut unasked_since = Instant::now();
             let mut released = false;
             let mut purges_left = 0;
+            let mut settled = false;
             loop {
                 std::thread::sleep(LOOK_EVERY);
                 let Some(shared) = shared.upgrade() else {
@@ -95,6 +103,7 @@ pub(super) fn watch(shared: Weak<Shared>) {
                     quiet_since = Instant::now();
                     tidy = false;
                     released = false;
+                    settled = false;
                 }
                 let reads = shared.reads.load(Ordering::Relaxed);
                 if reads != seen_reads {
@@ -109,10 +118,18 @@ pub(super) fn watch(shared: Weak<Shared>) {
                     // Not again until something is written.
                     tidy = true;
                 }
+                let mut wrote_out = false;
+                if !settled && quiet_since.elapsed() >= SETTLE {
+                    settled = true;
+                    match write_out_settled(&shared) {
+                        Ok(done) => wrote_out = done,
+                        Err(e) => tracing::warn!(error = %e, "cannot write out the store"),
+                    }
+                }
                 // Reads allocate too (a listing reads table blocks): once nothing has asked the
                 // store for a while, what they freed goes back, compacted or not.
                 let unasked = quiet_since.max(unasked_since).elapsed() >= RELEASE_AFTER;
-                if (unasked && !released) || (tidy && !was_tidy) {
+                if (unasked && !released) || (tidy && !was_tidy) || wrote_out {
                     released = unasked;
                     crate::memory::release_freed();
                     purges_left = PURGE_LOOKS;
@@ -266,6 +283,23 @@ pub(super) fn write_out_frozen(shared: &Shared) -> StoreResult<()> {
     drop(layers);
     manifest::remove_unnamed(&layout.root, &manifest);
     Ok(())
+}
+
+/// Writes out the active tree once a burst of writes is over, if it holds enough to matter;
+/// whether it did.
+fn write_out_settled(shared: &Shared) -> StoreResult<bool> {
+    let layers = shared.layers()?;
+    let holds = match &layers.active.form {
+        Form::Log(memtable) => memtable.bytes(),
+        Form::Tagged | Form::Plain => 0,
+    };
+    if layers.frozen.is_some() || holds < SETTLE_AT {
+        return Ok(false);
+    }
+    drop(layers);
+    freeze(shared)?;
+    write_out_frozen(shared)?;
+    Ok(true)
 }
 
 /// Merges the tables from index `from` to the newest into one.

@@ -189,6 +189,25 @@ fn trees_frozen_and_dropped_under_syncing_writers_never_hang_the_store() {
 }
 
 #[test]
+fn a_burst_is_written_out_once_it_is_over_and_a_few_writes_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    put_round(&s, 1);
+    assert!(!write_out_settled(&s.shared).unwrap(), "a few writes wait");
+    assert_eq!(tables(&s), 0);
+    let burst = (0..600)
+        .map(|i| Write::put(format!("b/{i:04}"), vec![2; 8 * 1024]))
+        .collect();
+    s.apply(burst).unwrap();
+    s.flush().unwrap();
+    assert!(write_out_settled(&s.shared).unwrap(), "a burst goes");
+    assert_eq!(tables(&s), 1);
+    assert!(s.shared.layers().unwrap().active.is_empty());
+    assert_eq!(s.count("b/", usize::MAX).unwrap(), 600);
+    assert_eq!(s.get("k/0003").unwrap(), Some(vec![1; 303]));
+}
+
+#[test]
 fn data_folders_from_before_layers_are_taken_in() {
     // A tree in the folder itself, and one named by `store.current`.
     for pointed in [false, true] {
