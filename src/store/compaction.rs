@@ -3,9 +3,11 @@
 //! does not, and it stores even write-once records in about twice their size; a restart
 //! replays the log written since its last snapshot. So sled only ever holds what is new:
 //!
-//! 1. **Freeze**: once the active tree's folder passes [`FREEZE_AT`] (under load), or the store
-//!    has been idle for [`IDLE`] with anything written since the last freeze, a fresh tree
-//!    becomes the active one and the old one is frozen. Writes go on at once.
+//! 1. **Freeze**: once the active tree's records pass [`FREEZE_AT`] or its folder
+//!    [`FREEZE_LOG_AT`] (under load), writes have stopped for [`SETTLE`] with at least
+//!    [`SETTLE_AT`] of records in it, or the store has been idle for [`IDLE`] with anything
+//!    written since the last freeze, a fresh tree becomes the active one and the old one is
+//!    frozen. Writes go on at once.
 //! 2. **Write out**: the frozen tree's records are written in key order as a table and the
 //!    frozen tree is deleted. A delete there stays a tombstone unless no table lies beneath.
 //! 3. **Merge**: tables are merged so their sizes halve from oldest to newest (a table at
