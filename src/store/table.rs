@@ -255,6 +255,17 @@ struct BlockIndex {
     starts: Vec<u32>,
 }
 
+/// Reads the index entry at `at` (a block's first key, then its offset and length) and moves
+/// past it; the block's place.
+fn take_place(index: &[u8], at: &mut usize) -> Option<(u64, u32)> {
+    take_bytes(index, at)?;
+    let fixed = index.get(*at..*at + 12)?;
+    *at += 12;
+    let offset = u64::from_le_bytes(fixed[..8].try_into().ok()?);
+    let len = u32::from_le_bytes(fixed[8..].try_into().ok()?);
+    Some((offset, len))
+}
+
 impl BlockIndex {
     /// Reads an inflated index, checking every block lies before `end`.
     fn parse(mut bytes: Vec<u8>, end: u64) -> Option<BlockIndex> {
@@ -262,11 +273,7 @@ impl BlockIndex {
         let mut at = 0;
         while at < bytes.len() {
             starts.push(u32::try_from(at).ok()?);
-            take_bytes(&bytes, &mut at)?;
-            let fixed = bytes.get(at..at + 12)?;
-            at += 12;
-            let offset = u64::from_le_bytes(fixed[..8].try_into().ok()?);
-            let len = u32::from_le_bytes(fixed[8..].try_into().ok()?);
+            let (offset, len) = take_place(&bytes, &mut at)?;
             if offset.checked_add(u64::from(len))? > end {
                 return None;
             }
@@ -283,12 +290,8 @@ impl BlockIndex {
     /// Where block `i` lies in the file: its offset and length.
     fn place(&self, i: usize) -> (u64, u32) {
         let mut at = self.starts[i] as usize;
-        let _ = take_bytes(&self.bytes, &mut at);
-        // `parse` checked these twelve bytes are there.
-        let fixed = self.bytes.get(at..at + 12).unwrap_or(&[0; 12]);
-        let offset = u64::from_le_bytes(fixed[..8].try_into().unwrap_or_default());
-        let len = u32::from_le_bytes(fixed[8..].try_into().unwrap_or_default());
-        (offset, len)
+        // `parse` read this entry whole.
+        take_place(&self.bytes, &mut at).unwrap_or_default()
     }
 }
 
@@ -397,16 +400,13 @@ impl Table {
         let blocks = BlockIndex::parse(index, index_at)
             .ok_or_else(|| damaged(path, "index damaged or a block out of place"))?;
         let mut first_byte = [0u8; 1];
-        let raw = match blocks.len() {
-            0 => false,
-            _ => match blocks.place(0) {
-                (_, 0) => false,
-                (offset, _) => {
-                    file.read_exact_at(&mut first_byte, offset)
-                        .map_err(io(path))?;
-                    first_byte[0] == RAW
-                }
-            },
+        let raw = match (blocks.len() > 0).then(|| blocks.place(0)) {
+            Some((offset, len)) if len > 0 => {
+                file.read_exact_at(&mut first_byte, offset)
+                    .map_err(io(path))?;
+                first_byte[0] == RAW
+            }
+            _ => false,
         };
         Ok(Table {
             path: path.to_path_buf(),
